@@ -1,0 +1,65 @@
+//! The wire protocol of the [tractor] actor runtime, its "SC shuttle
+//! protocol", as pure Rust types.
+//!
+//! This crate reads and writes exactly the bytes Python tractor (through
+//! msgspec) does: the ten messages, their framing, and the raw payloads
+//! they carry. It does no I/O and has no async: bring your own sockets.
+//! The written protocol lives in `spec/PROTOCOL.md`; the conformance suite
+//! that checks any implementation against recorded tractor dialogs lives in
+//! the `shuttle-conformance` crate (the `shuttle` command).
+//!
+//! ```
+//! use shuttle::{Msg, Raw, Started, frame};
+//!
+//! // Encode a message as tractor would, and frame it.
+//! let started = Started::new("c1", Raw::encode(&("hello", 1)).unwrap());
+//! let mut wire = Vec::new();
+//! frame::write_frame_with(&mut wire, |out| Msg::from(started).encode(out)).unwrap();
+//!
+//! // Split the stream and decode: the payload stays raw, borrowed from the frame.
+//! let frame::Split::Frame { body, .. } = frame::FrameSplitter::default().split(&wire).unwrap()
+//!     else { unreachable!() };
+//! let Msg::Started(msg) = Msg::decode(body).unwrap() else { unreachable!() };
+//! assert_eq!(msg.cid, "c1");
+//! let (greeting, n): (String, u32) = msg.pld.decode().unwrap();
+//! assert_eq!((greeting.as_str(), n), ("hello", 1));
+//! ```
+//!
+//! # Python types and their Rust twins
+//!
+//! | tractor / msgspec | Rust |
+//! |---|---|
+//! | `str` | `Cow<'a, str>` (borrowed from the frame when decoded) |
+//! | `int`, `int \| None` | [`Int`], `Option<Int>` |
+//! | `bool` | `bool` |
+//! | `tuple[str, str]` (a uid) | [`Uid`] |
+//! | `Literal["asyncfunc", "asyncgen", "context"]` | [`Functype`] |
+//! | `dict[str, Any]` | [`StrMap`] (validated, kept raw) |
+//! | `dict` | [`AnyMap`] (validated, kept raw) |
+//! | `tuple[str, str \| int]` (an address) | [`Addr`] |
+//! | `msgspec.Raw` payload | [`Raw`] |
+//! | `Started[T]` | `Started<'a, T>` |
+//!
+//! [tractor]: https://github.com/goodboy/tractor
+
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod error;
+pub mod frame;
+pub mod msgpack;
+mod msg;
+mod raw;
+
+pub use error::{DecodeError, EncodeError};
+pub use msg::{
+    Addr, AddrPort, Aid, AnyMap, BadMsg, CancelAck, Error, Functype, Msg, MsgType, Return,
+    SpawnSpec, Start, StartAck, Started, Stop, StrMap, Uid, Yield,
+};
+pub use msgpack::Int;
+pub use raw::{EncodePld, Raw};
+
+/// Deepest nesting accepted where a value is decoded as Python `Any`
+/// (`Start.kwargs`, `SpawnSpec._runtime_vars`, `Error._bad_msg.pld`, ...).
+/// Raw payloads are skipped without recursion and have no depth limit.
+pub const DEFAULT_MAX_DEPTH: usize = 512;

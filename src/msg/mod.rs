@@ -1,0 +1,720 @@
+//! The ten messages of the shuttle protocol and their msgpack codec.
+//!
+//! Every message is a msgpack map whose first key is the tag `msg_type`
+//! (the class name), followed by every field in declaration order, defaults
+//! included (`spec/PROTOCOL.md#messages`). Decoding follows msgspec: keys in
+//! any order, the tag anywhere, unknown keys skipped, defaulted fields
+//! filled in, any int or str width accepted; wrong types, wrong tuple
+//! lengths and unknown tags rejected with msgspec's wording.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::error::{python_str_repr, DecodeError, EncodeError, ErrorKind};
+use crate::msgpack::{write, Int, Reader};
+use crate::raw::{EncodePld, Raw};
+
+mod field;
+pub use field::{AnyMap, StrMap};
+use field::WireField;
+
+/// The tag of a message: the value of its `msg_type` key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MsgType {
+    /// [`Aid`]
+    Aid,
+    /// [`SpawnSpec`]
+    SpawnSpec,
+    /// [`Start`]
+    Start,
+    /// [`StartAck`]
+    StartAck,
+    /// [`Started`]
+    Started,
+    /// [`Yield`]
+    Yield,
+    /// [`Stop`]
+    Stop,
+    /// [`Return`]
+    Return,
+    /// [`CancelAck`]
+    CancelAck,
+    /// [`Error`]
+    Error,
+}
+
+impl MsgType {
+    /// All ten tags.
+    pub const ALL: [MsgType; 10] = [
+        MsgType::Aid,
+        MsgType::SpawnSpec,
+        MsgType::Start,
+        MsgType::StartAck,
+        MsgType::Started,
+        MsgType::Yield,
+        MsgType::Stop,
+        MsgType::Return,
+        MsgType::CancelAck,
+        MsgType::Error,
+    ];
+
+    /// The tag as written on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MsgType::Aid => "Aid",
+            MsgType::SpawnSpec => "SpawnSpec",
+            MsgType::Start => "Start",
+            MsgType::StartAck => "StartAck",
+            MsgType::Started => "Started",
+            MsgType::Yield => "Yield",
+            MsgType::Stop => "Stop",
+            MsgType::Return => "Return",
+            MsgType::CancelAck => "CancelAck",
+            MsgType::Error => "Error",
+        }
+    }
+
+    /// The tag named by `s` (case-sensitive), if any.
+    pub fn from_wire(s: &[u8]) -> Option<MsgType> {
+        Some(match s {
+            b"Aid" => MsgType::Aid,
+            b"SpawnSpec" => MsgType::SpawnSpec,
+            b"Start" => MsgType::Start,
+            b"StartAck" => MsgType::StartAck,
+            b"Started" => MsgType::Started,
+            b"Yield" => MsgType::Yield,
+            b"Stop" => MsgType::Stop,
+            b"Return" => MsgType::Return,
+            b"CancelAck" => MsgType::CancelAck,
+            b"Error" => MsgType::Error,
+            _ => return None,
+        })
+    }
+
+    /// True for the three messages whose `pld` is limited by a payload spec.
+    pub const fn is_payload(self) -> bool {
+        matches!(self, MsgType::Started | MsgType::Yield | MsgType::Return)
+    }
+}
+
+impl fmt::Display for MsgType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An actor identity on the wire: `[name, uuid]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uid<'a> {
+    /// Actor name.
+    pub name: Cow<'a, str>,
+    /// Actor uuid (`str(uuid.uuid4())` for real actors).
+    pub uuid: Cow<'a, str>,
+}
+
+impl<'a> Uid<'a> {
+    /// A uid from its two parts.
+    pub fn new(name: impl Into<Cow<'a, str>>, uuid: impl Into<Cow<'a, str>>) -> Self {
+        Uid {
+            name: name.into(),
+            uuid: uuid.into(),
+        }
+    }
+
+    /// A copy that owns its strings.
+    pub fn into_owned(self) -> Uid<'static> {
+        Uid::new(self.name.into_owned(), self.uuid.into_owned())
+    }
+}
+
+impl fmt::Display for Uid<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "('{}', '{}')", self.name, self.uuid)
+    }
+}
+
+/// The endpoint kind announced by [`StartAck`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Functype {
+    /// `asyncfunc`: one `Return` or `Error`.
+    AsyncFunc,
+    /// `asyncgen`: `Yield`s ended by `Stop` or `Error`.
+    AsyncGen,
+    /// `context`: `Started`, an optional two-way stream, then `Return` or `Error`.
+    Context,
+}
+
+impl Functype {
+    /// The literal on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Functype::AsyncFunc => "asyncfunc",
+            Functype::AsyncGen => "asyncgen",
+            Functype::Context => "context",
+        }
+    }
+
+    /// Parses the wire literal.
+    pub fn from_wire(s: &str) -> Option<Functype> {
+        match s {
+            "asyncfunc" => Some(Functype::AsyncFunc),
+            "asyncgen" => Some(Functype::AsyncGen),
+            "context" => Some(Functype::Context),
+            _ => None,
+        }
+    }
+}
+
+/// A transport address: `[host, port]` for TCP, `[dir, file]` for UDS
+/// (`tuple[str, str | int]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Addr<'a> {
+    /// TCP host (an IP literal) or UDS directory.
+    pub host: Cow<'a, str>,
+    /// TCP port or UDS file name.
+    pub port: AddrPort<'a>,
+}
+
+/// The second element of an [`Addr`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AddrPort<'a> {
+    /// A TCP port.
+    Int(Int),
+    /// A UDS socket file name.
+    Str(Cow<'a, str>),
+}
+
+/// Defines an envelope message whose fields all implement `WireField`.
+macro_rules! message {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident<'a> = $tag:literal {
+            $(
+                $(#[$fmeta:meta])*
+                pub $field:ident : $fty:ty = $key:literal $(, default $default:expr)? ;
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name<'a> {
+            $( $(#[$fmeta])* pub $field: $fty, )*
+        }
+
+        impl<'a> $name<'a> {
+            /// The tag (`msg_type`) of this message.
+            pub const TAG: MsgType = MsgType::$name;
+            /// Its wire keys after the tag, in the order they are written.
+            pub const FIELDS: &'static [&'static str] = &[$($key),*];
+
+            fn decode_fields(r: &mut Reader<'a>, n: usize) -> Result<Self, DecodeError> {
+                $( let mut $field: Option<$fty> = None; )*
+                for _ in 0..n {
+                    let key = read_key(r)?;
+                    $(
+                        if key == $key.as_bytes() {
+                            $field = Some(<$fty as WireField>::decode(r).map_err(|e| e.at_field($key))?);
+                            continue;
+                        }
+                    )*
+                    if key == b"msg_type" {
+                        check_repeated_tag(r, $tag)?;
+                    } else {
+                        r.skip_values(1)?;
+                    }
+                }
+                Ok($name { $( $field: message!(@take $field, $key $(, $default)?), )* })
+            }
+
+            /// Appends the message's msgpack encoding to `out`, byte for byte
+            /// as msgspec writes it.
+            pub fn encode(&self, out: &mut Vec<u8>) {
+                write::map_len(out, 1 + Self::FIELDS.len() as u32);
+                write::str(out, "msg_type");
+                write::str(out, $tag);
+                $(
+                    write::str(out, $key);
+                    WireField::encode(&self.$field, out);
+                )*
+            }
+        }
+    };
+    (@take $v:ident, $key:literal) => {
+        match $v {
+            Some(v) => v,
+            None => return Err(DecodeError::new(ErrorKind::MissingField(Cow::Borrowed($key)))),
+        }
+    };
+    (@take $v:ident, $key:literal, $default:expr) => {
+        match $v {
+            Some(v) => v,
+            None => $default,
+        }
+    };
+}
+
+message! {
+    /// The identity handshake, first frame of every channel in both
+    /// directions (`spec/PROTOCOL.md#aid`).
+    pub struct Aid<'a> = "Aid" {
+        /// Actor name.
+        pub name: Cow<'a, str> = "name";
+        /// Actor uuid.
+        pub uuid: Cow<'a, str> = "uuid";
+        /// OS process id (added 2025).
+        pub pid: Option<Int> = "pid", default None;
+        /// `true` for a registrar, `false` for a normal actor, `None` in probes and old peers.
+        pub is_registrar: Option<bool> = "is_registrar", default None;
+        /// A registrar liveness probe: the acceptor answers its `Aid` and closes.
+        pub is_probe: bool = "is_probe", default false;
+    }
+}
+
+message! {
+    /// Runtime configuration from a parent to the child it spawned, second
+    /// frame of the spawn channel (`spec/PROTOCOL.md#spawnspec`).
+    pub struct SpawnSpec<'a> = "SpawnSpec" {
+        /// `_parent_main_data`: how the child loads the parent's main module.
+        pub parent_main_data: AnyMap<'a> = "_parent_main_data";
+        /// `_runtime_vars`: the child's runtime variables.
+        pub runtime_vars: StrMap<'a> = "_runtime_vars";
+        /// Module path to source file, for every module the child exposes.
+        pub enable_modules: Vec<(Cow<'a, str>, Cow<'a, str>)> = "enable_modules";
+        /// Registrar addresses.
+        pub reg_addrs: Vec<Addr<'a>> = "reg_addrs";
+        /// Addresses to bind, or `None` for random ones.
+        pub bind_addrs: Option<Vec<Addr<'a>>> = "bind_addrs";
+    }
+}
+
+message! {
+    /// Opens a dialog: schedule `ns.func(**kwargs)` in the callee
+    /// (`spec/PROTOCOL.md#start`).
+    pub struct Start<'a> = "Start" {
+        /// The new dialog's id, chosen by the caller.
+        pub cid: Cow<'a, str> = "cid";
+        /// Module path, or `"self"` for runtime methods.
+        pub ns: Cow<'a, str> = "ns";
+        /// Function name in `ns`.
+        pub func: Cow<'a, str> = "func";
+        /// Keyword arguments.
+        pub kwargs: StrMap<'a> = "kwargs";
+        /// The caller's uid; must equal the channel's handshake uid.
+        pub uid: Uid<'a> = "uid";
+        /// Informational only; always `"typing.Any"` from tractor.
+        pub pld_spec: Cow<'a, str> = "pld_spec", default Cow::Borrowed("typing.Any");
+    }
+}
+
+message! {
+    /// The callee's first reply: the endpoint kind (`spec/PROTOCOL.md#startack`).
+    pub struct StartAck<'a> = "StartAck" {
+        /// The dialog.
+        pub cid: Cow<'a, str> = "cid";
+        /// Which grammar the rest of the dialog follows.
+        pub functype: Functype = "functype";
+    }
+}
+
+message! {
+    /// End of one side's stream, not of the dialog (`spec/PROTOCOL.md#stop`).
+    pub struct Stop<'a> = "Stop" {
+        /// The dialog.
+        pub cid: Cow<'a, str> = "cid";
+    }
+}
+
+message! {
+    /// The result of the runtime cancel RPCs `self.cancel` and
+    /// `self._cancel_task`; its `pld` is always a real bool and never limited
+    /// (`spec/PROTOCOL.md#cancelack`).
+    pub struct CancelAck<'a> = "CancelAck" {
+        /// The cancel request's own dialog.
+        pub cid: Cow<'a, str> = "cid";
+        /// Always `true` from tractor.
+        pub pld: bool = "pld";
+    }
+}
+
+message! {
+    /// A boxed remote exception (`spec/PROTOCOL.md#error`).
+    pub struct Error<'a> = "Error" {
+        /// The actor where the original exception was raised.
+        pub src_uid: Uid<'a> = "src_uid";
+        /// Class name of the original exception.
+        pub src_type_str: Cow<'a, str> = "src_type_str";
+        /// Class name of the exception boxed at this hop.
+        pub boxed_type_str: Cow<'a, str> = "boxed_type_str";
+        /// Uids that packed this error, source first, sender last.
+        pub relay_path: Vec<Uid<'a>> = "relay_path";
+        /// Short message (often `""`).
+        pub message: Option<Cow<'a, str>> = "message", default None;
+        /// Formatted traceback text.
+        pub tb_str: Cow<'a, str> = "tb_str", default Cow::Borrowed("");
+        /// `ContextCancelled`: who requested the cancel.
+        pub canceller: Option<Uid<'a>> = "canceller", default None;
+        /// `StreamOverrun`: the peer that overran the reporter.
+        pub sender: Option<Uid<'a>> = "sender", default None;
+        /// The dialog, or `None` for a runtime-level error.
+        pub cid: Option<Cow<'a, str>> = "cid", default None;
+        /// `MsgTypeError`: the offending payload message, nested as a full tagged map.
+        pub bad_msg: Option<BadMsg<'a>> = "_bad_msg", default None;
+        /// `MsgTypeError`: generic form of an undecodable message.
+        pub bad_msg_as_dict: Option<AnyMap<'a>> = "_bad_msg_as_dict", default None;
+    }
+}
+
+/// Defines a payload message (`cid` + `pld`), generic over the payload.
+macro_rules! payload_message {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name<'a, P = Raw<'a>> {
+            /// The dialog.
+            pub cid: Cow<'a, str>,
+            /// The payload: [`Raw`] bytes by default, or any decoded type.
+            pub pld: P,
+        }
+
+        impl<'a, P> $name<'a, P> {
+            /// The tag (`msg_type`) of this message.
+            pub const TAG: MsgType = MsgType::$name;
+            /// Its wire keys after the tag, in the order they are written.
+            pub const FIELDS: &'static [&'static str] = &["cid", "pld"];
+
+            /// A message on dialog `cid` carrying `pld`.
+            pub fn new(cid: impl Into<Cow<'a, str>>, pld: P) -> Self {
+                $name { cid: cid.into(), pld }
+            }
+
+            /// The same message with its payload mapped.
+            pub fn map<Q>(self, f: impl FnOnce(P) -> Q) -> $name<'a, Q> {
+                $name { cid: self.cid, pld: f(self.pld) }
+            }
+
+            /// The same message with its payload mapped by a fallible function.
+            pub fn try_map<Q, E>(self, f: impl FnOnce(P) -> Result<Q, E>) -> Result<$name<'a, Q>, E> {
+                Ok($name { cid: self.cid, pld: f(self.pld)? })
+            }
+        }
+
+        impl<'a> $name<'a> {
+            fn decode_fields(r: &mut Reader<'a>, n: usize, any: bool) -> Result<Self, DecodeError> {
+                let (cid, pld) = decode_payload_fields(r, n, MsgType::$name, any)?;
+                Ok($name { cid, pld })
+            }
+        }
+
+        impl<'a, P: EncodePld> $name<'a, P> {
+            /// Appends the message's msgpack encoding to `out`, byte for byte
+            /// as msgspec writes it.
+            pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+                encode_payload_msg(out, MsgType::$name, &self.cid, &self.pld)
+            }
+        }
+    };
+}
+
+payload_message! {
+    /// `Context.started(value)`: the first value of a context endpoint
+    /// (`spec/PROTOCOL.md#started`).
+    Started
+}
+payload_message! {
+    /// One stream item, either direction (`spec/PROTOCOL.md#yield`).
+    Yield
+}
+payload_message! {
+    /// The final result of a dialog (`spec/PROTOCOL.md#return`).
+    Return
+}
+
+/// The payload message carried in [`Error::bad_msg`]: only `Started`,
+/// `Yield` or `Return` may appear there; its `pld` is decoded as `Any`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BadMsg<'a> {
+    /// A bad `Started`.
+    Started(Started<'a>),
+    /// A bad `Yield`.
+    Yield(Yield<'a>),
+    /// A bad `Return`.
+    Return(Return<'a>),
+}
+
+impl<'a> BadMsg<'a> {
+    /// The nested message's tag.
+    pub fn msg_type(&self) -> MsgType {
+        match self {
+            BadMsg::Started(_) => MsgType::Started,
+            BadMsg::Yield(_) => MsgType::Yield,
+            BadMsg::Return(_) => MsgType::Return,
+        }
+    }
+
+    /// The nested message's `cid` and payload.
+    pub fn parts(&self) -> (&str, &Raw<'a>) {
+        match self {
+            BadMsg::Started(m) => (&m.cid, &m.pld),
+            BadMsg::Yield(m) => (&m.cid, &m.pld),
+            BadMsg::Return(m) => (&m.cid, &m.pld),
+        }
+    }
+}
+
+impl<'a> WireField<'a> for BadMsg<'a> {
+    const EXPECTED: &'static str = "object";
+    fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        const ALLOWED: &[MsgType] = &[MsgType::Started, MsgType::Yield, MsgType::Return];
+        let (tag, n) = read_tag(r, ALLOWED)?;
+        Ok(match tag {
+            MsgType::Started => BadMsg::Started(<Started<'a>>::decode_fields(r, n, true)?),
+            MsgType::Yield => BadMsg::Yield(<Yield<'a>>::decode_fields(r, n, true)?),
+            _ => BadMsg::Return(<Return<'a>>::decode_fields(r, n, true)?),
+        })
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        let (cid, pld) = self.parts();
+        // Raw payloads cannot fail to encode.
+        let _ = encode_payload_msg(out, self.msg_type(), cid, pld);
+    }
+}
+
+/// Any one of the ten messages, generic over the payload of `Started`,
+/// `Yield` and `Return` (raw bytes by default).
+#[derive(Clone, Debug, PartialEq)]
+#[allow(missing_docs)]
+pub enum Msg<'a, P = Raw<'a>> {
+    Aid(Aid<'a>),
+    SpawnSpec(SpawnSpec<'a>),
+    Start(Start<'a>),
+    StartAck(StartAck<'a>),
+    Started(Started<'a, P>),
+    Yield(Yield<'a, P>),
+    Stop(Stop<'a>),
+    Return(Return<'a, P>),
+    CancelAck(CancelAck<'a>),
+    Error(Error<'a>),
+}
+
+impl<'a> Msg<'a> {
+    /// Decodes one frame body (exactly one msgpack map, nothing after it).
+    /// Payloads are borrowed from `body` as [`Raw`] bytes.
+    pub fn decode(body: &'a [u8]) -> Result<Msg<'a>, DecodeError> {
+        let mut r = Reader::new(body);
+        let msg = decode_msg(&mut r)?;
+        r.finish()?;
+        Ok(msg)
+    }
+
+    /// Decodes the payload of a `Started`, `Yield` or `Return` with `f`,
+    /// leaving every other message as it is. This is the static payload
+    /// limiter: `msg.try_map_pld(|raw| raw.decode::<Point>())`.
+    pub fn try_map_pld<Q, E>(self, f: impl FnOnce(Raw<'a>) -> Result<Q, E>) -> Result<Msg<'a, Q>, E> {
+        Ok(match self {
+            Msg::Aid(m) => Msg::Aid(m),
+            Msg::SpawnSpec(m) => Msg::SpawnSpec(m),
+            Msg::Start(m) => Msg::Start(m),
+            Msg::StartAck(m) => Msg::StartAck(m),
+            Msg::Started(m) => Msg::Started(m.try_map(f)?),
+            Msg::Yield(m) => Msg::Yield(m.try_map(f)?),
+            Msg::Stop(m) => Msg::Stop(m),
+            Msg::Return(m) => Msg::Return(m.try_map(f)?),
+            Msg::CancelAck(m) => Msg::CancelAck(m),
+            Msg::Error(m) => Msg::Error(m),
+        })
+    }
+}
+
+impl<'a, P> Msg<'a, P> {
+    /// The message's tag.
+    pub fn msg_type(&self) -> MsgType {
+        match self {
+            Msg::Aid(_) => MsgType::Aid,
+            Msg::SpawnSpec(_) => MsgType::SpawnSpec,
+            Msg::Start(_) => MsgType::Start,
+            Msg::StartAck(_) => MsgType::StartAck,
+            Msg::Started(_) => MsgType::Started,
+            Msg::Yield(_) => MsgType::Yield,
+            Msg::Stop(_) => MsgType::Stop,
+            Msg::Return(_) => MsgType::Return,
+            Msg::CancelAck(_) => MsgType::CancelAck,
+            Msg::Error(_) => MsgType::Error,
+        }
+    }
+
+    /// The dialog the message belongs to (`None` for `Aid`, `SpawnSpec` and
+    /// runtime-level `Error`s).
+    pub fn cid(&self) -> Option<&str> {
+        match self {
+            Msg::Aid(_) | Msg::SpawnSpec(_) => None,
+            Msg::Start(m) => Some(&m.cid),
+            Msg::StartAck(m) => Some(&m.cid),
+            Msg::Started(m) => Some(&m.cid),
+            Msg::Yield(m) => Some(&m.cid),
+            Msg::Stop(m) => Some(&m.cid),
+            Msg::Return(m) => Some(&m.cid),
+            Msg::CancelAck(m) => Some(&m.cid),
+            Msg::Error(m) => m.cid.as_deref(),
+        }
+    }
+}
+
+impl<P: EncodePld> Msg<'_, P> {
+    /// Appends the message's msgpack encoding to `out`, byte for byte as
+    /// msgspec writes it. Fails only if a typed payload cannot be encoded.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        match self {
+            Msg::Aid(m) => m.encode(out),
+            Msg::SpawnSpec(m) => m.encode(out),
+            Msg::Start(m) => m.encode(out),
+            Msg::StartAck(m) => m.encode(out),
+            Msg::Started(m) => return m.encode(out),
+            Msg::Yield(m) => return m.encode(out),
+            Msg::Stop(m) => m.encode(out),
+            Msg::Return(m) => return m.encode(out),
+            Msg::CancelAck(m) => m.encode(out),
+            Msg::Error(m) => m.encode(out),
+        }
+        Ok(())
+    }
+
+    /// The message's encoding in a new buffer.
+    pub fn to_vec(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::new();
+        self.encode(&mut out)?;
+        Ok(out)
+    }
+}
+
+macro_rules! from_variant {
+    ($($name:ident),*) => {$(
+        impl<'a> From<$name<'a>> for Msg<'a> {
+            fn from(m: $name<'a>) -> Self { Msg::$name(m) }
+        }
+    )*};
+}
+from_variant!(Aid, SpawnSpec, Start, StartAck, Stop, CancelAck, Error);
+
+macro_rules! from_payload_variant {
+    ($($name:ident),*) => {$(
+        impl<'a, P> From<$name<'a, P>> for Msg<'a, P> {
+            fn from(m: $name<'a, P>) -> Self { Msg::$name(m) }
+        }
+    )*};
+}
+from_payload_variant!(Started, Yield, Return);
+
+/// Decodes one message from the reader.
+fn decode_msg<'a>(r: &mut Reader<'a>) -> Result<Msg<'a>, DecodeError> {
+    let (tag, n) = read_tag(r, &MsgType::ALL)?;
+    let msg = match tag {
+        MsgType::Aid => Aid::decode_fields(r, n).map(Msg::Aid),
+        MsgType::SpawnSpec => SpawnSpec::decode_fields(r, n).map(Msg::SpawnSpec),
+        MsgType::Start => Start::decode_fields(r, n).map(Msg::Start),
+        MsgType::StartAck => StartAck::decode_fields(r, n).map(Msg::StartAck),
+        MsgType::Started => <Started<'a>>::decode_fields(r, n, false).map(Msg::Started),
+        MsgType::Yield => <Yield<'a>>::decode_fields(r, n, false).map(Msg::Yield),
+        MsgType::Stop => Stop::decode_fields(r, n).map(Msg::Stop),
+        MsgType::Return => <Return<'a>>::decode_fields(r, n, false).map(Msg::Return),
+        MsgType::CancelAck => CancelAck::decode_fields(r, n).map(Msg::CancelAck),
+        MsgType::Error => Error::decode_fields(r, n).map(Msg::Error),
+    };
+    msg.map_err(|e| e.in_msg(tag.as_str()))
+}
+
+/// Reads the map header and finds the tag. When the tag is the first key
+/// (as tractor always writes it), it is consumed and the count of entries
+/// left is returned; otherwise the map is scanned for it and the reader is
+/// left at the first entry, with the full count (the tag entry is then
+/// re-checked and skipped by the field loop).
+fn read_tag<'a>(r: &mut Reader<'a>, allowed: &[MsgType]) -> Result<(MsgType, usize), DecodeError> {
+    let n = r.map_len()?.ok_or_else(|| r.expected("object"))?;
+    let entries = r.clone();
+    if n > 0 && r.str_bytes()? == Some(b"msg_type") {
+        return Ok((read_tag_value(r, allowed)?, n - 1));
+    }
+    *r = entries.clone();
+    let mut scan = entries;
+    for _ in 0..n {
+        if read_key(&mut scan)? == b"msg_type" {
+            return Ok((read_tag_value(&mut scan, allowed)?, n));
+        }
+        scan.skip_values(1)?;
+    }
+    Err(DecodeError::new(ErrorKind::MissingField(Cow::Borrowed("msg_type"))))
+}
+
+fn read_tag_value(r: &mut Reader<'_>, allowed: &[MsgType]) -> Result<MsgType, DecodeError> {
+    let s = r.str().map_err(|e| e.at_field("msg_type"))?;
+    MsgType::from_wire(s.as_bytes())
+        .filter(|t| allowed.contains(t))
+        .ok_or_else(|| DecodeError::new(ErrorKind::InvalidTag(python_str_repr(s))).at_field("msg_type"))
+}
+
+/// A tag key met again inside the fields must repeat the chosen tag.
+fn check_repeated_tag(r: &mut Reader<'_>, tag: &str) -> Result<(), DecodeError> {
+    let s = r.str().map_err(|e| e.at_field("msg_type"))?;
+    if s == tag {
+        Ok(())
+    } else {
+        Err(DecodeError::new(ErrorKind::InvalidTag(python_str_repr(s))).at_field("msg_type"))
+    }
+}
+
+/// Reads a struct key: any str (invalid UTF-8 is just an unknown key);
+/// anything else is ``Expected `str`, got ... - at `key` in `$` ``.
+#[inline]
+fn read_key<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
+    match r.str_bytes()? {
+        Some(k) => Ok(k),
+        None => {
+            let kind = r.peek_kind()?;
+            Err(DecodeError::new(ErrorKind::ExpectedKey {
+                expected: Cow::Borrowed("str"),
+                got: kind,
+            })
+            .at(crate::error::PathSegment::Key))
+        }
+    }
+}
+
+fn decode_payload_fields<'a>(
+    r: &mut Reader<'a>,
+    n: usize,
+    tag: MsgType,
+    any: bool,
+) -> Result<(Cow<'a, str>, Raw<'a>), DecodeError> {
+    let mut cid = None;
+    let mut pld = None;
+    for _ in 0..n {
+        let key = read_key(r)?;
+        match key {
+            b"cid" => cid = Some(r.str().map_err(|e| e.at_field("cid"))?),
+            b"pld" => {
+                let bytes = if any { r.any(crate::DEFAULT_MAX_DEPTH) } else { r.raw() };
+                pld = Some(Raw::from_checked(bytes.map_err(|e| e.at_field("pld"))?));
+            }
+            b"msg_type" => check_repeated_tag(r, tag.as_str())?,
+            _ => r.skip_values(1)?,
+        }
+    }
+    let cid = cid.ok_or_else(|| DecodeError::new(ErrorKind::MissingField(Cow::Borrowed("cid"))))?;
+    let pld = pld.ok_or_else(|| DecodeError::new(ErrorKind::MissingField(Cow::Borrowed("pld"))))?;
+    Ok((Cow::Borrowed(cid), pld))
+}
+
+fn encode_payload_msg<P: EncodePld + ?Sized>(
+    out: &mut Vec<u8>,
+    tag: MsgType,
+    cid: &str,
+    pld: &P,
+) -> Result<(), EncodeError> {
+    let start = out.len();
+    write::map_len(out, 3);
+    write::str(out, "msg_type");
+    write::str(out, tag.as_str());
+    write::str(out, "cid");
+    write::str(out, cid);
+    write::str(out, "pld");
+    pld.encode_pld(out).inspect_err(|_| out.truncate(start))
+}

@@ -1,0 +1,684 @@
+//! Low-level msgpack reading and writing shared by the envelope codec, the
+//! raw payload and the payload-spec limiter.
+//!
+//! The [`Reader`] walks a byte slice without building a value tree. It
+//! classifies each value by its first byte ([`rmp::Marker`]), checks every
+//! length against the bytes that remain before anything is sized from it,
+//! and skips nested values iteratively (a counter of values still to skip,
+//! no recursion), so hostile nesting cannot overflow the stack.
+//!
+//! Writing uses [`rmp::encode`], which always picks the smallest header, as
+//! msgspec does.
+
+use rmp::Marker;
+
+use crate::error::{DecodeError, ErrorKind};
+
+/// The kind of a msgpack value, named as msgspec names it in errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `nil`
+    Nil,
+    /// `true` / `false`
+    Bool,
+    /// any integer width
+    Int,
+    /// float32 or float64
+    Float,
+    /// any str width
+    Str,
+    /// any bin width
+    Bytes,
+    /// any array width
+    Array,
+    /// any map width (msgspec says `object`)
+    Object,
+    /// any ext, including the timestamp ext `-1`
+    Ext,
+}
+
+impl Kind {
+    /// msgspec's name for the kind where it is *expected* (`null`, `int`, `object`, ...).
+    pub fn expected_name(self) -> &'static str {
+        match self {
+            Kind::Nil => "null",
+            Kind::Bool => "bool",
+            Kind::Int => "int",
+            Kind::Float => "float",
+            Kind::Str => "str",
+            Kind::Bytes => "bytes",
+            Kind::Array => "array",
+            Kind::Object => "object",
+            Kind::Ext => "ext",
+        }
+    }
+
+    /// msgspec's name for the kind where it was *found*: like
+    /// [`Kind::expected_name`] except that nil is spelled `None`.
+    pub fn found_name(self) -> &'static str {
+        match self {
+            Kind::Nil => "None",
+            other => other.expected_name(),
+        }
+    }
+
+    /// The kind of the value starting with byte `b`, or `None` for the
+    /// reserved byte `0xc1`.
+    #[inline]
+    pub fn of_byte(b: u8) -> Option<Kind> {
+        Some(match Marker::from_u8(b) {
+            Marker::FixPos(_) | Marker::FixNeg(_) => Kind::Int,
+            Marker::U8 | Marker::U16 | Marker::U32 | Marker::U64 => Kind::Int,
+            Marker::I8 | Marker::I16 | Marker::I32 | Marker::I64 => Kind::Int,
+            Marker::Null => Kind::Nil,
+            Marker::True | Marker::False => Kind::Bool,
+            Marker::F32 | Marker::F64 => Kind::Float,
+            Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => Kind::Str,
+            Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => Kind::Bytes,
+            Marker::FixArray(_) | Marker::Array16 | Marker::Array32 => Kind::Array,
+            Marker::FixMap(_) | Marker::Map16 | Marker::Map32 => Kind::Object,
+            Marker::FixExt1
+            | Marker::FixExt2
+            | Marker::FixExt4
+            | Marker::FixExt8
+            | Marker::FixExt16
+            | Marker::Ext8
+            | Marker::Ext16
+            | Marker::Ext32 => Kind::Ext,
+            Marker::Reserved => return None,
+        })
+    }
+}
+
+/// An integer as read from the wire: msgpack distinguishes unsigned and
+/// signed encodings, and the full `u64` range is legal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Int {
+    /// A non-negative value (any encoding of a value `>= 0`).
+    U(u64),
+    /// A negative value.
+    I(i64),
+}
+
+/// A cursor over msgpack bytes. Positions in errors are absolute offsets
+/// into the slice the reader was made from.
+#[derive(Clone, Debug)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `buf`.
+    #[inline]
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    /// Current offset.
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The whole underlying slice.
+    #[inline]
+    pub fn buf(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// Bytes not yet read.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// Error unless every byte was consumed (msgspec: "trailing characters").
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        if self.pos == self.buf.len() {
+            Ok(())
+        } else {
+            Err(DecodeError::new(ErrorKind::TrailingBytes { at: self.pos }))
+        }
+    }
+
+    /// The next byte, not consumed.
+    #[inline]
+    pub fn peek_byte(&self) -> Result<u8, DecodeError> {
+        match self.buf.get(self.pos) {
+            Some(b) => Ok(*b),
+            None => Err(DecodeError::truncated()),
+        }
+    }
+
+    /// The kind of the next value, not consumed; the reserved byte `0xc1` is
+    /// an error.
+    #[inline]
+    pub fn peek_kind(&self) -> Result<Kind, DecodeError> {
+        let b = self.peek_byte()?;
+        Kind::of_byte(b).ok_or_else(|| DecodeError::new(ErrorKind::ReservedByte { at: self.pos }))
+    }
+
+    #[inline]
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        if n > self.remaining() {
+            return Err(DecodeError::truncated());
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    #[inline]
+    fn be<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    #[inline]
+    fn len8(&mut self) -> Result<usize, DecodeError> {
+        Ok(self.be::<1>()?[0] as usize)
+    }
+    #[inline]
+    fn len16(&mut self) -> Result<usize, DecodeError> {
+        Ok(u16::from_be_bytes(self.be()?) as usize)
+    }
+    #[inline]
+    fn len32(&mut self) -> Result<usize, DecodeError> {
+        Ok(u32::from_be_bytes(self.be()?) as usize)
+    }
+
+    /// Reads a str header and body. Returns `Ok(None)` (consuming nothing)
+    /// when the next value is not a str. The bytes are not checked for UTF-8.
+    #[inline]
+    pub fn str_bytes(&mut self) -> Result<Option<&'a [u8]>, DecodeError> {
+        let b = self.peek_byte()?;
+        let start = self.pos;
+        let n = match b {
+            0xa0..=0xbf => {
+                self.pos += 1;
+                (b & 0x1f) as usize
+            }
+            0xd9 => {
+                self.pos += 1;
+                self.len8()?
+            }
+            0xda => {
+                self.pos += 1;
+                self.len16()?
+            }
+            0xdb => {
+                self.pos += 1;
+                self.len32()?
+            }
+            _ => return Ok(None),
+        };
+        match self.take(n) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) => {
+                self.pos = start;
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads a str, checking UTF-8; `Expected `str`, got ...` otherwise.
+    #[inline]
+    pub fn str(&mut self) -> Result<&'a str, DecodeError> {
+        let at = self.pos;
+        match self.str_bytes()? {
+            Some(b) => std::str::from_utf8(b).map_err(|e| DecodeError::utf8(b, e, at)),
+            None => Err(self.expected("str")),
+        }
+    }
+
+    /// Reads a bin header and body; `None` (consuming nothing) if not bin.
+    pub fn bin(&mut self) -> Result<Option<&'a [u8]>, DecodeError> {
+        let n = match self.peek_byte()? {
+            0xc4 => {
+                self.pos += 1;
+                self.len8()?
+            }
+            0xc5 => {
+                self.pos += 1;
+                self.len16()?
+            }
+            0xc6 => {
+                self.pos += 1;
+                self.len32()?
+            }
+            _ => return Ok(None),
+        };
+        self.take(n).map(Some)
+    }
+
+    /// Reads a map header; `None` (consuming nothing) if not a map. The
+    /// length is checked against the remaining bytes (each entry takes at
+    /// least two bytes).
+    #[inline]
+    pub fn map_len(&mut self) -> Result<Option<usize>, DecodeError> {
+        let b = self.peek_byte()?;
+        let n = match b {
+            0x80..=0x8f => {
+                self.pos += 1;
+                (b & 0x0f) as usize
+            }
+            0xde => {
+                self.pos += 1;
+                self.len16()?
+            }
+            0xdf => {
+                self.pos += 1;
+                self.len32()?
+            }
+            _ => return Ok(None),
+        };
+        if n.saturating_mul(2) > self.remaining() {
+            return Err(DecodeError::truncated());
+        }
+        Ok(Some(n))
+    }
+
+    /// Reads an array header; `None` (consuming nothing) if not an array.
+    /// The length is checked against the remaining bytes.
+    #[inline]
+    pub fn array_len(&mut self) -> Result<Option<usize>, DecodeError> {
+        let b = self.peek_byte()?;
+        let n = match b {
+            0x90..=0x9f => {
+                self.pos += 1;
+                (b & 0x0f) as usize
+            }
+            0xdc => {
+                self.pos += 1;
+                self.len16()?
+            }
+            0xdd => {
+                self.pos += 1;
+                self.len32()?
+            }
+            _ => return Ok(None),
+        };
+        if n > self.remaining() {
+            return Err(DecodeError::truncated());
+        }
+        Ok(Some(n))
+    }
+
+    /// Reads an integer of any width; `None` (consuming nothing) if the next
+    /// value is not an int.
+    #[inline]
+    pub fn int(&mut self) -> Result<Option<Int>, DecodeError> {
+        let b = self.peek_byte()?;
+        let v = match b {
+            0x00..=0x7f => {
+                self.pos += 1;
+                Int::U(b as u64)
+            }
+            0xe0..=0xff => {
+                self.pos += 1;
+                Int::I(b as i8 as i64)
+            }
+            0xcc => {
+                self.pos += 1;
+                Int::U(self.be::<1>()?[0] as u64)
+            }
+            0xcd => {
+                self.pos += 1;
+                Int::U(u16::from_be_bytes(self.be()?) as u64)
+            }
+            0xce => {
+                self.pos += 1;
+                Int::U(u32::from_be_bytes(self.be()?) as u64)
+            }
+            0xcf => {
+                self.pos += 1;
+                Int::U(u64::from_be_bytes(self.be()?))
+            }
+            0xd0 => {
+                self.pos += 1;
+                signed(self.be::<1>()?[0] as i8 as i64)
+            }
+            0xd1 => {
+                self.pos += 1;
+                signed(i16::from_be_bytes(self.be()?) as i64)
+            }
+            0xd2 => {
+                self.pos += 1;
+                signed(i32::from_be_bytes(self.be()?) as i64)
+            }
+            0xd3 => {
+                self.pos += 1;
+                signed(i64::from_be_bytes(self.be()?))
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(v))
+    }
+
+    /// Reads a float (float32 widened, float64); `None` if not a float.
+    pub fn float(&mut self) -> Result<Option<f64>, DecodeError> {
+        match self.peek_byte()? {
+            0xca => {
+                self.pos += 1;
+                Ok(Some(f32::from_be_bytes(self.be()?) as f64))
+            }
+            0xcb => {
+                self.pos += 1;
+                Ok(Some(f64::from_be_bytes(self.be()?)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Reads a bool; `None` (consuming nothing) if not a bool.
+    #[inline]
+    pub fn bool(&mut self) -> Result<Option<bool>, DecodeError> {
+        match self.peek_byte()? {
+            0xc2 => {
+                self.pos += 1;
+                Ok(Some(false))
+            }
+            0xc3 => {
+                self.pos += 1;
+                Ok(Some(true))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Consumes a nil if the next value is nil.
+    #[inline]
+    pub fn nil(&mut self) -> Result<bool, DecodeError> {
+        if self.peek_byte()? == 0xc0 {
+            self.pos += 1;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Reads an ext header and body: `(type code, data)`; `None` if not ext.
+    pub fn ext(&mut self) -> Result<Option<(i8, &'a [u8])>, DecodeError> {
+        let n = match self.peek_byte()? {
+            0xd4 => 1,
+            0xd5 => 2,
+            0xd6 => 4,
+            0xd7 => 8,
+            0xd8 => 16,
+            0xc7 => {
+                self.pos += 1;
+                let n = self.len8()?;
+                return self.ext_body(n).map(Some);
+            }
+            0xc8 => {
+                self.pos += 1;
+                let n = self.len16()?;
+                return self.ext_body(n).map(Some);
+            }
+            0xc9 => {
+                self.pos += 1;
+                let n = self.len32()?;
+                return self.ext_body(n).map(Some);
+            }
+            _ => return Ok(None),
+        };
+        self.pos += 1;
+        self.ext_body(n).map(Some)
+    }
+
+    fn ext_body(&mut self, n: usize) -> Result<(i8, &'a [u8]), DecodeError> {
+        let code = self.be::<1>()?[0] as i8;
+        Ok((code, self.take(n)?))
+    }
+
+    /// The error "Expected `what`, got `<kind of the next value>`" (or the
+    /// read error if the next value cannot even be classified).
+    pub fn expected(&self, what: &'static str) -> DecodeError {
+        match self.peek_kind() {
+            Ok(kind) => DecodeError::expected(what, kind),
+            Err(e) => e,
+        }
+    }
+
+    /// Skips one complete value, checking only its structure (as msgspec
+    /// does for `Raw` and for unknown struct fields), and returns its bytes.
+    #[inline]
+    pub fn raw(&mut self) -> Result<&'a [u8], DecodeError> {
+        let start = self.pos;
+        self.skip_values(1)?;
+        Ok(&self.buf[start..self.pos])
+    }
+
+    /// Reads one complete value the way msgspec decodes a field typed
+    /// `Any`: structure, UTF-8 of every str, hashable map keys and valid
+    /// timestamps (ext `-1`) are checked; nesting deeper than `depth`
+    /// levels is refused. Returns the value's bytes.
+    pub fn any(&mut self, max_depth: usize) -> Result<&'a [u8], DecodeError> {
+        /// An open container: values still to read, whether it is a map,
+        /// whether it sits (at any depth) inside a map key.
+        struct Open {
+            rem: usize,
+            map: bool,
+            in_key: bool,
+        }
+        let start = self.pos;
+        let mut stack: Vec<Open> = Vec::new();
+        let mut root = true;
+        loop {
+            while stack.last().is_some_and(|top| top.rem == 0) {
+                stack.pop();
+            }
+            let in_key = match stack.last_mut() {
+                None if root => {
+                    root = false;
+                    false
+                }
+                None => break,
+                Some(top) => {
+                    let k = top.in_key || (top.map && top.rem % 2 == 0);
+                    top.rem -= 1;
+                    k
+                }
+            };
+            let at = self.pos;
+            match self.peek_kind()? {
+                Kind::Str => {
+                    self.str()?;
+                }
+                Kind::Array => {
+                    let n = self.array_len()?.unwrap_or(0);
+                    if n > 0 {
+                        if stack.len() >= max_depth {
+                            return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
+                        }
+                        stack.push(Open { rem: n, map: false, in_key });
+                    }
+                }
+                Kind::Object => {
+                    if in_key {
+                        return Err(DecodeError::new(ErrorKind::UnhashableKey { at }));
+                    }
+                    let n = self.map_len()?.unwrap_or(0);
+                    if n > 0 {
+                        if stack.len() >= max_depth {
+                            return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
+                        }
+                        stack.push(Open { rem: 2 * n, map: true, in_key: false });
+                    }
+                }
+                Kind::Ext => {
+                    if let Some((-1, data)) = self.ext()? {
+                        check_timestamp(data)?;
+                    }
+                }
+                _ => self.skip_values(1)?,
+            }
+        }
+        Ok(&self.buf[start..self.pos])
+    }
+
+    /// Skips `n` complete values without recursion.
+    pub fn skip_values(&mut self, mut n: usize) -> Result<(), DecodeError> {
+        while n > 0 {
+            n -= 1;
+            let b = self.peek_byte()?;
+            let (skip, children): (usize, usize) = match b {
+                0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (1, 0),
+                0x80..=0x8f => (1, 2 * (b & 0x0f) as usize),
+                0x90..=0x9f => (1, (b & 0x0f) as usize),
+                0xa0..=0xbf => (1 + (b & 0x1f) as usize, 0),
+                0xc1 => return Err(DecodeError::new(ErrorKind::ReservedByte { at: self.pos })),
+                0xcc | 0xd0 => (2, 0),
+                0xcd | 0xd1 => (3, 0),
+                0xce | 0xd2 | 0xca => (5, 0),
+                0xcf | 0xd3 | 0xcb => (9, 0),
+                0xd4 => (3, 0),
+                0xd5 => (4, 0),
+                0xd6 => (6, 0),
+                0xd7 => (10, 0),
+                0xd8 => (18, 0),
+                0xc4 | 0xd9 => {
+                    self.pos += 1;
+                    (self.len8()?, 0)
+                }
+                0xc5 | 0xda => {
+                    self.pos += 1;
+                    (self.len16()?, 0)
+                }
+                0xc6 | 0xdb => {
+                    self.pos += 1;
+                    (self.len32()?, 0)
+                }
+                0xc7 => {
+                    self.pos += 1;
+                    (self.len8()? + 1, 0)
+                }
+                0xc8 => {
+                    self.pos += 1;
+                    (self.len16()? + 1, 0)
+                }
+                0xc9 => {
+                    self.pos += 1;
+                    (self.len32()? + 1, 0)
+                }
+                0xdc => {
+                    self.pos += 1;
+                    (0, self.len16()?)
+                }
+                0xdd => {
+                    self.pos += 1;
+                    (0, self.len32()?)
+                }
+                0xde => {
+                    self.pos += 1;
+                    (0, 2 * self.len16()?)
+                }
+                0xdf => {
+                    self.pos += 1;
+                    (0, 2 * self.len32()?)
+                }
+            };
+            self.take(skip)?;
+            if children > 0 {
+                // Every value takes at least one byte: a count larger than
+                // what is left is truncated input, found before any work.
+                n = n.saturating_add(children);
+                if n > self.remaining() {
+                    return Err(DecodeError::truncated());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks the body of a msgpack timestamp (ext `-1`) as msgspec does.
+pub fn check_timestamp(data: &[u8]) -> Result<(), DecodeError> {
+    let nanos = match data.len() {
+        4 => 0,
+        8 => u32::from_be_bytes([data[0], data[1], data[2], data[3]]) >> 2,
+        12 => u32::from_be_bytes([data[0], data[1], data[2], data[3]]),
+        _ => return Err(DecodeError::new(ErrorKind::Other("Invalid MessagePack timestamp".into()))),
+    };
+    if nanos >= 1_000_000_000 {
+        return Err(DecodeError::new(ErrorKind::Other(
+            "Invalid MessagePack timestamp: nanoseconds out of range".into(),
+        )));
+    }
+    Ok(())
+}
+
+#[inline]
+fn signed(v: i64) -> Int {
+    if v >= 0 {
+        Int::U(v as u64)
+    } else {
+        Int::I(v)
+    }
+}
+
+/// Writers for msgpack headers and scalars, smallest form first (as msgspec
+/// writes them). Writing into a `Vec<u8>` cannot fail, so these return
+/// nothing.
+pub mod write {
+    use rmp::encode as enc;
+
+    /// Writes a map header.
+    #[inline]
+    pub fn map_len(out: &mut Vec<u8>, n: u32) {
+        let _ = enc::write_map_len(out, n);
+    }
+    /// Writes an array header.
+    #[inline]
+    pub fn array_len(out: &mut Vec<u8>, n: u32) {
+        let _ = enc::write_array_len(out, n);
+    }
+    /// Writes a str.
+    #[inline]
+    pub fn str(out: &mut Vec<u8>, s: &str) {
+        let _ = enc::write_str(out, s);
+    }
+    /// Writes a bin.
+    #[inline]
+    pub fn bin(out: &mut Vec<u8>, b: &[u8]) {
+        let _ = enc::write_bin(out, b);
+    }
+    /// Writes nil.
+    #[inline]
+    pub fn nil(out: &mut Vec<u8>) {
+        out.push(0xc0);
+    }
+    /// Writes a bool.
+    #[inline]
+    pub fn bool(out: &mut Vec<u8>, v: bool) {
+        out.push(if v { 0xc3 } else { 0xc2 });
+    }
+    /// Writes a signed integer in its smallest form.
+    #[inline]
+    pub fn int(out: &mut Vec<u8>, v: i64) {
+        if v >= 0 {
+            let _ = enc::write_uint(out, v as u64);
+        } else {
+            let _ = enc::write_sint(out, v);
+        }
+    }
+    /// Writes an unsigned integer in its smallest form.
+    #[inline]
+    pub fn uint(out: &mut Vec<u8>, v: u64) {
+        let _ = enc::write_uint(out, v);
+    }
+    /// Writes a float64 (msgspec never writes float32).
+    #[inline]
+    pub fn f64(out: &mut Vec<u8>, v: f64) {
+        let _ = enc::write_f64(out, v);
+    }
+    /// Writes an ext header and body.
+    #[inline]
+    pub fn ext(out: &mut Vec<u8>, code: i8, data: &[u8]) {
+        let _ = enc::write_ext_meta(out, data.len() as u32, code);
+        out.extend_from_slice(data);
+    }
+}

@@ -1,0 +1,133 @@
+//! [`Raw`]: msgpack bytes kept exactly as they arrived (tractor's
+//! `msgspec.Raw`), and [`EncodePld`], what a payload must do to be sent.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DecodeError, EncodeError};
+use crate::msgpack::Reader;
+
+/// One complete msgpack value, kept as its exact bytes.
+///
+/// This is the default payload of [`Started`](crate::Started),
+/// [`Yield`](crate::Yield) and [`Return`](crate::Return): decoding a frame
+/// only checks that the payload is well-formed msgpack and borrows its bytes
+/// from the frame, without copying or decoding them. Decode it later with
+/// [`Raw::decode`] (serde), [`Raw::to_value`] (dynamic) or validate it
+/// against a payload spec. Re-encoding writes the same bytes back, so a relay
+/// never changes a payload's encoding.
+///
+/// ```
+/// use shuttle::Raw;
+/// let raw = Raw::from_slice(&[0x92, 0x01, 0xa1, b'x']).unwrap();
+/// let (n, s): (u8, String) = raw.decode().unwrap();
+/// assert_eq!((n, s.as_str()), (1, "x"));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Raw<'a> {
+    bytes: Cow<'a, [u8]>,
+}
+
+impl<'a> Raw<'a> {
+    /// Wraps bytes that are known to hold exactly one well-formed value.
+    pub(crate) fn from_checked(bytes: &'a [u8]) -> Self {
+        Raw {
+            bytes: Cow::Borrowed(bytes),
+        }
+    }
+
+    /// Checks that `bytes` hold exactly one well-formed msgpack value and
+    /// borrows them.
+    pub fn from_slice(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        r.raw()?;
+        r.finish()?;
+        Ok(Self::from_checked(bytes))
+    }
+
+    /// The payload `nil` (Python `None`).
+    pub fn nil() -> Raw<'static> {
+        Raw {
+            bytes: Cow::Borrowed(&[0xc0]),
+        }
+    }
+
+    /// Encodes a serde value the way msgspec would encode the equivalent
+    /// Python value (structs as maps, smallest int forms).
+    pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Raw<'static>, EncodeError> {
+        let mut out = Vec::new();
+        value.encode_pld(&mut out)?;
+        Ok(Raw {
+            bytes: Cow::Owned(out),
+        })
+    }
+
+    /// The exact msgpack bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Decodes the payload into a serde type.
+    pub fn decode<'de, T: Deserialize<'de>>(&'de self) -> Result<T, rmp_serde::decode::Error> {
+        rmp_serde::from_slice(&self.bytes)
+    }
+
+    /// Decodes the payload into a dynamic msgpack value.
+    pub fn to_value(&self) -> Result<rmpv::Value, DecodeError> {
+        let mut r = Reader::new(&self.bytes);
+        r.any(crate::DEFAULT_MAX_DEPTH)?;
+        r.finish()?;
+        // The bytes were checked above: well-formed, within the depth
+        // limit, every length within the input.
+        rmpv::decode::read_value_with_max_depth(&mut &self.bytes[..], crate::DEFAULT_MAX_DEPTH + 1)
+            .map_err(|e| DecodeError::new(crate::error::ErrorKind::Other(e.to_string())))
+    }
+
+    /// A copy that owns its bytes.
+    pub fn into_owned(self) -> Raw<'static> {
+        Raw {
+            bytes: Cow::Owned(self.bytes.into_owned()),
+        }
+    }
+}
+
+impl fmt::Debug for Raw<'_> {
+    /// Shows the value as msgpack-to-JSON-ish text (via rmpv), or the hex
+    /// bytes when it cannot be decoded.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_value() {
+            Ok(v) => write!(f, "Raw({v})"),
+            Err(_) => {
+                f.write_str("Raw(0x")?;
+                for b in self.bytes.iter() {
+                    write!(f, "{b:02x}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// A payload that can be written into a message: [`Raw`] writes its bytes
+/// back unchanged; any serde type is encoded as msgspec would encode it.
+pub trait EncodePld {
+    /// Appends the payload's msgpack encoding to `out`.
+    fn encode_pld(&self, out: &mut Vec<u8>) -> Result<(), EncodeError>;
+}
+
+impl EncodePld for Raw<'_> {
+    fn encode_pld(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.extend_from_slice(&self.bytes);
+        Ok(())
+    }
+}
+
+impl<T: Serialize + ?Sized> EncodePld for T {
+    fn encode_pld(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let mut ser = rmp_serde::Serializer::new(out).with_struct_map();
+        self.serialize(&mut ser)
+            .map_err(|e| EncodeError::Payload(e.to_string()))
+    }
+}

@@ -1,0 +1,170 @@
+//! Hostile input: every answer is a clear error, never a panic, never a
+//! stack overflow, never an allocation beyond the input's size.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use shuttle::{Msg, Raw};
+
+use crate::support::current_frames;
+
+/// Counts the bytes allocated by the current thread.
+struct Counting;
+
+thread_local! {
+    static ALLOCATED: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATED.try_with(|a| a.set(a.get() + layout.size()));
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Bytes allocated by `f` on this thread.
+fn allocated_by<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = ALLOCATED.with(|a| a.get());
+    let out = f();
+    (out, ALLOCATED.with(|a| a.get()) - before)
+}
+
+#[test]
+fn every_truncation_of_real_frames_is_an_error() {
+    let mut checked = 0;
+    for (label, f) in current_frames() {
+        let body = &f.body;
+        // Every prefix of ordinary frames; a sample of prefixes of the big ones.
+        let cuts: Vec<usize> = if body.len() <= 4096 {
+            (0..body.len()).collect()
+        } else {
+            (0..64).chain((64..body.len()).step_by(body.len() / 64)).collect()
+        };
+        for cut in cuts {
+            let err = Msg::decode(&body[..cut]).expect_err(&label);
+            assert!(!err.to_string().is_empty());
+            checked += 1;
+        }
+    }
+    assert!(checked > 50_000, "{checked}");
+}
+
+#[test]
+fn decoding_allocates_nothing_that_grows_with_the_input() {
+    let mut biggest_frame = 0;
+    for (label, f) in current_frames() {
+        let (msg, bytes) = allocated_by(|| Msg::decode(&f.body).unwrap());
+        // Envelopes borrow their strings and payloads from the frame; only
+        // the uid/address vectors and the walk of `Any` fields allocate, a
+        // few hundred bytes whatever the frame's size (up to 1 MiB here).
+        assert!(bytes <= 1024, "{label}: {bytes} bytes allocated for a {}-byte frame", f.body.len());
+        if matches!(msg, Msg::Yield(_)) && f.body.len() > 1 << 20 {
+            assert_eq!(bytes, 0, "{label}: a raw payload of any size is borrowed");
+        }
+        biggest_frame = biggest_frame.max(f.body.len());
+        drop(msg);
+    }
+    assert!(biggest_frame > 1 << 20);
+}
+
+fn nested_arrays(depth: usize) -> Vec<u8> {
+    let mut v = vec![0x91; depth];
+    v.push(0xc0);
+    v
+}
+
+#[test]
+fn deeply_nested_payloads_neither_overflow_nor_allocate() {
+    let pld = nested_arrays(100_000);
+    let mut body = b"\x83\xa8msg_type\xa5Yield\xa3cid\xa2c1\xa3pld".to_vec();
+    body.extend_from_slice(&pld);
+    // The raw payload is skipped without recursion: accepted, borrowed.
+    let (msg, bytes) = allocated_by(|| Msg::decode(&body).unwrap());
+    assert!(bytes < 1024, "{bytes}");
+    let Msg::Yield(y) = msg else { panic!() };
+    assert_eq!(y.pld.as_bytes().len(), 100_001);
+    // Decoding it as a value hits the depth limit with a clear error.
+    let err = y.pld.to_value().unwrap_err();
+    assert_eq!(err.msgspec_text(), "maximum recursion depth exceeded while deserializing an object");
+    // Inside a field typed `Any` (Start.kwargs) the limit applies at once.
+    let mut start = b"\x86\xa8msg_type\xa5Start\xa3cid\xa2c1\xa2ns\xa1m\xa4func\xa1f\xa3uid\x92\xa1a\xa1u\xa6kwargs\x81\xa1x".to_vec();
+    start.extend_from_slice(&pld);
+    let err = Msg::decode(&start).unwrap_err();
+    assert_eq!(err.python_type(), "RecursionError");
+    // And a truncated deep payload is truncated, not a crash.
+    let mut cut = body.clone();
+    cut.pop();
+    assert_eq!(Msg::decode(&cut).unwrap_err().msgspec_text(), "Input data was truncated");
+}
+
+#[test]
+fn huge_collection_lengths_are_checked_against_the_input() {
+    // array32 / map32 / str32 / bin32 announcing 4 GiB inside a payload.
+    for header in [&b"\xdd\xff\xff\xff\xff"[..], b"\xdf\xff\xff\xff\xff", b"\xdb\xff\xff\xff\xff", b"\xc6\xff\xff\xff\xff", b"\xc9\xff\xff\xff\xff\x01"] {
+        let mut body = b"\x83\xa8msg_type\xa5Yield\xa3cid\xa2c1\xa3pld".to_vec();
+        body.extend_from_slice(header);
+        let (err, bytes) = allocated_by(|| Msg::decode(&body).unwrap_err());
+        assert_eq!(err.msgspec_text(), "Input data was truncated");
+        assert!(bytes < 1024);
+        assert!(Raw::from_slice(header).is_err());
+    }
+}
+
+#[test]
+fn non_map_bodies_and_unknown_tags_are_errors() {
+    for (body, text) in [
+        (&b""[..], "Input data was truncated"),
+        (b"\xc1", "MessagePack data is malformed: invalid opcode '\\xc1' (byte 0)"),
+        (b"\x92\xa4root\xa2u1", "Expected `object`, got `array`"),
+        (b"\xa4Stop", "Expected `object`, got `str`"),
+        (b"\x81\xa8msg_type\xa9PldMsgXYZ", "Invalid value 'PldMsgXYZ' - at `$.msg_type`"),
+        (b"\x81\xa8msg_type\x05", "Expected `str`, got `int` - at `$.msg_type`"),
+        (b"\x81\xa8msg_type\xaaPayloadMsg", "Invalid value 'PayloadMsg' - at `$.msg_type`"),
+    ] {
+        assert_eq!(Msg::decode(body).unwrap_err().to_string(), text);
+    }
+}
+
+/// For one frame of each message type, every field replaced by a value of
+/// the wrong type is rejected with that field in the error path.
+#[test]
+fn every_field_with_a_wrong_type_is_named_in_the_error() {
+    use rmpv::Value;
+    let frames = current_frames();
+    let mut done = std::collections::BTreeSet::new();
+    let mut checked = 0;
+    for (label, f) in &frames {
+        let msg = Msg::decode(&f.body).unwrap();
+        if !done.insert(msg.msg_type()) {
+            continue;
+        }
+        let value = rmpv::decode::read_value(&mut &f.body[..]).unwrap();
+        let Value::Map(entries) = value else { panic!() };
+        for i in 1..entries.len() {
+            let key = entries[i].0.as_str().unwrap().to_string();
+            if key == "pld" && msg.msg_type().is_payload() {
+                continue; // a raw payload may be anything
+            }
+            // A float is wrong for every envelope field; so is a bin.
+            for wrong in [Value::F64(1.5), Value::Binary(vec![1])] {
+                let mut mutated = entries.clone();
+                mutated[i].1 = wrong.clone();
+                let mut body = Vec::new();
+                rmpv::encode::write_value(&mut body, &Value::Map(mutated)).unwrap();
+                let err = Msg::decode(&body).expect_err(&format!("{label} {key} {wrong}"));
+                assert_eq!(err.msg_type(), Some(msg.msg_type().as_str()));
+                assert_eq!(err.path_string().as_deref(), Some(format!("$.{key}").as_str()), "{label}: {err}");
+                assert!(err.to_string().contains("Expected `"), "{err}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(done.len(), 10);
+    assert!(checked >= 40, "{checked}");
+}

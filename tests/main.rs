@@ -1,0 +1,9 @@
+//! Integration tests, grouped by concern. All inputs come from `fixtures/`.
+
+mod support;
+
+mod codec;
+mod framing;
+mod hostile;
+mod roundtrip_props;
+mod snapshots;
