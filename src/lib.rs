@@ -47,8 +47,8 @@
 pub mod capture;
 pub mod error;
 pub mod frame;
-pub mod msgpack;
 mod msg;
+pub mod msgpack;
 mod raw;
 
 pub use error::{DecodeError, EncodeError};

@@ -494,7 +494,11 @@ impl<'a> Reader<'a> {
                         if stack.len() >= max_depth {
                             return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
                         }
-                        stack.push(Open { rem: n, map: false, in_key });
+                        stack.push(Open {
+                            rem: n,
+                            map: false,
+                            in_key,
+                        });
                     }
                 }
                 Kind::Object => {
@@ -506,7 +510,11 @@ impl<'a> Reader<'a> {
                         if stack.len() >= max_depth {
                             return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
                         }
-                        stack.push(Open { rem: 2 * n, map: true, in_key: false });
+                        stack.push(Open {
+                            rem: 2 * n,
+                            map: true,
+                            in_key: false,
+                        });
                     }
                 }
                 Kind::Ext => {
@@ -601,7 +609,11 @@ pub fn check_timestamp(data: &[u8]) -> Result<(), DecodeError> {
         4 => 0,
         8 => u32::from_be_bytes([data[0], data[1], data[2], data[3]]) >> 2,
         12 => u32::from_be_bytes([data[0], data[1], data[2], data[3]]),
-        _ => return Err(DecodeError::new(ErrorKind::Other("Invalid MessagePack timestamp".into()))),
+        _ => {
+            return Err(DecodeError::new(ErrorKind::Other(
+                "Invalid MessagePack timestamp".into(),
+            )))
+        }
     };
     if nanos >= 1_000_000_000 {
         return Err(DecodeError::new(ErrorKind::Other(
@@ -675,6 +687,46 @@ pub mod write {
     pub fn f64(out: &mut Vec<u8>, v: f64) {
         let _ = enc::write_f64(out, v);
     }
+    /// Writes a dynamic value canonically, as msgspec re-encodes a value it
+    /// decoded as `Any`: smallest int and length forms, floats as float64.
+    pub fn value(out: &mut Vec<u8>, v: &rmpv::Value) {
+        use rmpv::Value;
+        match v {
+            Value::Nil => nil(out),
+            Value::Boolean(b) => bool(out, *b),
+            Value::Integer(i) => match (i.as_u64(), i.as_i64()) {
+                (Some(u), _) => uint(out, u),
+                (None, Some(n)) => int(out, n),
+                (None, None) => nil(out),
+            },
+            Value::F32(f) => f64(out, *f as f64),
+            Value::F64(f) => f64(out, *f),
+            Value::String(s) => match s.as_str() {
+                Some(s) => str(out, s),
+                None => {
+                    let b = s.as_bytes();
+                    let _ = enc::write_str_len(out, b.len() as u32);
+                    out.extend_from_slice(b);
+                }
+            },
+            Value::Binary(b) => bin(out, b),
+            Value::Array(items) => {
+                array_len(out, items.len() as u32);
+                for x in items {
+                    value(out, x);
+                }
+            }
+            Value::Map(entries) => {
+                map_len(out, entries.len() as u32);
+                for (k, x) in entries {
+                    value(out, k);
+                    value(out, x);
+                }
+            }
+            Value::Ext(code, data) => ext(out, *code, data),
+        }
+    }
+
     /// Writes an ext header and body.
     #[inline]
     pub fn ext(out: &mut Vec<u8>, code: i8, data: &[u8]) {

@@ -1,0 +1,252 @@
+//! `shuttle check`: decode every frame of captures and wire streams,
+//! re-encode it and compare the bytes.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use shuttle::capture::{Capture, End};
+use shuttle::frame::FrameSplitter;
+use shuttle::msgpack::{write, Reader};
+use shuttle::Msg;
+
+/// Arguments of `shuttle check`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Files or folders (searched recursively): `*.json` captures or vector
+    /// files, `*.wire` streams. Other files are ignored.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Run only this check.
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+    /// Print every frame as it is decoded.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+/// The checks `shuttle check` can run.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Only {
+    /// Byte-exact decode and re-encode of every frame.
+    Codec,
+}
+
+/// What one file turned out to be, and how it fared.
+enum Outcome {
+    Pass(String),
+    Fail(Vec<String>),
+    /// Not something `check` reads (an index, another format).
+    Ignored,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<bool> {
+    let files = crate::collect_files(&args.paths)?;
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for path in &files {
+        let mut log = String::new();
+        let outcome = check_file(path, args, &mut log);
+        print!("{log}");
+        match outcome {
+            Outcome::Pass(summary) => {
+                passed += 1;
+                println!("ok    {}  {summary}", path.display());
+            }
+            Outcome::Fail(problems) => {
+                failed += 1;
+                println!("FAIL  {}  {} problem(s)", path.display(), problems.len());
+                for p in problems.iter().take(20) {
+                    println!("      {p}");
+                }
+                if problems.len() > 20 {
+                    println!("      ... and {} more", problems.len() - 20);
+                }
+            }
+            Outcome::Ignored => {}
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(failed == 0 && passed > 0)
+}
+
+fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "wire" => match std::fs::read(path) {
+            Ok(bytes) => check_wire(&bytes, args.verbose, log),
+            Err(e) => Outcome::Fail(vec![format!("cannot read: {e}")]),
+        },
+        "json" => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => return Outcome::Fail(vec![format!("cannot read: {e}")]),
+            };
+            let head: serde_json::Value = match serde_json::from_str(&text) {
+                Ok(v) => v,
+                Err(e) => return Outcome::Fail(vec![format!("not JSON: {e}")]),
+            };
+            match head.get("format").and_then(|f| f.as_str()) {
+                Some(shuttle::capture::FORMAT) if head.get("channels").is_some() => {
+                    match Capture::from_json(&text) {
+                        Ok(cap) => check_capture(&cap, args.verbose, log),
+                        Err(e) => Outcome::Fail(vec![e.to_string()]),
+                    }
+                }
+                _ => Outcome::Ignored,
+            }
+        }
+        _ => Outcome::Ignored,
+    }
+}
+
+/// How a channel's bodies are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dialect {
+    /// `msg_type`-tagged maps (tractor since 2025-03).
+    Typed,
+    /// Untagged dicts with a bare `[name, uuid]` handshake (tractor 0.1.0a5).
+    Dict,
+}
+
+impl Dialect {
+    /// The dict dialect opens with a bare `[name, uuid]` array.
+    fn detect(first_body: Option<&[u8]>) -> Dialect {
+        match first_body.and_then(|b| b.first()) {
+            Some(0x90..=0x9f | 0xdc | 0xdd) => Dialect::Dict,
+            _ => Dialect::Typed,
+        }
+    }
+}
+
+/// Decodes and re-encodes one body; returns a one-line description.
+fn round_trip(body: &[u8], dialect: Dialect) -> Result<String, String> {
+    let (again, what) = match dialect {
+        Dialect::Typed => {
+            let msg = Msg::decode(body).map_err(|e| e.to_string())?;
+            let what = match msg.cid() {
+                Some(cid) => format!("{} cid={}", msg.msg_type(), short(cid)),
+                None => msg.msg_type().to_string(),
+            };
+            (msg.to_vec().map_err(|e| e.to_string())?, what)
+        }
+        Dialect::Dict => {
+            // Untyped, as tractor 0.1.0a5 decodes it: any msgpack value,
+            // re-encoded canonically.
+            let mut r = Reader::new(body);
+            r.any(shuttle::DEFAULT_MAX_DEPTH)
+                .map_err(|e| e.to_string())?;
+            r.finish().map_err(|e| e.to_string())?;
+            let v = rmpv::decode::read_value(&mut &body[..]).map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            write::value(&mut out, &v);
+            let what = match &v {
+                rmpv::Value::Map(m) => m
+                    .first()
+                    .and_then(|(k, _)| k.as_str())
+                    .unwrap_or("map")
+                    .to_string(),
+                rmpv::Value::Array(_) => "handshake".to_string(),
+                rmpv::Value::Nil => "nil".to_string(),
+                other => format!("{other}"),
+            };
+            (out, format!("dict {what}"))
+        }
+    };
+    if again == body {
+        Ok(what)
+    } else {
+        Err(format!(
+            "{what}: re-encoding differs\n        in:  {}\n        out: {}",
+            hex(body),
+            hex(&again)
+        ))
+    }
+}
+
+fn check_capture(cap: &Capture, verbose: bool, log: &mut String) -> Outcome {
+    let mut problems = Vec::new();
+    let mut frames = 0;
+    let mut dialects = std::collections::BTreeSet::new();
+    for (ci, ch) in cap.channels.iter().enumerate() {
+        let decoded = match cap.channel_frames(ci) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        let dialect = Dialect::detect(decoded.first().map(|f| f.body.as_slice()));
+        dialects.insert(format!("{dialect:?}").to_lowercase());
+        for (fi, f) in decoded.iter().enumerate() {
+            frames += 1;
+            let (from, to) = match f.from {
+                End::A => (&ch.a, &ch.b),
+                End::B => (&ch.b, &ch.a),
+            };
+            let name = |u: &str| cap.actor_name(u).unwrap_or("?").to_string();
+            match round_trip(&f.body, dialect) {
+                Ok(what) => {
+                    if verbose {
+                        let _ = writeln!(
+                            log,
+                            "      ch{ci} #{fi:<3} {} -> {}  {what} [{}B]",
+                            name(from),
+                            name(to),
+                            f.body.len()
+                        );
+                    }
+                }
+                Err(e) => problems.push(format!("ch{ci} frame {fi}: {e}")),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Outcome::Pass(format!(
+            "{} channels, {frames} frames, {} dialect: byte-identical",
+            cap.channels.len(),
+            dialects.into_iter().collect::<Vec<_>>().join("+")
+        ))
+    } else {
+        Outcome::Fail(problems)
+    }
+}
+
+fn check_wire(bytes: &[u8], verbose: bool, log: &mut String) -> Outcome {
+    let mut problems = Vec::new();
+    let mut dialect = None;
+    let mut n = 0;
+    for (i, frame) in FrameSplitter::default().frames(bytes).enumerate() {
+        match frame {
+            Ok(body) => {
+                n += 1;
+                let d = *dialect.get_or_insert_with(|| Dialect::detect(Some(body)));
+                match round_trip(body, d) {
+                    Ok(what) => {
+                        if verbose {
+                            let _ = writeln!(log, "      #{i:<4} {what} [{}B]", body.len());
+                        }
+                    }
+                    Err(e) => problems.push(format!("frame {i}: {e}")),
+                }
+            }
+            Err(e) => problems.push(format!("frame {i}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Outcome::Pass(format!("{n} frames: byte-identical"))
+    } else {
+        Outcome::Fail(problems)
+    }
+}
+
+fn short(cid: &str) -> &str {
+    cid.get(..8).unwrap_or(cid)
+}
+
+fn hex(b: &[u8]) -> String {
+    let shown = &b[..b.len().min(96)];
+    let mut s: String = shown.iter().map(|x| format!("{x:02x}")).collect();
+    if b.len() > shown.len() {
+        s.push_str("...");
+    }
+    s
+}
