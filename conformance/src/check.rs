@@ -40,7 +40,7 @@ enum Outcome {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<bool> {
-    let files = crate::collect_files(&args.paths)?;
+    let files = collect_files(&args.paths)?;
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &files {
         let mut log = String::new();
@@ -249,4 +249,33 @@ fn hex(b: &[u8]) -> String {
         s.push_str("...");
     }
     s
+}
+
+/// Every file under the given paths (folders recursively), sorted.
+fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
+                {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else {
+                        out.push(path);
+                    }
+                }
+            }
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            anyhow::bail!("{}: no such file or folder", p.display());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }

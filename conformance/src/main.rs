@@ -1,11 +1,18 @@
 //! `shuttle`: check recorded tractor dialogs and run the conformance suite.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use shuttle_conformance::case::{self, Suite};
+use shuttle_conformance::runner::{self, ExpectedFailures, Filter, Outcome, Totals};
+use shuttle_conformance::testee::{Builtin, Process, Testee};
+use shuttle_conformance::{import, report};
 
 mod check;
+mod serve_testee;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -20,18 +27,71 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check captures (tractor-capture/1), payload vectors (pld-vectors/1)
-    /// and raw wire streams (.wire): decode every frame, re-encode it and
-    /// compare the bytes.
+    /// Run the conformance suite against an implementation (by default the
+    /// suite compiled into this binary, against the built-in testee).
+    Run(RunArgs),
+    /// Check captures (tractor-capture/1) and raw wire streams (.wire):
+    /// decode every frame, re-encode it and compare the bytes.
     Check(check::Args),
+    /// Turn captures, golden vectors and payload vectors into case files.
+    Import {
+        /// Capture files, `pld-vectors/1` files, `golden_vectors.txt`, or folders of them.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Folder to write the case files into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Serve the built-in implementation over stdin/stdout with the testee
+    /// protocol (what `run --testee` talks to).
+    Testee(serve_testee::Args),
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Command that starts the implementation under test (run by `sh -c`),
+    /// speaking the testee protocol on its stdin/stdout.
+    #[arg(long)]
+    testee: Option<String>,
+    /// Folder of case files to run instead of the embedded suite.
+    #[arg(long)]
+    suite: Option<PathBuf>,
+    /// Run only cases whose id matches this glob (repeatable).
+    #[arg(long = "run", value_name = "GLOB")]
+    run: Vec<String>,
+    /// Skip cases whose id matches this glob (repeatable).
+    #[arg(long = "skip", value_name = "GLOB")]
+    skip: Vec<String>,
+    /// File of id globs (one per line, optionally followed by text the
+    /// failure must contain) that are expected to fail.
+    #[arg(long)]
+    expected_failures: Option<PathBuf>,
+    /// Write a JUnit XML report.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report (with the frames exchanged and a diff per failure).
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// List the selected cases instead of running them.
+    #[arg(long)]
+    list: bool,
+    /// Per-request timeout for a subprocess testee, in milliseconds.
+    #[arg(long, default_value_t = runner::DEFAULT_TIMEOUT.as_millis() as u64)]
+    timeout_ms: u64,
+    /// Print every case, not only failures.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ok = match cli.command {
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Import { inputs, out } => import_cmd(&inputs, &out),
+        Command::Testee(args) => serve_testee::run(&args),
     };
-    match ok {
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
@@ -41,31 +101,128 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every file under the given paths (folders recursively), sorted.
-fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(dir) = stack.pop() {
-                for entry in std::fs::read_dir(&dir)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
-                {
-                    let path = entry?.path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else {
-                        out.push(path);
-                    }
-                }
+fn import_cmd(inputs: &[PathBuf], out: &std::path::Path) -> anyhow::Result<bool> {
+    std::fs::create_dir_all(out)?;
+    for (name, file) in import::build(inputs)? {
+        let path = out.join(&name);
+        std::fs::write(&path, case::to_text(&file))?;
+        println!("{}: {} cases", path.display(), file.cases.len());
+    }
+    Ok(true)
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<bool> {
+    let suite = match &args.suite {
+        Some(dir) => Suite::load_dir(dir)?,
+        None => Suite::embedded()?,
+    };
+    let pats = |v: &[String]| -> anyhow::Result<Vec<glob::Pattern>> {
+        v.iter()
+            .map(|g| glob::Pattern::new(g).map_err(|e| anyhow::anyhow!("bad glob {g:?}: {e}")))
+            .collect()
+    };
+    let filter = Filter {
+        run: pats(&args.run)?,
+        skip: pats(&args.skip)?,
+    };
+    if args.list {
+        let mut n = 0;
+        for c in suite.cases.iter().filter(|c| filter.selects(&c.id)) {
+            println!("{}  [{:?}, {}]  {}", c.id, c.level, c.body.kind(), c.title);
+            n += 1;
+        }
+        println!("{n} cases");
+        return Ok(true);
+    }
+    let expected = match &args.expected_failures {
+        Some(p) => ExpectedFailures::parse(&std::fs::read_to_string(p)?)?,
+        None => ExpectedFailures::default(),
+    };
+    let mut builtin;
+    let mut process;
+    let testee: &mut dyn Testee = match &args.testee {
+        Some(cmd) => {
+            process = Process::start(cmd, Duration::from_millis(args.timeout_ms))?;
+            &mut process
+        }
+        None => {
+            builtin = Builtin::default();
+            &mut builtin
+        }
+    };
+    let hello = testee.hello().clone();
+    println!(
+        "testee: {} {} (features: {})",
+        hello.name,
+        hello.version,
+        hello.features.join(", ")
+    );
+    let selected = suite.cases.iter().filter(|c| filter.selects(&c.id)).count();
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(selected as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let started = Instant::now();
+    let verbose = args.verbose;
+    let results = runner::run_suite(testee, &suite.cases, &filter, &expected, |r| {
+        bar.inc(1);
+        let line = match &r.outcome {
+            Outcome::Passed if verbose => Some(format!("ok    {}", r.id)),
+            o if o.is_failure() && r.expected_failure => verbose.then(|| format!("xfail {}", r.id)),
+            o if o.is_failure() => Some(format!(
+                "FAIL  {}  [{:?}] {}\n      {}\n{}",
+                r.id,
+                r.level,
+                r.title,
+                r.section,
+                indent(o.failure_text().unwrap_or(""))
+            )),
+            Outcome::Skipped(why) if verbose => Some(format!("skip  {}  ({why})", r.id)),
+            Outcome::NotApplicable(f) if verbose => {
+                Some(format!("n/a   {}  (needs {})", r.id, f.join(", ")))
             }
-        } else if p.exists() {
-            out.push(p.clone());
-        } else {
-            anyhow::bail!("{}: no such file or folder", p.display());
+            _ => None,
+        };
+        if let Some(line) = line {
+            bar.suspend(|| println!("{line}"));
+        }
+    });
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    if let Some(p) = &args.json {
+        std::fs::write(p, report::json(&hello, &results))?;
+    }
+    if let Some(p) = &args.junit {
+        std::fs::write(p, report::junit(&hello, &results))?;
+    }
+    let totals = Totals::of(&results);
+    let mut by_kind = std::collections::BTreeMap::<&str, (usize, usize, usize)>::new();
+    for r in &results {
+        let e = by_kind.entry(r.kind).or_default();
+        match &r.outcome {
+            Outcome::Passed => e.0 += 1,
+            o if o.is_failure() && !r.expected_failure => e.1 += 1,
+            _ => e.2 += 1,
         }
     }
-    out.sort();
-    out.dedup();
-    Ok(out)
+    for (kind, (p, f, s)) in by_kind {
+        println!("  {kind:<8} {p} passed, {f} failed, {s} skipped");
+    }
+    if totals.expected_failures > 0 {
+        println!("  {} expected failures", totals.expected_failures);
+    }
+    println!("  {} cases in {:.2?}", results.len(), elapsed);
+    println!(
+        "{} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.skipped
+    );
+    Ok(totals.failed == 0)
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("      {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -63,3 +63,71 @@ fn check_reports_a_missing_path() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("no such file or folder"), "{out}");
 }
+
+#[test]
+fn committed_cases_are_what_import_makes_of_the_fixtures() {
+    let dir = std::env::temp_dir().join(format!("shuttle-import-{}", std::process::id()));
+    let (code, out) = shuttle(&[
+        "import",
+        "fixtures/captures/python-tractor",
+        "fixtures/vectors",
+        "fixtures/golden",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        let fresh = std::fs::read_to_string(&path).unwrap();
+        let committed =
+            std::fs::read_to_string(repo().join("fixtures/cases").join(name)).unwrap_or_default();
+        assert!(
+            fresh == committed,
+            "fixtures/cases/{} is stale: regenerate with\n  cargo run -p shuttle-conformance -- import fixtures/captures/python-tractor fixtures/vectors fixtures/golden --out fixtures/cases",
+            name.to_string_lossy()
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn run_lists_filters_and_reports() {
+    let dir = std::env::temp_dir().join(format!("shuttle-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, out) = shuttle(&["run", "--list", "--run", "decode/golden/*"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.trim_end().ends_with("12 cases"), "{out}");
+    // An expected-failures entry for a passing case is itself a failure.
+    let xfail = dir.join("xfail.txt");
+    std::fs::write(&xfail, "# comment\ndecode/golden/00-*\n").unwrap();
+    let json = dir.join("report.json");
+    let junit = dir.join("report.xml");
+    let (code, out) = shuttle(&[
+        "run",
+        "--run",
+        "decode/golden/*",
+        "--expected-failures",
+        xfail.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("remove it from the list"), "{out}");
+    assert!(
+        out.trim_end().ends_with("11 passed, 1 failed, 0 skipped"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["totals"]["failed"], 1);
+    assert_eq!(report["results"].as_array().unwrap().len(), 12);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<failure message=\"passed, but is listed"),
+        "{xml}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,195 @@
+//! The testee protocol `shuttle-testee/1` (`spec/testee-protocol.md`): the
+//! harness and an implementation under test exchange msgpack maps over the
+//! testee's stdin/stdout, framed exactly like tractor frames (4-byte
+//! little-endian length, then the body).
+
+use std::io::{Read, Write};
+
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
+/// Version of the protocol and of the suite, sent in the hello.
+pub const SUITE_VERSION: &str = "shuttle-testee/1";
+
+/// Largest response body the harness accepts from a testee.
+pub const MAX_RESPONSE: usize = 64 * 1024 * 1024;
+
+/// The harness's messages.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Request {
+    /// First message: the suite introduces itself; the testee answers with a [`Hello`].
+    Hello {
+        /// [`SUITE_VERSION`].
+        suite_version: String,
+    },
+    /// Decode one frame body, then re-encode the decoded message.
+    Decode {
+        /// Request id, echoed in the response.
+        id: u64,
+        /// The frame body.
+        bytes: ByteBuf,
+    },
+    /// Build a message from a msgpack value (keys in any order, defaulted
+    /// fields possibly omitted) and encode it.
+    Encode {
+        /// Request id.
+        id: u64,
+        /// The message as a msgpack map, tag included.
+        message: rmpv::Value,
+    },
+    /// Validate a payload against a payload spec.
+    Validate {
+        /// Request id.
+        id: u64,
+        /// Spec in Python annotation syntax.
+        spec: String,
+        /// Struct table (as in pld-vectors/1), as a msgpack map.
+        structs: rmpv::Value,
+        /// The payload bytes.
+        payload: ByteBuf,
+    },
+    /// Check the frames of one channel against the dialog rules.
+    Dialog {
+        /// Request id.
+        id: u64,
+        /// `[from, body]` pairs; `from` is `"a"` (connector) or `"b"` (acceptor).
+        frames: Vec<(String, ByteBuf)>,
+    },
+}
+
+/// The testee's answer to [`Request::Hello`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Hello {
+    /// Always `"hello"`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Implementation name.
+    pub name: String,
+    /// Implementation version.
+    pub version: String,
+    /// Features it implements: `decode`, `encode`, `payload`, `dialog`,
+    /// `dialog-codes`, `legacy-dict`, ...
+    pub features: Vec<String>,
+}
+
+/// The testee's answer to a request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Response {
+    /// The request's id.
+    pub id: u64,
+    /// `ok`, `error` or `skipped`.
+    pub status: String,
+    /// `decode`: the tag of the decoded message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg_type: Option<String>,
+    /// `decode`/`encode`: the encoded bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<ByteBuf>,
+    /// `error`: the error class (`ValidationError`, `DecodeError`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// `error`: the error text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// `skipped`: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `dialog`: whether the channel follows the rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<bool>,
+    /// `dialog`: index of the first frame breaking them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame: Option<u64>,
+    /// `dialog`: violation code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl Response {
+    /// A successful response.
+    pub fn ok(id: u64) -> Self {
+        Response {
+            id,
+            status: "ok".into(),
+            ..Default::default()
+        }
+    }
+
+    /// An error response.
+    pub fn error(id: u64, class: impl Into<String>, text: impl Into<String>) -> Self {
+        Response {
+            id,
+            status: "error".into(),
+            class: Some(class.into()),
+            text: Some(text.into()),
+            ..Default::default()
+        }
+    }
+
+    /// A skipped response.
+    pub fn skipped(id: u64, reason: impl Into<String>) -> Self {
+        Response {
+            id,
+            status: "skipped".into(),
+            reason: Some(reason.into()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Encodes a protocol message as a msgpack map.
+pub fn to_body<T: Serialize>(msg: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ser = rmp_serde::Serializer::new(&mut out).with_struct_map();
+    // Our own types always serialize.
+    let _ = msg.serialize(&mut ser);
+    out
+}
+
+/// Writes one frame.
+pub fn write_frame(w: &mut impl Write, body: &[u8]) -> std::io::Result<()> {
+    let len = u32::try_from(body.len())
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "frame too large"))?;
+    let mut buf = Vec::with_capacity(4 + body.len());
+    buf.extend_from_slice(&len.to_le_bytes());
+    buf.extend_from_slice(body);
+    w.write_all(&buf)?;
+    w.flush()
+}
+
+/// Reads one frame; `Ok(None)` on a clean end of stream. A length above
+/// `max` is refused before anything is allocated.
+pub fn read_frame(r: &mut impl Read, max: usize) -> std::io::Result<Option<Vec<u8>>> {
+    let mut prefix = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        let n = r.read(&mut prefix[got..])?;
+        if n == 0 {
+            return if got == 0 {
+                Ok(None)
+            } else {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("stream ends inside a length prefix ({got}/4 bytes)"),
+                ))
+            };
+        }
+        got += n;
+    }
+    let len = u32::from_le_bytes(prefix) as usize;
+    if len > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("announced a {len}-byte frame, above the {max}-byte limit"),
+        ));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("stream ends inside a {len}-byte frame: {e}"),
+        )
+    })?;
+    Ok(Some(body))
+}

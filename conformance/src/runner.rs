@@ -1,0 +1,459 @@
+//! Runs cases against a testee and judges the answers.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_bytes::ByteBuf;
+
+use crate::case::{Case, CaseBody, Level};
+use crate::protocol::{Request, Response};
+use crate::testee::{Failure, Testee};
+
+/// How a case fared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The answer matched.
+    Passed,
+    /// The answer did not match; the text says how.
+    Failed(String),
+    /// The testee declined the request; the text is its reason.
+    Skipped(String),
+    /// The testee does not declare the features the case needs.
+    NotApplicable(Vec<String>),
+    /// The testee exited or wrote garbage.
+    Crashed(String),
+    /// The testee did not answer in time.
+    TimedOut(String),
+}
+
+impl Outcome {
+    /// True for a failure of any kind (wrong answer, crash, timeout).
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Failed(_) | Outcome::Crashed(_) | Outcome::TimedOut(_)
+        )
+    }
+
+    /// The failure text, if any.
+    pub fn failure_text(&self) -> Option<&str> {
+        match self {
+            Outcome::Failed(s) | Outcome::Crashed(s) | Outcome::TimedOut(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// One case's result, with what was exchanged.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseResult {
+    /// The case id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its level.
+    pub level: Level,
+    /// Its kind.
+    pub kind: &'static str,
+    /// The section of `spec/` it checks.
+    pub section: String,
+    /// How it fared.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Whether the expected-failures list names it.
+    pub expected_failure: bool,
+    /// Time the testee took.
+    pub micros: u64,
+    /// The request sent (for failures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+    /// The response received (for failures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Response>,
+}
+
+/// Runs one case.
+pub fn run_case(testee: &mut dyn Testee, case: &Case, id: u64) -> CaseResult {
+    let mut result = CaseResult {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        level: case.level,
+        kind: case.body.kind(),
+        section: case.section.clone(),
+        outcome: Outcome::Passed,
+        expected_failure: false,
+        micros: 0,
+        request: None,
+        response: None,
+    };
+    let features = testee.hello().features.clone();
+    let codes = features.iter().any(|f| f == "dialog-codes");
+    let missing: Vec<String> = std::iter::once(case.body.kind())
+        .chain(case.features.iter().map(String::as_str))
+        .filter(|f| !features.iter().any(|have| have == f))
+        .map(str::to_string)
+        .collect();
+    if !missing.is_empty() {
+        result.outcome = Outcome::NotApplicable(missing);
+        return result;
+    }
+    let req = request_for(case, id);
+    let started = Instant::now();
+    let answer = testee.call(&req);
+    result.micros = started.elapsed().as_micros() as u64;
+    result.outcome = match &answer {
+        Err(Failure::TimedOut(d)) => Outcome::TimedOut(format!("no answer within {d:?}")),
+        Err(Failure::Crashed(text)) => Outcome::Crashed(text.clone()),
+        Ok(resp) if resp.status == "skipped" => {
+            Outcome::Skipped(resp.reason.clone().unwrap_or_default())
+        }
+        Ok(resp) => judge(case, resp, codes),
+    };
+    if result.outcome.is_failure() {
+        result.request = Some(req);
+        result.response = answer.ok();
+    }
+    result
+}
+
+/// The request a case sends.
+pub fn request_for(case: &Case, id: u64) -> Request {
+    match &case.body {
+        CaseBody::Decode { bytes_b64, .. } => Request::Decode {
+            id,
+            bytes: ByteBuf::from(bytes_b64.clone()),
+        },
+        CaseBody::Encode { message_b64, .. } => Request::Encode {
+            id,
+            message: rmpv::decode::read_value(&mut &message_b64[..]).unwrap_or(rmpv::Value::Nil),
+        },
+        CaseBody::Payload {
+            spec,
+            structs,
+            payload_b64,
+            ..
+        } => Request::Validate {
+            id,
+            spec: spec.clone(),
+            structs: json_to_value(structs),
+            payload: ByteBuf::from(payload_b64.clone()),
+        },
+        CaseBody::Dialog { frames, .. } => Request::Dialog {
+            id,
+            frames: frames
+                .iter()
+                .map(|f| (f.from.clone(), ByteBuf::from(f.bytes_b64.clone())))
+                .collect(),
+        },
+    }
+}
+
+/// JSON to a msgpack value (the struct tables of payload cases).
+pub fn json_to_value(v: &serde_json::Value) -> rmpv::Value {
+    use rmpv::Value;
+    match v {
+        serde_json::Value::Null => Value::Nil,
+        serde_json::Value::Bool(b) => Value::Boolean(*b),
+        serde_json::Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else {
+                Value::F64(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(a) => Value::Array(a.iter().map(json_to_value).collect()),
+        serde_json::Value::Object(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| (Value::from(k.as_str()), json_to_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn judge(case: &Case, resp: &Response, codes: bool) -> Outcome {
+    let ok = resp.status == "ok";
+    let got_error = || {
+        format!(
+            "{}: {}",
+            resp.class.as_deref().unwrap_or("?"),
+            resp.text.as_deref().unwrap_or("")
+        )
+    };
+    match &case.body {
+        CaseBody::Decode { bytes_b64, expect } => match (&expect.error_class, ok) {
+            (None, true) => {
+                let want = expect.canonical_b64.as_deref().unwrap_or(bytes_b64);
+                let got = resp.bytes.as_deref().map(|b| &b[..]).unwrap_or(&[]);
+                if resp.msg_type.as_deref() != expect.msg_type.as_deref() {
+                    Outcome::Failed(format!(
+                        "decoded as {:?}, expected {:?}",
+                        resp.msg_type, expect.msg_type
+                    ))
+                } else if got != want {
+                    Outcome::Failed(format!("re-encoding differs\n{}", bytes_diff(want, got)))
+                } else {
+                    Outcome::Passed
+                }
+            }
+            (None, false) => Outcome::Failed(format!(
+                "rejected a valid {} frame: {}",
+                expect.msg_type.as_deref().unwrap_or("?"),
+                got_error()
+            )),
+            (Some(class), true) => Outcome::Failed(format!(
+                "accepted a frame that must be rejected with {class}: {}",
+                expect.error_text.as_deref().unwrap_or("")
+            )),
+            (Some(class), false) => {
+                if resp.class.as_deref() == Some(class) {
+                    Outcome::Passed
+                } else {
+                    Outcome::Failed(format!(
+                        "rejected with {}, expected {class}: {}",
+                        got_error(),
+                        expect.error_text.as_deref().unwrap_or("")
+                    ))
+                }
+            }
+        },
+        CaseBody::Encode { expect_b64, .. } => {
+            let got = resp.bytes.as_deref().map(|b| &b[..]).unwrap_or(&[]);
+            if !ok {
+                Outcome::Failed(format!("could not encode: {}", got_error()))
+            } else if got != &expect_b64[..] {
+                Outcome::Failed(format!("encoding differs\n{}", bytes_diff(expect_b64, got)))
+            } else {
+                Outcome::Passed
+            }
+        }
+        CaseBody::Payload { expect, .. } => match (expect.ok, ok) {
+            (true, true) => Outcome::Passed,
+            (true, false) => Outcome::Failed(format!("rejected a valid payload: {}", got_error())),
+            (false, true) => Outcome::Failed(format!(
+                "accepted a payload msgspec rejects with {}: {}",
+                expect.error_class.as_deref().unwrap_or("?"),
+                expect.error_text.as_deref().unwrap_or("")
+            )),
+            (false, false) => {
+                let class = expect.error_class.as_deref().unwrap_or("");
+                // Errors that come from the Python runtime, not from
+                // msgspec's rules, only need to be rejected.
+                let exact = matches!(class, "ValidationError" | "DecodeError");
+                if !exact {
+                    Outcome::Passed
+                } else if resp.class.as_deref() != Some(class)
+                    || resp.text.as_deref() != expect.error_text.as_deref()
+                {
+                    Outcome::Failed(format!(
+                        "error differs\n  expected: {class}: {}\n  got:      {}",
+                        expect.error_text.as_deref().unwrap_or(""),
+                        got_error()
+                    ))
+                } else {
+                    Outcome::Passed
+                }
+            }
+        },
+        CaseBody::Dialog { expect, .. } => {
+            let accepted = resp.accepted.unwrap_or(false);
+            match (expect.accepted, ok && accepted) {
+                (true, true) => Outcome::Passed,
+                (true, false) => Outcome::Failed(format!(
+                    "rejected a legal channel at frame {:?}: {} {}",
+                    resp.frame,
+                    resp.code.as_deref().unwrap_or(""),
+                    resp.text.as_deref().unwrap_or("")
+                )),
+                (false, true) => Outcome::Failed(format!(
+                    "accepted a channel that breaks the rules at frame {:?} ({})",
+                    expect.frame,
+                    expect.code.as_deref().unwrap_or("")
+                )),
+                (false, false) => {
+                    let frame_ok = resp.frame.map(|f| f as usize) == expect.frame;
+                    let code_ok = !codes || resp.code.as_deref() == expect.code.as_deref();
+                    if frame_ok && code_ok {
+                        Outcome::Passed
+                    } else {
+                        Outcome::Failed(format!(
+                            "rejected at frame {:?} ({}), expected frame {:?} ({})",
+                            resp.frame,
+                            resp.code.as_deref().unwrap_or(""),
+                            expect.frame,
+                            expect.code.as_deref().unwrap_or("")
+                        ))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A readable difference between two encodings: the first differing
+/// offset, both hex dumps around it, and both values decoded.
+pub fn bytes_diff(want: &[u8], got: &[u8]) -> String {
+    let at = want
+        .iter()
+        .zip(got)
+        .position(|(a, b)| a != b)
+        .unwrap_or(want.len().min(got.len()));
+    let window = |b: &[u8]| {
+        let start = at.saturating_sub(8);
+        let end = (at + 24).min(b.len());
+        let hex: String = b[start.min(end)..end]
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect();
+        format!(
+            "{}{hex}{}",
+            if start > 0 { "..." } else { "" },
+            if end < b.len() { "..." } else { "" }
+        )
+    };
+    let show = |b: &[u8]| match rmpv::decode::read_value(&mut &b[..]) {
+        Ok(v) => {
+            let s = v.to_string();
+            if s.len() > 300 {
+                format!(
+                    "{}...",
+                    &s[..s.char_indices().nth(300).map_or(s.len(), |(i, _)| i)]
+                )
+            } else {
+                s
+            }
+        }
+        Err(e) => format!("<undecodable: {e}>"),
+    };
+    format!(
+        "  first difference at byte {at} (expected {} bytes, got {})\n  expected: {}\n  got:      {}\n  expected value: {}\n  got value:      {}",
+        want.len(),
+        got.len(),
+        window(want),
+        window(got),
+        show(want),
+        show(got)
+    )
+}
+
+/// Selects, runs and tallies a suite.
+#[derive(Debug, Default)]
+pub struct Filter {
+    /// Run only ids matching one of these globs (all when empty).
+    pub run: Vec<glob::Pattern>,
+    /// Skip ids matching one of these.
+    pub skip: Vec<glob::Pattern>,
+}
+
+impl Filter {
+    /// Whether a case id is selected.
+    pub fn selects(&self, id: &str) -> bool {
+        (self.run.is_empty() || self.run.iter().any(|p| p.matches(id)))
+            && !self.skip.iter().any(|p| p.matches(id))
+    }
+}
+
+/// An expected-failures list: id globs, each with an optional text the
+/// failure must contain.
+#[derive(Debug, Default)]
+pub struct ExpectedFailures {
+    entries: Vec<(glob::Pattern, Option<String>)>,
+}
+
+impl ExpectedFailures {
+    /// Parses the file: one `GLOB [message]` per line, `#` comments.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let mut entries = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (glob, msg) = match line.split_once(char::is_whitespace) {
+                Some((g, m)) => (g, Some(m.trim().to_string())),
+                None => (line, None),
+            };
+            let pat = glob::Pattern::new(glob)
+                .map_err(|e| anyhow::anyhow!("line {}: bad glob {glob:?}: {e}", n + 1))?;
+            entries.push((pat, msg));
+        }
+        Ok(ExpectedFailures { entries })
+    }
+
+    /// Applies the list to a result: an expected failure is marked as such;
+    /// a listed case that passed, or failed differently, becomes a failure.
+    pub fn apply(&self, r: &mut CaseResult) {
+        let Some((_, msg)) = self.entries.iter().find(|(p, _)| p.matches(&r.id)) else {
+            return;
+        };
+        match r.outcome.failure_text() {
+            Some(text) => match msg {
+                Some(m) if !text.contains(m.as_str()) => {
+                    r.outcome = Outcome::Failed(format!(
+                        "failed, but not as the expected-failures list says ({m:?}): {text}"
+                    ));
+                }
+                _ => r.expected_failure = true,
+            },
+            None if r.outcome == Outcome::Passed => {
+                r.outcome = Outcome::Failed(
+                    "passed, but is listed as an expected failure: remove it from the list".into(),
+                );
+            }
+            None => {}
+        }
+    }
+}
+
+/// Totals of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed unexpectedly (wrong answer, crash, timeout).
+    pub failed: usize,
+    /// Failures the expected-failures list names.
+    pub expected_failures: usize,
+    /// Skipped by the testee or not applicable to it.
+    pub skipped: usize,
+}
+
+impl Totals {
+    /// Tallies results.
+    pub fn of(results: &[CaseResult]) -> Totals {
+        let mut t = Totals::default();
+        for r in results {
+            match &r.outcome {
+                Outcome::Passed => t.passed += 1,
+                o if o.is_failure() && r.expected_failure => t.expected_failures += 1,
+                o if o.is_failure() => t.failed += 1,
+                _ => t.skipped += 1,
+            }
+        }
+        t
+    }
+}
+
+/// Runs every selected case in order, calling `progress` after each.
+pub fn run_suite(
+    testee: &mut dyn Testee,
+    cases: &[Case],
+    filter: &Filter,
+    expected: &ExpectedFailures,
+    mut progress: impl FnMut(&CaseResult),
+) -> Vec<CaseResult> {
+    let mut out = Vec::new();
+    for (i, case) in cases.iter().filter(|c| filter.selects(&c.id)).enumerate() {
+        let mut r = run_case(testee, case, i as u64 + 1);
+        expected.apply(&mut r);
+        progress(&r);
+        out.push(r);
+    }
+    out
+}
+
+/// Default per-request timeout for subprocess testees.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,0 +1,75 @@
+//! The built-in testee: this crate's own `shuttle`, in process.
+
+use serde_bytes::ByteBuf;
+use shuttle::{msgpack::write, Msg};
+
+use crate::protocol::{Hello, Request, Response};
+
+use super::{Failure, Testee};
+
+/// The `shuttle` crate answering requests directly.
+#[derive(Debug)]
+pub struct Builtin {
+    hello: Hello,
+}
+
+impl Default for Builtin {
+    fn default() -> Self {
+        Builtin {
+            hello: Hello {
+                kind: "hello".into(),
+                name: "shuttle".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                features: FEATURES.iter().map(|s| s.to_string()).collect(),
+            },
+        }
+    }
+}
+
+const FEATURES: &[&str] = &["decode", "encode"];
+
+impl Testee for Builtin {
+    fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    fn call(&mut self, req: &Request) -> Result<Response, Failure> {
+        Ok(answer(req))
+    }
+}
+
+/// The built-in answer to one request (also what `shuttle testee` sends).
+pub fn answer(req: &Request) -> Response {
+    match req {
+        Request::Hello { .. } => Response::skipped(0, "hello is answered with a Hello"),
+        Request::Decode { id, bytes } => decode(*id, bytes),
+        Request::Encode { id, message } => {
+            let mut body = Vec::new();
+            write::value(&mut body, message);
+            match Msg::decode(&body) {
+                Ok(msg) => encoded(*id, None, &msg),
+                Err(e) => Response::error(*id, e.python_type(), e.to_string()),
+            }
+        }
+        Request::Validate { id, .. } => Response::skipped(*id, "payload limiter not built in"),
+        Request::Dialog { id, .. } => Response::skipped(*id, "dialog machine not built in"),
+    }
+}
+
+fn decode(id: u64, bytes: &[u8]) -> Response {
+    match Msg::decode(bytes) {
+        Ok(msg) => encoded(id, Some(msg.msg_type().to_string()), &msg),
+        Err(e) => Response::error(id, e.python_type(), e.msgspec_text()),
+    }
+}
+
+fn encoded(id: u64, msg_type: Option<String>, msg: &Msg<'_>) -> Response {
+    match msg.to_vec() {
+        Ok(bytes) => Response {
+            msg_type: msg_type.or_else(|| Some(msg.msg_type().to_string())),
+            bytes: Some(ByteBuf::from(bytes)),
+            ..Response::ok(id)
+        },
+        Err(e) => Response::error(id, "EncodeError", e.to_string()),
+    }
+}

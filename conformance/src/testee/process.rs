@@ -1,0 +1,202 @@
+//! A testee run as a subprocess, spoken to over its stdin/stdout.
+
+use std::io::{BufReader, Read};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::protocol::{self, Hello, Request, Response, MAX_RESPONSE, SUITE_VERSION};
+
+use super::{Failure, Testee};
+
+/// What the reader thread saw on the testee's stdout.
+type Incoming = Result<Vec<u8>, String>;
+
+/// A running testee process, restarted after a crash or a timeout.
+#[derive(Debug)]
+pub struct Process {
+    command: String,
+    timeout: Duration,
+    hello: Hello,
+    running: Option<Running>,
+    restarts: usize,
+}
+
+#[derive(Debug)]
+struct Running {
+    child: Child,
+    stdin: ChildStdin,
+    frames: Receiver<Incoming>,
+    stderr_tail: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Process {
+    /// Starts `command` (run by `sh -c`) and exchanges hellos.
+    pub fn start(command: &str, timeout: Duration) -> anyhow::Result<Process> {
+        let (running, hello) = spawn(command, timeout)
+            .map_err(|e| anyhow::anyhow!("testee `{command}` did not start: {e}"))?;
+        Ok(Process {
+            command: command.to_string(),
+            timeout,
+            hello,
+            running: Some(running),
+            restarts: 0,
+        })
+    }
+
+    /// How many times the testee was restarted.
+    pub fn restarts(&self) -> usize {
+        self.restarts
+    }
+
+    fn fail(&mut self, what: String) -> Failure {
+        let tail = self.running.take().map(|mut r| {
+            let _ = r.child.kill();
+            let status = r.child.wait().ok();
+            let tail = r.stderr_tail.lock().map(|t| t.clone()).unwrap_or_default();
+            (status, tail)
+        });
+        let mut text = what;
+        if let Some((status, tail)) = tail {
+            if let Some(s) = status {
+                text.push_str(&format!(" ({s})"));
+            }
+            let tail = String::from_utf8_lossy(&tail);
+            if !tail.trim().is_empty() {
+                text.push_str(&format!("; stderr: {}", tail.trim()));
+            }
+        }
+        Failure::Crashed(text)
+    }
+}
+
+impl Testee for Process {
+    fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    fn call(&mut self, req: &Request) -> Result<Response, Failure> {
+        if self.running.is_none() {
+            match spawn(&self.command, self.timeout) {
+                Ok((r, _)) => {
+                    self.restarts += 1;
+                    self.running = Some(r);
+                }
+                Err(e) => return Err(Failure::Crashed(format!("restart failed: {e}"))),
+            }
+        }
+        let want_id = request_id(req);
+        let running = self.running.as_mut().expect("started above");
+        if let Err(e) = protocol::write_frame(&mut running.stdin, &protocol::to_body(req)) {
+            return Err(self.fail(format!("could not write the request: {e}")));
+        }
+        match running.frames.recv_timeout(self.timeout) {
+            Ok(Ok(body)) => match rmp_serde::from_slice::<Response>(&body) {
+                Ok(resp) if resp.id == want_id => Ok(resp),
+                Ok(resp) => Err(self.fail(format!(
+                    "answered request {} while request {want_id} was pending",
+                    resp.id
+                ))),
+                Err(e) => Err(self.fail(format!("unreadable response: {e}"))),
+            },
+            Ok(Err(e)) => Err(self.fail(e)),
+            Err(RecvTimeoutError::Timeout) => {
+                self.running = None; // killed on drop
+                Err(Failure::TimedOut(self.timeout))
+            }
+            Err(RecvTimeoutError::Disconnected) => Err(self.fail("stdout closed".into())),
+        }
+    }
+}
+
+fn request_id(req: &Request) -> u64 {
+    match req {
+        Request::Hello { .. } => 0,
+        Request::Decode { id, .. }
+        | Request::Encode { id, .. }
+        | Request::Validate { id, .. }
+        | Request::Dialog { id, .. } => *id,
+    }
+}
+
+fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let stdin = child.stdin.take().ok_or("no stdin")?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let (tx, frames) = mpsc::channel::<Incoming>();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(stdout);
+        loop {
+            match protocol::read_frame(&mut r, MAX_RESPONSE) {
+                Ok(Some(body)) => {
+                    if tx.send(Ok(body)).is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => {
+                    let _ = tx.send(Err("exited".into()));
+                    return;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(format!("garbage on stdout: {e}")));
+                    return;
+                }
+            }
+        }
+    });
+    let stderr_tail = Arc::new(Mutex::new(Vec::new()));
+    let tail = stderr_tail.clone();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(stderr);
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = r.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut t) = tail.lock() {
+                t.extend_from_slice(&buf[..n]);
+                let excess = t.len().saturating_sub(2048);
+                t.drain(..excess);
+            }
+        }
+    });
+    let mut running = Running {
+        child,
+        stdin,
+        frames,
+        stderr_tail,
+    };
+    let hello = Request::Hello {
+        suite_version: SUITE_VERSION.into(),
+    };
+    protocol::write_frame(&mut running.stdin, &protocol::to_body(&hello))
+        .map_err(|e| format!("could not send hello: {e}"))?;
+    match running
+        .frames
+        .recv_timeout(timeout.max(Duration::from_secs(10)))
+    {
+        Ok(Ok(body)) => {
+            let h: Hello =
+                rmp_serde::from_slice(&body).map_err(|e| format!("unreadable hello: {e}"))?;
+            Ok((running, h))
+        }
+        Ok(Err(e)) => Err(format!("{e} before its hello")),
+        Err(_) => Err("no hello in time".into()),
+    }
+}

@@ -1,0 +1,196 @@
+//! The suite against subprocess testees: `shuttle testee` (the built-in
+//! over stdio), deliberately broken variants that must fail exactly the
+//! expected cases, and hostile ones the harness must survive.
+
+use std::time::Duration;
+
+use shuttle_conformance::case::Suite;
+use shuttle_conformance::runner::{
+    run_suite, CaseResult, ExpectedFailures, Filter, Outcome, Totals,
+};
+use shuttle_conformance::testee::{Process, Testee};
+
+fn shuttle_testee(extra: &str) -> String {
+    format!("{} testee {extra}", env!("CARGO_BIN_EXE_shuttle"))
+}
+
+fn run(cmd: &str, filter: &Filter, timeout: Duration) -> (Vec<CaseResult>, Process) {
+    let suite = Suite::embedded().unwrap();
+    let mut p = Process::start(cmd, timeout).unwrap();
+    let results = run_suite(
+        &mut p,
+        &suite.cases,
+        filter,
+        &ExpectedFailures::default(),
+        |_| {},
+    );
+    (results, p)
+}
+
+fn failed_ids(results: &[CaseResult]) -> Vec<&str> {
+    results
+        .iter()
+        .filter(|r| r.outcome.is_failure())
+        .map(|r| r.id.as_str())
+        .collect()
+}
+
+#[test]
+fn stdio_testee_passes_everything_the_builtin_passes() {
+    let (results, p) = run(
+        &shuttle_testee(""),
+        &Filter::default(),
+        Duration::from_secs(10),
+    );
+    let t = Totals::of(&results);
+    assert_eq!(t.failed, 0, "{:?}", failed_ids(&results));
+    assert!(t.passed > 4000, "{t:?}");
+    assert_eq!(p.restarts(), 0);
+    assert_eq!(p.hello().name, "shuttle");
+}
+
+fn has_f64(v: &rmpv::Value) -> bool {
+    match v {
+        rmpv::Value::F64(_) => true,
+        rmpv::Value::Array(a) => a.iter().any(has_f64),
+        rmpv::Value::Map(m) => m.iter().any(|(k, v)| has_f64(k) || has_f64(v)),
+        _ => false,
+    }
+}
+
+/// The bytes a correct testee answers with for a case expected to succeed.
+fn expected_output(case: &shuttle_conformance::case::Case) -> Option<Vec<u8>> {
+    use shuttle_conformance::case::CaseBody;
+    match &case.body {
+        CaseBody::Decode { bytes_b64, expect } if expect.error_class.is_none() => Some(
+            expect
+                .canonical_b64
+                .clone()
+                .unwrap_or_else(|| bytes_b64.clone()),
+        ),
+        CaseBody::Encode { expect_b64, .. } => Some(expect_b64.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn float32_writer_fails_exactly_the_frames_with_floats() {
+    let (results, _) = run(
+        &shuttle_testee("--misbehave float32"),
+        &Filter::default(),
+        Duration::from_secs(10),
+    );
+    let suite = Suite::embedded().unwrap();
+    let mut with_floats = 0;
+    for (case, r) in suite.cases.iter().zip(&results) {
+        assert_eq!(case.id, r.id);
+        let Some(out) = expected_output(case) else {
+            continue;
+        };
+        let floats = has_f64(&rmpv::decode::read_value(&mut &out[..]).unwrap());
+        with_floats += floats as usize;
+        assert_eq!(r.outcome.is_failure(), floats, "{}: {:?}", r.id, r.outcome);
+        if floats {
+            assert!(
+                r.outcome.failure_text().unwrap().contains("differs"),
+                "{}",
+                r.id
+            );
+        }
+    }
+    assert!(with_floats > 10, "{with_floats}");
+}
+
+#[test]
+fn default_dropping_encoder_fails_every_message_with_defaults() {
+    let (results, _) = run(
+        &shuttle_testee("--misbehave drop-defaults"),
+        &Filter::default(),
+        Duration::from_secs(10),
+    );
+    let failed = failed_ids(&results);
+    // Every Aid, Start and Error frame carries a defaulted field; no Stop does.
+    assert!(failed.iter().any(|id| id.contains("/Aid/")));
+    assert!(!failed.iter().any(|id| id.contains("/Stop/")));
+    let golden_failed: Vec<&&str> = failed
+        .iter()
+        .filter(|id| id.starts_with("decode/golden/"))
+        .collect();
+    // Aid x2, Start, Error x2 among the golden vectors.
+    assert_eq!(golden_failed.len(), 5, "{golden_failed:?}");
+}
+
+#[test]
+fn float_for_int_acceptor_fails_exactly_the_float_for_int_cases() {
+    let (results, _) = run(
+        &shuttle_testee("--misbehave accept-float-for-int"),
+        &Filter::default(),
+        Duration::from_secs(10),
+    );
+    let failed = failed_ids(&results);
+    assert!(!failed.is_empty());
+    for id in &failed {
+        assert!(id.ends_with("/pid-float"), "{id}");
+    }
+    let expected = results
+        .iter()
+        .filter(|r| r.id.ends_with("/pid-float"))
+        .count();
+    assert_eq!(failed.len(), expected);
+}
+
+fn golden_only() -> Filter {
+    Filter {
+        run: vec![glob::Pattern::new("decode/golden/*").unwrap()],
+        skip: vec![],
+    }
+}
+
+#[test]
+fn harness_survives_hostile_testees() {
+    for (mode, expect) in [
+        ("crash", "Crashed"),
+        ("garbage", "Crashed"),
+        ("huge", "Crashed"),
+        ("wrong-id", "Crashed"),
+        ("exit", "Crashed"),
+        ("hang", "TimedOut"),
+    ] {
+        let (results, p) = run(
+            &shuttle_testee(&format!("--misbehave {mode} --after 3")),
+            &golden_only(),
+            Duration::from_millis(300),
+        );
+        assert_eq!(results.len(), 12, "{mode}: the run finishes");
+        // Each (re)started testee answers two requests, then fails the
+        // third; it is restarted and the run goes on.
+        for (i, r) in results.iter().enumerate() {
+            if i % 3 == 2 {
+                let got = format!("{:?}", r.outcome);
+                assert!(got.starts_with(expect), "{mode}: {}: {got}", r.id);
+            } else {
+                assert_eq!(r.outcome, Outcome::Passed, "{mode}: {}", r.id);
+            }
+        }
+        let detail = results[2].outcome.failure_text().unwrap().to_string();
+        match mode {
+            "huge" => assert!(detail.contains("above the"), "{detail}"),
+            "wrong-id" => assert!(
+                detail.contains("answered request 4 while request 3"),
+                "{detail}"
+            ),
+            "garbage" => assert!(
+                detail.contains("unreadable response") || detail.contains("garbage"),
+                "{detail}"
+            ),
+            _ => {}
+        }
+        assert_eq!(p.restarts(), 3, "{mode}");
+    }
+}
+
+#[test]
+fn a_testee_that_does_not_start_is_a_clear_error() {
+    let err = Process::start("exit 3", Duration::from_millis(500)).unwrap_err();
+    assert!(err.to_string().contains("did not start"), "{err}");
+}
