@@ -194,3 +194,78 @@ fn a_testee_that_does_not_start_is_a_clear_error() {
     let err = Process::start("exit 3", Duration::from_millis(500)).unwrap_err();
     assert!(err.to_string().contains("did not start"), "{err}");
 }
+
+/// Whether the Python side (msgspec from PyPI) is available; in CI it must be.
+fn python_msgspec() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import msgspec"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok && std::env::var_os("CI").is_some() {
+        panic!("CI must install msgspec (conformance/requirements.txt)");
+    }
+    ok
+}
+
+fn python_testee() -> String {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    format!(
+        "python3 {}",
+        repo.join("testees/python/testee.py").display()
+    )
+}
+
+#[test]
+fn python_msgspec_testee_passes_the_suite() {
+    if !python_msgspec() {
+        eprintln!("skipped: python3 with msgspec is not available");
+        return;
+    }
+    let (results, p) = run(
+        &python_testee(),
+        &Filter::default(),
+        Duration::from_secs(20),
+    );
+    let t = Totals::of(&results);
+    assert_eq!(t.failed, 0, "{:?}", failed_ids(&results));
+    assert_eq!(p.hello().name, "python-msgspec");
+    assert!(t.passed > 5000, "{t:?}");
+}
+
+/// msgspec itself words every envelope error exactly as the suite does.
+#[test]
+fn msgspec_agrees_with_the_suite_on_error_texts() {
+    use shuttle_conformance::case::CaseBody;
+    use shuttle_conformance::runner::request_for;
+    if !python_msgspec() {
+        eprintln!("skipped: python3 with msgspec is not available");
+        return;
+    }
+    let suite = Suite::embedded().unwrap();
+    let mut p = Process::start(&python_testee(), Duration::from_secs(20)).unwrap();
+    let mut compared = 0;
+    let mut differ = Vec::new();
+    for (i, case) in suite.cases.iter().enumerate() {
+        let CaseBody::Decode { expect, .. } = &case.body else {
+            continue;
+        };
+        let (Some(class), Some(text)) = (&expect.error_class, &expect.error_text) else {
+            continue;
+        };
+        let resp = p.call(&request_for(case, i as u64 + 1)).unwrap();
+        compared += 1;
+        if resp.class.as_deref() != Some(class) || resp.text.as_deref() != Some(text) {
+            differ.push(format!(
+                "{}: suite {class}: {text} / msgspec {:?}: {:?}",
+                case.id, resp.class, resp.text
+            ));
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+    assert!(
+        differ.is_empty(),
+        "{} of {compared} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+}

@@ -196,7 +196,17 @@ fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
                 rmp_serde::from_slice(&body).map_err(|e| format!("unreadable hello: {e}"))?;
             Ok((running, h))
         }
-        Ok(Err(e)) => Err(format!("{e} before its hello")),
+        Ok(Err(e)) => {
+            // Give the stderr reader a moment to collect the last words.
+            std::thread::sleep(Duration::from_millis(50));
+            let tail = running
+                .stderr_tail
+                .lock()
+                .map(|t| t.clone())
+                .unwrap_or_default();
+            let tail = String::from_utf8_lossy(&tail);
+            Err(format!("{e} before its hello; stderr: {}", tail.trim()))
+        }
         Err(_) => Err("no hello in time".into()),
     }
 }
