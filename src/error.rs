@@ -99,7 +99,12 @@ pub enum ErrorKind {
 
 /// An error while decoding msgpack bytes into a message or a payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecodeError {
+pub struct DecodeError(Box<Inner>);
+
+/// Boxed so that `Result<T, DecodeError>` stays one word wide on the hot
+/// path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Inner {
     kind: ErrorKind,
     /// Innermost segment first; reversed when rendered.
     path_rev: Vec<PathSegment>,
@@ -108,12 +113,13 @@ pub struct DecodeError {
 
 impl DecodeError {
     /// An error of the given kind at the top level.
+    #[cold]
     pub fn new(kind: ErrorKind) -> Self {
-        DecodeError {
+        DecodeError(Box::new(Inner {
             kind,
             path_rev: Vec::new(),
             msg_type: None,
-        }
+        }))
     }
 
     pub(crate) fn truncated() -> Self {
@@ -136,7 +142,7 @@ impl DecodeError {
     /// Adds a path segment on the way out (callers wrap inner errors).
     pub fn at(mut self, seg: PathSegment) -> Self {
         if !self.is_malformed() {
-            self.path_rev.push(seg);
+            self.0.path_rev.push(seg);
         }
         self
     }
@@ -153,23 +159,23 @@ impl DecodeError {
 
     /// Records the message type the error happened in.
     pub fn in_msg(mut self, msg_type: &'static str) -> Self {
-        self.msg_type.get_or_insert(msg_type);
+        self.0.msg_type.get_or_insert(msg_type);
         self
     }
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The message type whose decoding failed, when its tag was known.
     pub fn msg_type(&self) -> Option<&'static str> {
-        self.msg_type
+        self.0.msg_type
     }
 
     /// The path, outermost first.
     pub fn path(&self) -> impl Iterator<Item = &PathSegment> {
-        self.path_rev.iter().rev()
+        self.0.path_rev.iter().rev()
     }
 
     /// True for errors about the msgpack encoding itself (truncation,
@@ -179,7 +185,7 @@ impl DecodeError {
     /// for the rest.
     pub fn is_malformed(&self) -> bool {
         matches!(
-            self.kind,
+            self.0.kind,
             ErrorKind::Truncated
                 | ErrorKind::TrailingBytes { .. }
                 | ErrorKind::ReservedByte { .. }
@@ -194,7 +200,7 @@ impl DecodeError {
     /// `DecodeError`, `ValidationError`, `UnicodeDecodeError` or
     /// `RecursionError`.
     pub fn python_type(&self) -> &'static str {
-        match self.kind {
+        match self.0.kind {
             ErrorKind::InvalidUtf8 { .. } => "UnicodeDecodeError",
             ErrorKind::TooDeep { .. } => "RecursionError",
             _ if self.is_malformed() => "DecodeError",
@@ -205,7 +211,7 @@ impl DecodeError {
     /// The path rendered as msgspec renders it (`$.a[1][...]`, or
     /// `` key` in `$ `` form for map keys), or `None` at the top level.
     pub fn path_string(&self) -> Option<String> {
-        if self.path_rev.is_empty() {
+        if self.0.path_rev.is_empty() {
             return None;
         }
         let segs: Vec<&PathSegment> = self.path().collect();
@@ -241,7 +247,7 @@ impl DecodeError {
     /// The text msgspec gives for this error, byte for byte where msgspec
     /// has a rule for it (without the message-type prefix).
     pub fn msgspec_text(&self) -> String {
-        let base = match &self.kind {
+        let base = match &self.0.kind {
             ErrorKind::Truncated => "Input data was truncated".to_string(),
             ErrorKind::TrailingBytes { at } => {
                 format!("MessagePack data is malformed: trailing characters (byte {at})")
@@ -285,7 +291,7 @@ impl DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(t) = self.msg_type {
+        if let Some(t) = self.0.msg_type {
             write!(f, "invalid `{t}`: ")?;
         }
         f.write_str(&self.msgspec_text())

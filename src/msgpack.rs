@@ -229,7 +229,7 @@ impl<'a> Reader<'a> {
     pub fn str(&mut self) -> Result<&'a str, DecodeError> {
         let at = self.pos;
         match self.str_bytes()? {
-            Some(b) => std::str::from_utf8(b).map_err(|e| DecodeError::utf8(b, e, at)),
+            Some(b) => utf8(b, at),
             None => Err(self.expected("str")),
         }
     }
@@ -465,7 +465,8 @@ impl<'a> Reader<'a> {
             in_key: bool,
         }
         let start = self.pos;
-        let mut stack: Vec<Open> = Vec::new();
+        // Ordinary values nest a few levels: no allocation for them.
+        let mut stack: smallvec::SmallVec<[Open; 16]> = smallvec::SmallVec::new();
         let mut root = true;
         loop {
             while stack.last().is_some_and(|top| top.rem == 0) {
@@ -600,6 +601,19 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// UTF-8 validation, SIMD-accelerated on the success path; the slower
+/// standard check runs only to word the error.
+#[inline]
+pub fn utf8(b: &[u8], at: usize) -> Result<&str, DecodeError> {
+    match simdutf8::basic::from_utf8(b) {
+        Ok(s) => Ok(s),
+        Err(_) => match std::str::from_utf8(b) {
+            Ok(s) => Ok(s),
+            Err(e) => Err(DecodeError::utf8(b, e, at)),
+        },
     }
 }
 

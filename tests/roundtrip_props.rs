@@ -138,7 +138,7 @@ fn msg() -> impl Strategy<Value = Msg<'static>> {
                         1 => BadMsg::Yield(Yield::new(c, p)),
                         _ => BadMsg::Return(Return::new(c, p)),
                     });
-                    Msg::Error(Error {
+                    Msg::from(Error {
                         src_uid,
                         src_type_str,
                         boxed_type_str,

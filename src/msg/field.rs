@@ -159,8 +159,7 @@ impl<'a> WireField<'a> for Addr<'a> {
             Some(i) => AddrPort::Int(i),
             None => match r.str_bytes()? {
                 Some(b) => AddrPort::Str(Cow::Borrowed(
-                    std::str::from_utf8(b)
-                        .map_err(|e| DecodeError::utf8(b, e, r.pos()).at_index(1))?,
+                    crate::msgpack::utf8(b, r.pos()).map_err(|e| e.at_index(1))?,
                 )),
                 None => return Err(r.expected("int | str").at_index(1)),
             },
@@ -206,7 +205,7 @@ impl<'a> WireField<'a> for Vec<(Cow<'a, str>, Cow<'a, str>)> {
 fn str_key<'a>(r: &mut Reader<'a>) -> Result<&'a str, DecodeError> {
     let at = r.pos();
     match r.str_bytes()? {
-        Some(b) => std::str::from_utf8(b).map_err(|e| DecodeError::utf8(b, e, at)),
+        Some(b) => crate::msgpack::utf8(b, at),
         None => Err(r.expected("str").at(PathSegment::Key)),
     }
 }

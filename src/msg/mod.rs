@@ -480,7 +480,8 @@ impl<'a> WireField<'a> for BadMsg<'a> {
 }
 
 /// Any one of the ten messages, generic over the payload of `Started`,
-/// `Yield` and `Return` (raw bytes by default).
+/// `Yield` and `Return` (raw bytes by default). `Error` is boxed so that
+/// the enum stays small to move.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(missing_docs)]
 pub enum Msg<'a, P = Raw<'a>> {
@@ -493,7 +494,8 @@ pub enum Msg<'a, P = Raw<'a>> {
     Stop(Stop<'a>),
     Return(Return<'a, P>),
     CancelAck(CancelAck<'a>),
-    Error(Error<'a>),
+    /// Boxed: by far the largest message, and a rare one.
+    Error(Box<Error<'a>>),
 }
 
 impl<'a> Msg<'a> {
@@ -596,7 +598,13 @@ macro_rules! from_variant {
         }
     )*};
 }
-from_variant!(Aid, SpawnSpec, Start, StartAck, Stop, CancelAck, Error);
+from_variant!(Aid, SpawnSpec, Start, StartAck, Stop, CancelAck);
+
+impl<'a> From<Error<'a>> for Msg<'a> {
+    fn from(m: Error<'a>) -> Self {
+        Msg::Error(Box::new(m))
+    }
+}
 
 macro_rules! from_payload_variant {
     ($($name:ident),*) => {$(
@@ -620,7 +628,7 @@ fn decode_msg<'a>(r: &mut Reader<'a>) -> Result<Msg<'a>, DecodeError> {
         MsgType::Stop => Stop::decode_fields(r, n).map(Msg::Stop),
         MsgType::Return => <Return<'a>>::decode_fields(r, n, false).map(Msg::Return),
         MsgType::CancelAck => CancelAck::decode_fields(r, n).map(Msg::CancelAck),
-        MsgType::Error => Error::decode_fields(r, n).map(Msg::Error),
+        MsgType::Error => Error::decode_fields(r, n).map(|e| Msg::Error(Box::new(e))),
     };
     msg.map_err(|e| e.in_msg(tag.as_str()))
 }
