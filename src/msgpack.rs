@@ -127,6 +127,11 @@ impl<'a> Reader<'a> {
         self.buf
     }
 
+    /// Moves to an absolute offset (at most the end of the input).
+    pub fn skip_to(&mut self, pos: usize) {
+        self.pos = pos.min(self.buf.len());
+    }
+
     /// Bytes not yet read.
     #[inline]
     pub fn remaining(&self) -> usize {
@@ -192,7 +197,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a str header and body. Returns `Ok(None)` (consuming nothing)
     /// when the next value is not a str. The bytes are not checked for UTF-8.
-    #[inline]
+    #[inline(always)]
     pub fn str_bytes(&mut self) -> Result<Option<&'a [u8]>, DecodeError> {
         let b = self.peek_byte()?;
         let start = self.pos;
@@ -221,6 +226,22 @@ impl<'a> Reader<'a> {
                 self.pos = start;
                 Err(e)
             }
+        }
+    }
+
+    /// Consumes the next value if it is exactly `key` written as a fixstr
+    /// (how msgspec writes every struct key), comparing the header and the
+    /// bytes in one go. `key` must be shorter than 32 bytes.
+    #[inline(always)]
+    pub fn eat_key(&mut self, key: &str) -> bool {
+        let k = key.as_bytes();
+        let end = self.pos + 1 + k.len();
+        match self.buf.get(self.pos..end) {
+            Some(s) if s[0] == 0xa0 | k.len() as u8 && &s[1..] == k => {
+                self.pos = end;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -457,6 +478,23 @@ impl<'a> Reader<'a> {
     /// timestamps (ext `-1`) are checked; nesting deeper than `depth`
     /// levels is refused. Returns the value's bytes.
     pub fn any(&mut self, max_depth: usize) -> Result<&'a [u8], DecodeError> {
+        let start = self.pos;
+        // Scalars (the usual value of a kwarg) need no walk.
+        match self.peek_byte()? {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 | 0xca..=0xd3 | 0xc4..=0xc6 => {
+                self.skip_values(1)?;
+                return Ok(&self.buf[start..self.pos]);
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                self.str()?;
+                return Ok(&self.buf[start..self.pos]);
+            }
+            _ => {}
+        }
+        self.any_walk(max_depth)
+    }
+
+    fn any_walk(&mut self, max_depth: usize) -> Result<&'a [u8], DecodeError> {
         /// An open container: values still to read, whether it is a map,
         /// whether it sits (at any depth) inside a map key.
         struct Open {
@@ -604,10 +642,16 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// UTF-8 validation, SIMD-accelerated on the success path; the slower
-/// standard check runs only to word the error.
+/// UTF-8 validation: a word-at-a-time ASCII check for the short strings
+/// that make up most of an envelope, SIMD for long ones; the slower standard
+/// check runs only to word an error.
 #[inline]
 pub fn utf8(b: &[u8], at: usize) -> Result<&str, DecodeError> {
+    if b.len() < 64 && b.is_ascii() {
+        // SAFETY: every byte is ASCII, and ASCII is valid UTF-8.
+        #[allow(unsafe_code)]
+        return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+    }
     match simdutf8::basic::from_utf8(b) {
         Ok(s) => Ok(s),
         Err(_) => match std::str::from_utf8(b) {

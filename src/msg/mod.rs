@@ -209,6 +209,15 @@ macro_rules! message {
 
             fn decode_fields(r: &mut Reader<'a>, n: usize) -> Result<Self, DecodeError> {
                 $( let mut $field: Option<$fty> = None; )*
+                // Fast path: the keys in declaration order, as tractor writes them.
+                let mut n = n;
+                $(
+                    if n > 0 && r.eat_key($key) {
+                        $field = Some(<$fty as WireField>::decode(r).map_err(|e| e.at_field($key))?);
+                        n -= 1;
+                    }
+                )*
+                // Whatever is left, in any order.
                 for _ in 0..n {
                     let key = read_key(r)?;
                     $(
@@ -641,10 +650,9 @@ fn decode_msg<'a>(r: &mut Reader<'a>) -> Result<Msg<'a>, DecodeError> {
 fn read_tag<'a>(r: &mut Reader<'a>, allowed: &[MsgType]) -> Result<(MsgType, usize), DecodeError> {
     let n = r.map_len()?.ok_or_else(|| r.expected("object"))?;
     let entries = r.clone();
-    if n > 0 && r.str_bytes()? == Some(b"msg_type") {
+    if n > 0 && r.eat_key("msg_type") {
         return Ok((read_tag_value(r, allowed)?, n - 1));
     }
-    *r = entries.clone();
     let mut scan = entries;
     for _ in 0..n {
         if read_key(&mut scan)? == b"msg_type" {
@@ -658,12 +666,17 @@ fn read_tag<'a>(r: &mut Reader<'a>, allowed: &[MsgType]) -> Result<(MsgType, usi
 }
 
 fn read_tag_value(r: &mut Reader<'_>, allowed: &[MsgType]) -> Result<MsgType, DecodeError> {
-    let s = r.str().map_err(|e| e.at_field("msg_type"))?;
-    MsgType::from_wire(s.as_bytes())
-        .filter(|t| allowed.contains(t))
-        .ok_or_else(|| {
-            DecodeError::new(ErrorKind::InvalidTag(python_str_repr(s))).at_field("msg_type")
-        })
+    let at = r.pos();
+    // A known tag is ASCII: UTF-8 needs checking only to word an error.
+    if let Some(t) = r.str_bytes()?.and_then(MsgType::from_wire) {
+        if allowed.len() == MsgType::ALL.len() || allowed.contains(&t) {
+            return Ok(t);
+        }
+    }
+    let mut again = Reader::new(r.buf());
+    again.skip_to(at);
+    let s = again.str().map_err(|e| e.at_field("msg_type"))?;
+    Err(DecodeError::new(ErrorKind::InvalidTag(python_str_repr(s))).at_field("msg_type"))
 }
 
 /// A tag key met again inside the fields must repeat the chosen tag.
@@ -701,6 +714,21 @@ fn decode_payload_fields<'a>(
 ) -> Result<(Cow<'a, str>, Raw<'a>), DecodeError> {
     let mut cid = None;
     let mut pld = None;
+    let mut n = n;
+    // Fast path: `cid` then `pld`, as tractor writes them.
+    if n >= 2 && r.eat_key("cid") {
+        cid = Some(r.str().map_err(|e| e.at_field("cid"))?);
+        n -= 1;
+        if r.eat_key("pld") {
+            let bytes = if any {
+                r.any(crate::DEFAULT_MAX_DEPTH)
+            } else {
+                r.raw()
+            };
+            pld = Some(Raw::from_checked(bytes.map_err(|e| e.at_field("pld"))?));
+            n -= 1;
+        }
+    }
     for _ in 0..n {
         let key = read_key(r)?;
         match key {
