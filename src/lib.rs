@@ -48,6 +48,7 @@
 pub mod capture;
 pub mod error;
 pub mod frame;
+pub mod legacy;
 mod msg;
 pub mod msgpack;
 mod raw;

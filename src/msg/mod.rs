@@ -15,7 +15,7 @@ use crate::msgpack::{write, Int, Reader};
 use crate::raw::{EncodePld, Raw};
 
 mod field;
-use field::WireField;
+pub(crate) use field::WireField;
 pub use field::{AnyMap, StrMap};
 
 /// The tag of a message: the value of its `msg_type` key.
