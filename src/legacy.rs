@@ -111,6 +111,9 @@ pub struct LegacySpawnSpec<'a> {
     pub runtime_vars: StrMap<'a>,
 }
 
+/// Builds a payload message from its value and cid.
+type PayloadCtor<'a> = fn(Raw<'a>, Cow<'a, str>) -> LegacyMsg<'a>;
+
 const SPAWN_KEYS: [&str; 6] = [
     "_parent_main_data",
     "enable_modules",
@@ -237,12 +240,11 @@ impl<'a> LegacyMsg<'a> {
                 }
             }
             b"started" | b"yield" | b"return" => {
-                let (name, make): (&'static str, fn(Raw<'a>, Cow<'a, str>) -> LegacyMsg<'a>) =
-                    match kind {
-                        b"started" => ("started", |pld, cid| LegacyMsg::Started { pld, cid }),
-                        b"yield" => ("yield", |pld, cid| LegacyMsg::Yield { pld, cid }),
-                        _ => ("return", |pld, cid| LegacyMsg::Return { pld, cid }),
-                    };
+                let (name, make): (&'static str, PayloadCtor<'a>) = match kind {
+                    b"started" => ("started", |pld, cid| LegacyMsg::Started { pld, cid }),
+                    b"yield" => ("yield", |pld, cid| LegacyMsg::Yield { pld, cid }),
+                    _ => ("return", |pld, cid| LegacyMsg::Return { pld, cid }),
+                };
                 expect_keys(&[name, "cid"])?;
                 let mut v = get(name)?;
                 let pld = Raw::from_checked(v.raw()?);
