@@ -45,10 +45,11 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod dialog;
 pub mod error;
 pub mod frame;
-pub mod msgpack;
 mod msg;
+pub mod msgpack;
 mod raw;
 
 pub use error::{DecodeError, EncodeError};
