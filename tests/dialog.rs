@@ -707,3 +707,679 @@ fn mutations_are_rejected_at_the_mutated_frame_or_documented_legal() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Field mutations: the same frame with one field changed.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn field_mutations_are_rejected_at_the_mutated_frame() {
+    let mut n = [0usize; 4];
+    let mut failures = Vec::new();
+    for (label, frames) in channels() {
+        for (i, (from, body)) in frames.iter().enumerate() {
+            let mut msg = Msg::decode(body).unwrap();
+            let expect = match &mut msg {
+                // An Error with an empty relay_path.
+                Msg::Error(e) => {
+                    e.relay_path.clear();
+                    n[0] += 1;
+                    Code::EmptyRelayPath
+                }
+                // A Start whose uid is not the sender's.
+                Msg::Start(s) if n[1] <= n[2] => {
+                    s.uid.uuid = Cow::Borrowed("not-the-handshake-uuid");
+                    n[1] += 1;
+                    Code::StartUidMismatch
+                }
+                // _cancel_task for a cid never seen; cancel with kwargs.
+                Msg::Start(s)
+                    if s.ns == "self" && (s.func == "_cancel_task" || s.func == "cancel") =>
+                {
+                    n[2] += 1;
+                    if s.func == "cancel" {
+                        s.kwargs = shuttle::StrMap::encode(&HashMap::from([("cid", "x")])).unwrap();
+                        Code::BadKwargs
+                    } else {
+                        s.kwargs =
+                            shuttle::StrMap::encode(&HashMap::from([("cid", "nope")])).unwrap();
+                        Code::CancelTaskUnknown
+                    }
+                }
+                // Runtime RPC acknowledged as a context.
+                Msg::StartAck(a) if a.functype == Functype::AsyncFunc => {
+                    let Some(start) =
+                        frames[..i]
+                            .iter()
+                            .find_map(|(_, b)| match Msg::decode(b).unwrap() {
+                                Msg::Start(s) if s.cid == a.cid => Some(s.ns == "self"),
+                                _ => None,
+                            })
+                    else {
+                        continue;
+                    };
+                    if !start {
+                        continue;
+                    }
+                    a.functype = Functype::Context;
+                    n[3] += 1;
+                    Code::FunctypeMismatch
+                }
+                _ => continue,
+            };
+            let mut m = frames.clone();
+            m[i] = (*from, encode(&msg));
+            let r = check(&m, false);
+            match r.violations.first() {
+                Some(v) if v.frame == Some(i) && v.code == expect => {}
+                other => failures.push(format!(
+                    "{label} frame {i}: expected {expect}, got {other:?}"
+                )),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(n.iter().all(|&k| k > 0), "{n:?}");
+}
+
+// ---------------------------------------------------------------------------
+// The quirks of the real captures, pinned: strict mode reports exactly these.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn strict_mode_reports_exactly_the_known_quirks_of_the_captures() {
+    let expected: &[(&str, usize, Quirk)] = &[
+        ("cancel_actor_midstream ch0", 14, Quirk::StopAfterEnd),
+        (
+            "cancel_actor_midstream ch0",
+            14,
+            Quirk::SentToCancelledActor,
+        ),
+        (
+            "ctx_error_before_started ch0",
+            6,
+            Quirk::RedundantCancelTask,
+        ),
+        ("grandchild_error_relay ch0", 7, Quirk::RedundantCancelTask),
+        ("grandchild_error_relay ch2", 9, Quirk::SentToCancelledActor),
+        ("grandchild_error_relay ch2", 9, Quirk::RedundantActorCancel),
+        ("payload_bytes_1mib ch0", 11, Quirk::StopAfterEnd),
+        ("stream_from_asyncgen ch0", 11, Quirk::RedundantCancelTask),
+        ("stream_from_asyncgen_error ch0", 8, Quirk::StopAfterEnd),
+        (
+            "stream_from_asyncgen_error ch0",
+            9,
+            Quirk::RedundantCancelTask,
+        ),
+        (
+            "typed_pld_started_send_side_check ch0",
+            6,
+            Quirk::RedundantCancelTask,
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (label, frames) in channels() {
+        let r = check(&frames, true);
+        assert!(r.is_ok(), "{label}: {:?}", r.violations);
+        assert!(check(&frames, false).warnings.is_empty());
+        for w in r.warnings {
+            seen.push((label.clone(), w.frame.unwrap(), w.quirk));
+        }
+        // Open at the end: only the unread second self.cancel of grandchild ch2.
+        for o in &r.open {
+            assert_eq!(
+                (label.as_str(), o.excuse),
+                ("grandchild_error_relay ch2", Some(Excuse::NeverRead))
+            );
+        }
+    }
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(l, i, q)| (l.to_string(), *i, *q))
+        .collect();
+    assert_eq!(seen, expected);
+}
+
+// ---------------------------------------------------------------------------
+// Hand-built channels for the rules the captures cannot reach.
+// ---------------------------------------------------------------------------
+
+mod build {
+    use std::borrow::Cow;
+    use std::collections::HashMap;
+
+    use shuttle::capture::End;
+    use shuttle::{
+        Aid, AnyMap, CancelAck, Error, Functype, Msg, Raw, Return, SpawnSpec, Start, StartAck,
+        Started, Stop, StrMap, Uid, Yield,
+    };
+
+    pub(super) const CHILD: (&str, &str) = ("child", "aaaa");
+    pub(super) const PARENT: (&str, &str) = ("root", "bbbb");
+
+    pub(super) fn uid(e: End) -> Uid<'static> {
+        let (n, u) = if e == End::A { CHILD } else { PARENT };
+        Uid::new(n, u)
+    }
+
+    pub(super) fn aid(e: End, probe: bool) -> Vec<u8> {
+        let u = uid(e);
+        Msg::from(Aid {
+            name: u.name,
+            uuid: u.uuid,
+            pid: None,
+            is_registrar: if probe { None } else { Some(e == End::B) },
+            is_probe: probe,
+        })
+        .to_vec()
+        .unwrap()
+    }
+
+    pub(super) fn spawn_spec() -> Vec<u8> {
+        Msg::from(SpawnSpec {
+            parent_main_data: AnyMap::empty(),
+            runtime_vars: StrMap::empty(),
+            enable_modules: vec![],
+            reg_addrs: vec![],
+            bind_addrs: None,
+        })
+        .to_vec()
+        .unwrap()
+    }
+
+    pub(super) fn start(from: End, cid: &str, ns: &str, func: &str) -> Vec<u8> {
+        start_kw(from, cid, ns, func, StrMap::empty())
+    }
+
+    pub(super) fn start_kw(
+        from: End,
+        cid: &str,
+        ns: &str,
+        func: &str,
+        kwargs: StrMap<'static>,
+    ) -> Vec<u8> {
+        Msg::from(Start {
+            cid: Cow::Owned(cid.into()),
+            ns: Cow::Owned(ns.into()),
+            func: Cow::Owned(func.into()),
+            kwargs,
+            uid: uid(from),
+            pld_spec: Cow::Borrowed("typing.Any"),
+        })
+        .to_vec()
+        .unwrap()
+    }
+
+    pub(super) fn cancel_task(from: End, cid: &str, target: &str) -> Vec<u8> {
+        let kw = StrMap::encode(&HashMap::from([("cid", target)])).unwrap();
+        start_kw(from, cid, "self", "_cancel_task", kw)
+    }
+
+    pub(super) fn ack(cid: &str, ft: Functype) -> Vec<u8> {
+        Msg::from(StartAck {
+            cid: Cow::Owned(cid.into()),
+            functype: ft,
+        })
+        .to_vec()
+        .unwrap()
+    }
+
+    pub(super) fn started(cid: &str) -> Vec<u8> {
+        Msg::from(Started::new(cid.to_owned(), Raw::nil()))
+            .to_vec()
+            .unwrap()
+    }
+    pub(super) fn yld(cid: &str) -> Vec<u8> {
+        Msg::from(Yield::new(cid.to_owned(), Raw::nil()))
+            .to_vec()
+            .unwrap()
+    }
+    pub(super) fn ret(cid: &str) -> Vec<u8> {
+        Msg::from(Return::new(cid.to_owned(), Raw::nil()))
+            .to_vec()
+            .unwrap()
+    }
+    pub(super) fn stop(cid: &str) -> Vec<u8> {
+        Msg::from(Stop {
+            cid: Cow::Owned(cid.into()),
+        })
+        .to_vec()
+        .unwrap()
+    }
+    pub(super) fn cancel_ack(cid: &str) -> Vec<u8> {
+        Msg::from(CancelAck {
+            cid: Cow::Owned(cid.into()),
+            pld: true,
+        })
+        .to_vec()
+        .unwrap()
+    }
+
+    /// An error sent by `from` on `cid` (or runtime-level with `None`).
+    pub(super) fn error(from: End, cid: Option<&str>, boxed: &str) -> Vec<u8> {
+        let me = uid(from);
+        let peer = uid(from.peer());
+        Msg::from(Error {
+            src_uid: me.clone(),
+            src_type_str: Cow::Owned(boxed.into()),
+            boxed_type_str: Cow::Owned(boxed.into()),
+            relay_path: vec![me],
+            message: Some(Cow::Borrowed("")),
+            tb_str: Cow::Borrowed(""),
+            canceller: (boxed == "ContextCancelled").then(|| peer.clone()),
+            sender: (boxed == "StreamOverrun").then_some(peer),
+            cid: cid.map(|c| Cow::Owned(c.to_owned())),
+            bad_msg: None,
+            bad_msg_as_dict: None,
+        })
+        .to_vec()
+        .unwrap()
+    }
+
+    /// A spawn channel's opening: child Aid, parent Aid, SpawnSpec.
+    pub(super) fn opening() -> Vec<(End, Vec<u8>)> {
+        vec![
+            (End::A, aid(End::A, false)),
+            (End::B, aid(End::B, false)),
+            (End::B, spawn_spec()),
+        ]
+    }
+}
+
+use build::*;
+use shuttle::dialog::{check_channel_with, ChannelMachine, Config, Excuse, Meaning, Role, Rpc};
+
+/// `opening()` plus `rest`; returns the report and the index of `rest[0]`.
+fn run(rest: Vec<(End, Vec<u8>)>) -> (ChannelReport, usize) {
+    let mut f = opening();
+    let base = f.len();
+    f.extend(rest);
+    (check(&f, true), base)
+}
+
+fn first(r: &ChannelReport) -> Option<(Option<usize>, Code)> {
+    r.violations.first().map(|v| (v.frame, v.code))
+}
+
+fn quirks(r: &ChannelReport) -> Vec<Quirk> {
+    r.warnings.iter().map(|w| w.quirk).collect()
+}
+
+const A: End = End::A;
+const B: End = End::B;
+
+#[test]
+fn handshake_rules() {
+    // Aids in either order; nothing else needed.
+    assert!(check(&vec![(B, aid(B, false)), (A, aid(A, false))], true).is_ok());
+    // Empty connection: nothing to say.
+    assert!(check(&vec![], true).is_ok());
+    // A probe: the prober's Aid, the listener's Aid, close.
+    let probe = vec![(A, aid(A, true)), (B, aid(B, false))];
+    assert!(check(&probe, true).is_ok());
+    let mut after = probe.clone();
+    after.push((A, start(A, "c", "self", "find_actor")));
+    assert_eq!(
+        first(&check(&after, true)),
+        Some((Some(2), Code::AfterProbe))
+    );
+    let from_acceptor = vec![(A, aid(A, false)), (B, aid(B, true))];
+    assert_eq!(
+        first(&check(&from_acceptor, true)),
+        Some((Some(1), Code::ProbeFromAcceptor))
+    );
+    // Only one Aid at the close.
+    assert_eq!(
+        first(&check(&vec![(A, aid(A, false))], true)),
+        Some((None, Code::HandshakeIncomplete))
+    );
+    // A frame before the sender's own Aid.
+    assert_eq!(
+        first(&check(&vec![(A, spawn_spec())], true)),
+        Some((Some(0), Code::ExpectedAid))
+    );
+    // SpawnSpec after the child spoke.
+    let mut late = vec![(A, aid(A, false)), (B, aid(B, false))];
+    late.push((A, start(A, "c", "self", "register_actor")));
+    late.push((B, spawn_spec()));
+    assert_eq!(
+        first(&check(&late, true)),
+        Some((Some(3), Code::SpawnSpecMisplaced))
+    );
+    // Undecodable bytes are a violation, not a panic.
+    let garbage = vec![(A, vec![0xc1]), (A, aid(A, false)), (B, aid(B, false))];
+    let r = check(&garbage, true);
+    assert_eq!(first(&r), Some((Some(0), Code::Undecodable)));
+    assert_eq!(r.violations.len(), 1);
+}
+
+#[test]
+fn asyncfunc_and_runtime_rpcs() {
+    let (r, _) = run(vec![
+        (B, start(B, "x", "mod", "f")),
+        (A, ack("x", Functype::AsyncFunc)),
+        (A, ret("x")),
+    ]);
+    assert!(
+        r.is_ok() && r.warnings.is_empty() && r.open.is_empty(),
+        "{r:?}"
+    );
+    // Error instead of StartAck.
+    let (r, _) = run(vec![
+        (B, start(B, "x", "mod", "f")),
+        (A, error(A, Some("x"), "ModuleNotExposed")),
+    ]);
+    assert!(
+        r.is_ok() && r.warnings.is_empty() && r.open.is_empty(),
+        "{r:?}"
+    );
+    // Return before StartAck.
+    let (r, n) = run(vec![(B, start(B, "x", "mod", "f")), (A, ret("x"))]);
+    assert_eq!(first(&r), Some((Some(n + 1), Code::ExpectedStartAck)));
+    // A Return to a cancel RPC, a CancelAck to an ordinary one.
+    let (r, n) = run(vec![
+        (B, start(B, "z", "self", "cancel")),
+        (A, ack("z", Functype::AsyncFunc)),
+        (A, ret("z")),
+    ]);
+    assert_eq!(first(&r), Some((Some(n + 2), Code::KindMismatch)));
+    let (r, n) = run(vec![
+        (B, start(B, "x", "mod", "f")),
+        (A, ack("x", Functype::AsyncFunc)),
+        (A, cancel_ack("x")),
+    ]);
+    assert_eq!(first(&r), Some((Some(n + 2), Code::KindMismatch)));
+    // The caller never streams in an asyncfunc, never sends a plain Error.
+    let (r, n) = run(vec![
+        (B, start(B, "x", "mod", "f")),
+        (A, ack("x", Functype::AsyncFunc)),
+        (B, stop("x")),
+    ]);
+    assert_eq!(first(&r), Some((Some(n + 2), Code::KindMismatch)));
+    let (r, n) = run(vec![
+        (B, start(B, "x", "mod", "f")),
+        (A, ack("x", Functype::AsyncFunc)),
+        (B, error(B, Some("x"), "ValueError")),
+    ]);
+    assert_eq!(first(&r), Some((Some(n + 2), Code::WrongDirection)));
+    // Registrar calls from the child on its own channel: asyncfunc only.
+    let (r, n) = run(vec![
+        (A, start(A, "r", "self", "register_actor")),
+        (B, ack("r", Functype::AsyncGen)),
+    ]);
+    assert_eq!(first(&r), Some((Some(n + 1), Code::FunctypeMismatch)));
+    // Errors: relay_path must end with the sender; a runtime-level error is a quirk.
+    let (r, _) = run(vec![(A, error(A, None, "InternalError"))]);
+    assert!(r.is_ok());
+    assert_eq!(quirks(&r), vec![Quirk::ErrorWithoutCid]);
+}
+
+#[test]
+fn asyncgen_dialogs() {
+    let ok = vec![
+        (B, start(B, "g", "mod", "gen")),
+        (A, ack("g", Functype::AsyncGen)),
+        (A, yld("g")),
+        (A, yld("g")),
+        (A, stop("g")),
+        (B, cancel_task(B, "t", "g")),
+        (A, ack("t", Functype::AsyncFunc)),
+        (A, cancel_ack("t")),
+    ];
+    let (r, _) = run(ok.clone());
+    assert!(r.is_ok());
+    assert_eq!(quirks(&r), vec![Quirk::RedundantCancelTask]);
+    // Early exit by the caller: Stop, cancel, then the callee's Stop; a Yield
+    // in flight after the caller's Stop is a quirk.
+    let early = vec![
+        (B, start(B, "g", "mod", "gen")),
+        (A, ack("g", Functype::AsyncGen)),
+        (A, yld("g")),
+        (B, stop("g")),
+        (A, yld("g")),
+        (B, cancel_task(B, "t", "g")),
+        (A, ack("t", Functype::AsyncFunc)),
+        (A, stop("g")),
+        (A, cancel_ack("t")),
+    ];
+    let (r, _) = run(early);
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(quirks(&r), vec![Quirk::YieldAfterPeerStop]);
+    // A legacy stream cancelled without its Stop: open, excused.
+    let legacy = vec![
+        (B, start(B, "g", "mod", "gen")),
+        (A, ack("g", Functype::AsyncGen)),
+        (B, cancel_task(B, "t", "g")),
+        (A, ack("t", Functype::AsyncFunc)),
+        (A, cancel_ack("t")),
+    ];
+    let (r, _) = run(legacy);
+    assert!(r.is_ok() && r.warnings.is_empty());
+    assert_eq!(r.open.len(), 1);
+    assert_eq!(r.open[0].excuse, Some(Excuse::TaskCancelled));
+    // Return in an asyncgen; Started in an asyncgen.
+    let (r, n) = run(vec![
+        (B, start(B, "g", "m", "f")),
+        (A, ack("g", Functype::AsyncGen)),
+        (A, ret("g")),
+    ]);
+    assert_eq!(first(&r), Some((Some(n + 2), Code::KindMismatch)));
+    let (r, n) = run(vec![
+        (B, start(B, "g", "m", "f")),
+        (A, ack("g", Functype::AsyncGen)),
+        (A, started("g")),
+    ]);
+    assert_eq!(first(&r), Some((Some(n + 2), Code::KindMismatch)));
+}
+
+#[test]
+fn context_dialogs_and_their_quirks() {
+    let head = || {
+        vec![
+            (B, start(B, "c", "m", "ctx")),
+            (A, ack("c", Functype::Context)),
+            (A, started("c")),
+        ]
+    };
+    // A Return while the callee's stream is open and nobody stopped.
+    let mut f = head();
+    f.extend([(A, yld("c")), (A, ret("c"))]);
+    let (r, _) = run(f);
+    assert!(r.is_ok());
+    assert_eq!(quirks(&r), vec![Quirk::ReturnDuringStream]);
+    // Return without Started.
+    let (r, _) = run(vec![
+        (B, start(B, "c", "m", "ctx")),
+        (A, ack("c", Functype::Context)),
+        (A, ret("c")),
+    ]);
+    assert!(r.is_ok());
+    assert_eq!(quirks(&r), vec![Quirk::ReturnWithoutStarted]);
+    // Yields crossing the callee's Stop; caller Yield after the end.
+    let mut f = head();
+    f.extend([
+        (A, stop("c")),
+        (B, yld("c")),
+        (A, ret("c")),
+        (B, yld("c")),
+        (B, stop("c")),
+    ]);
+    let (r, _) = run(f);
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(
+        quirks(&r),
+        vec![
+            Quirk::YieldAfterPeerStop,
+            Quirk::StreamAfterEnd,
+            Quirk::StopAfterEnd
+        ]
+    );
+    // StreamOverrun both ways, not terminal; Stop then Error.
+    let mut f = head();
+    f.extend([
+        (B, yld("c")),
+        (A, error(A, Some("c"), "StreamOverrun")),
+        (A, yld("c")),
+        (B, error(B, Some("c"), "StreamOverrun")),
+        (A, stop("c")),
+        (A, error(A, Some("c"), "RuntimeError")),
+    ]);
+    let (r, _) = run(f);
+    assert!(
+        r.is_ok() && r.warnings.is_empty() && r.open.is_empty(),
+        "{r:?}"
+    );
+    // A caller Yield before Started; a caller Stop before StartAck.
+    let (r, n) = run(vec![
+        (B, start(B, "c", "m", "ctx")),
+        (A, ack("c", Functype::Context)),
+        (B, yld("c")),
+    ]);
+    assert_eq!(first(&r), Some((Some(n + 2), Code::BeforeStarted)));
+    let (r, n) = run(vec![(B, start(B, "c", "m", "ctx")), (B, stop("c"))]);
+    assert_eq!(first(&r), Some((Some(n + 1), Code::CallerBeforeAck)));
+    // An open context at the close with nothing excusing it: a quirk.
+    let (r, _) = run(head());
+    assert!(r.is_ok());
+    assert_eq!(quirks(&r), vec![Quirk::DialogOpenAtClose]);
+    assert_eq!(r.open[0].excuse, None);
+}
+
+#[test]
+fn cancellation_rules() {
+    // Actor cancel mid-stream: ctxc, CancelAck, then the caller's late Stop.
+    let f = vec![
+        (B, start(B, "c", "m", "ctx")),
+        (A, ack("c", Functype::Context)),
+        (A, started("c")),
+        (A, yld("c")),
+        (B, start(B, "z", "self", "cancel")),
+        (A, ack("z", Functype::AsyncFunc)),
+        (A, stop("c")),
+        (A, error(A, Some("c"), "ContextCancelled")),
+        (A, cancel_ack("z")),
+        (B, stop("c")),
+        (B, start(B, "z2", "self", "cancel")),
+    ];
+    let (r, _) = run(f.clone());
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(
+        quirks(&r),
+        vec![
+            Quirk::StopAfterEnd,
+            Quirk::SentToCancelledActor,
+            Quirk::SentToCancelledActor,
+            Quirk::RedundantActorCancel
+        ]
+    );
+    assert_eq!(r.open.len(), 1);
+    assert_eq!(r.open[0].excuse, Some(Excuse::NeverRead));
+    // Anything from the callee after its CancelAck; an answer to an unread Start.
+    let mut g = f[..9].to_vec();
+    g.push((A, yld("c")));
+    let (r, n) = run(g);
+    assert_eq!(first(&r), Some((Some(n + 9), Code::AfterEnd)));
+    let mut g = f[..5].to_vec();
+    g.extend([
+        (A, ack("z", Functype::AsyncFunc)),
+        (A, cancel_ack("z")),
+        (A, yld("c")),
+    ]);
+    let (r, n) = run(g);
+    assert_eq!(first(&r), Some((Some(n + 7), Code::AfterActorCancel)));
+    let mut g = f.clone();
+    g.push((A, ack("z2", Functype::AsyncFunc)));
+    let (r, n) = run(g);
+    assert_eq!(first(&r), Some((Some(n + 11), Code::ReplyToUnread)));
+    // Dialogs open when the actor was cancelled are excused.
+    let g = vec![
+        (B, start(B, "x", "m", "slow")),
+        (A, ack("x", Functype::AsyncFunc)),
+        (B, start(B, "z", "self", "cancel")),
+        (A, ack("z", Functype::AsyncFunc)),
+        (A, cancel_ack("z")),
+    ];
+    let (r, _) = run(g);
+    assert!(r.is_ok() && r.warnings.is_empty());
+    assert_eq!(r.open[0].excuse, Some(Excuse::ActorCancelled));
+    // _cancel_task: unknown cid, someone else's dialog, bad kwargs.
+    let (r, n) = run(vec![(B, cancel_task(B, "t", "nope"))]);
+    assert_eq!(first(&r), Some((Some(n), Code::CancelTaskUnknown)));
+    let (r, n) = run(vec![
+        (B, start(B, "x", "m", "f")),
+        (A, cancel_task(A, "t", "x")),
+    ]);
+    assert_eq!(first(&r), Some((Some(n + 1), Code::CancelTaskForeign)));
+    let (r, n) = run(vec![(B, start(B, "t", "self", "_cancel_task"))]);
+    assert_eq!(first(&r), Some((Some(n), Code::BadKwargs)));
+}
+
+#[test]
+fn the_machine_is_bounded_and_reports_meanings() {
+    let mut f = opening();
+    for k in 0..5 {
+        f.push((B, start(B, &format!("x{k}"), "m", "f")));
+    }
+    let refs: Vec<(End, &[u8])> = f.iter().map(|(e, b)| (*e, b.as_slice())).collect();
+    let config = Config {
+        max_open_dialogs: 4,
+        max_ended_dialogs: 1,
+    };
+    let r = check_channel_with(&refs, false, config);
+    assert_eq!(first(&r), Some((Some(7), Code::TooManyDialogs)));
+    // Ended dialogs are forgotten beyond the bound: a late frame is then unknown.
+    let mut m = ChannelMachine::new(config);
+    let feed = |m: &mut ChannelMachine, from: End, b: &[u8]| {
+        m.handle_frame(from, &Msg::decode(b).unwrap())
+    };
+    for (e, b) in opening() {
+        feed(&mut m, e, &b).unwrap();
+    }
+    let acc = feed(&mut m, B, &start(B, "x", "m", "f")).unwrap();
+    assert_eq!(
+        acc.meaning,
+        Meaning::Open(Rpc::App {
+            ns: "m".into(),
+            func: "f".into()
+        })
+    );
+    assert_eq!(acc.role, Some(Role::Caller));
+    let acc = feed(&mut m, A, &ack("x", Functype::AsyncFunc)).unwrap();
+    assert_eq!(
+        (acc.meaning, acc.role),
+        (Meaning::Ack(Functype::AsyncFunc), Some(Role::Callee))
+    );
+    assert_eq!(feed(&mut m, A, &ret("x")).unwrap().meaning, Meaning::Return);
+    assert_eq!(m.open_dialogs(), 0);
+    for c in ["y", "w"] {
+        feed(&mut m, B, &start(B, c, "m", "f")).unwrap();
+        feed(&mut m, A, &error(A, Some(c), "ModuleNotExposed")).unwrap();
+    }
+    let v = feed(&mut m, B, &stop("x")).unwrap_err();
+    assert_eq!(v.code, Code::UnknownCid);
+    assert!(m.is_spawn_channel());
+    let close = m.handle_close();
+    assert!(close.open.is_empty() && close.violations.is_empty());
+}
+
+#[test]
+fn codes_and_quirks_are_stable_and_documented() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/spec/quirks.md")).unwrap();
+    for q in Quirk::ALL {
+        assert_eq!(Quirk::from_str_id(q.as_str()), Some(*q));
+        assert!(
+            doc.contains(&format!("<a id=\"{}\"></a>", q.anchor())),
+            "{q} undocumented"
+        );
+    }
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/spec/dialog.md")).unwrap();
+    for c in Code::ALL {
+        assert_eq!(Code::from_str_id(c.as_str()), Some(*c));
+        assert!(
+            doc.contains(&format!("`{c}`")),
+            "{c} undocumented in spec/dialog.md"
+        );
+    }
+}
