@@ -1680,3 +1680,15 @@ proptest! {
         prop_assert!(r.violations.iter().filter(|v| v.frame.is_some()).count() <= frames.len());
     }
 }
+
+#[test]
+fn check_frames_reads_capture_channels_directly() {
+    for (name, cap) in captures("python-tractor") {
+        for ch in 0..cap.channels.len() {
+            let frames = cap.channel_frames(ch).unwrap();
+            let r = shuttle::dialog::check_frames(&frames, true);
+            assert!(r.is_ok(), "{name} ch{ch}: {:?}", r.violations);
+            assert_eq!(r.frames, cap.channels[ch].frames.len());
+        }
+    }
+}

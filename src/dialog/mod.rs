@@ -44,6 +44,7 @@
 //! first; a frame for a forgotten dialog is reported as
 //! [`Code::UnknownCid`].
 
+use crate::capture::DecodedFrame;
 use crate::{DecodeError, Functype, Msg};
 
 mod codes;
@@ -286,24 +287,17 @@ pub fn check_channel_with(frames: &[(End, &[u8])], strict: bool, config: Config)
     let mut violations = Vec::new();
     let mut warnings = Vec::new();
     for (i, (from, body)) in frames.iter().enumerate() {
-        let verdict = match Msg::decode(body) {
-            Ok(msg) => m.handle_frame(*from, &msg),
-            Err(e) => Err(m.handle_undecodable(*from, &e)),
-        };
-        match verdict {
-            Ok(acc) => {
-                if strict {
-                    let cid = Msg::decode(body)
-                        .ok()
-                        .and_then(|m| m.cid().map(str::to_owned));
-                    warnings.extend(acc.quirks.into_iter().map(|quirk| Warning {
-                        quirk,
-                        frame: Some(i),
-                        cid: cid.clone(),
-                    }));
-                }
-            }
-            Err(v) => violations.push(v),
+        match Msg::decode(body) {
+            Ok(msg) => match m.handle_frame(*from, &msg) {
+                Ok(acc) if strict => warnings.extend(acc.quirks.into_iter().map(|quirk| Warning {
+                    quirk,
+                    frame: Some(i),
+                    cid: msg.cid().map(str::to_owned),
+                })),
+                Ok(_) => {}
+                Err(v) => violations.push(v),
+            },
+            Err(e) => violations.push(m.handle_undecodable(*from, &e)),
         }
     }
     let close = m.handle_close();
@@ -317,6 +311,13 @@ pub fn check_channel_with(frames: &[(End, &[u8])], strict: bool, config: Config)
         warnings,
         open: close.open,
     }
+}
+
+/// [`check_channel`] over frames as read from a capture
+/// ([`Capture::channel_frames`](crate::capture::Capture::channel_frames)).
+pub fn check_frames(frames: &[DecodedFrame], strict: bool) -> ChannelReport {
+    let refs: Vec<(End, &[u8])> = frames.iter().map(|f| (f.from, f.body.as_slice())).collect();
+    check_channel(&refs, strict)
 }
 
 /// Describes a decode error for a [`Code::Undecodable`] violation.
