@@ -1692,3 +1692,28 @@ fn check_frames_reads_capture_channels_directly() {
         }
     }
 }
+
+#[test]
+fn reports_serialize_to_json_with_stable_names() {
+    let (r, _) = run(vec![
+        (B, start(B, "c", "m", "ctx")),
+        (A, ack("c", Functype::Context)),
+        (A, started("c")),
+        (A, started("c")),
+    ]);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "frames": 7,
+            "violations": [{"code": "dialog.duplicate-started", "frame": 6, "cid": "c", "reason": "a second Started"}],
+            "warnings": [{"quirk": "dialog-open-at-close", "frame": null, "cid": "c"}],
+            "open": [{"cid": "c", "caller": "b", "rpc": {"kind": "app", "ns": "m", "func": "ctx"},
+                      "functype": "context", "start_frame": 3, "excuse": null}],
+        })
+    );
+    assert_eq!(
+        r.violations[0].to_string(),
+        "frame 6 cid=c: dialog.duplicate-started: a second Started"
+    );
+}

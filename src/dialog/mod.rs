@@ -44,6 +44,8 @@
 //! first; a frame for a forgotten dialog is reported as
 //! [`Code::UnknownCid`].
 
+use serde::{Serialize, Serializer};
+
 use crate::capture::DecodedFrame;
 use crate::{DecodeError, Functype, Msg};
 
@@ -73,7 +75,8 @@ impl Default for Config {
 }
 
 /// The part an end plays in one dialog.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// The end that sent `Start`.
     Caller,
@@ -82,7 +85,8 @@ pub enum Role {
 }
 
 /// What a runtime or application RPC is, as named by its `Start`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Rpc {
     /// `self.cancel`: cancel the whole callee actor.
     ActorCancel,
@@ -155,7 +159,7 @@ pub struct Accepted {
 }
 
 /// A broken rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
     /// Which rule.
     pub code: Code,
@@ -182,7 +186,7 @@ impl std::fmt::Display for Violation {
 }
 
 /// A quirk met at a frame (or at the end of the channel).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Warning {
     /// Which quirk.
     pub quirk: Quirk,
@@ -211,7 +215,8 @@ impl std::fmt::Display for Warning {
 }
 
 /// Why a dialog may legally still be open when its channel ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Excuse {
     /// The callee's actor received `self.cancel` on this channel: it stops
     /// reading and cancelled tasks send nothing more (e.g. an actor
@@ -225,15 +230,17 @@ pub enum Excuse {
 }
 
 /// A dialog still open at the end of its channel.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OpenDialog {
     /// The dialog.
     pub cid: String,
     /// The end that started it.
+    #[serde(serialize_with = "ser_end")]
     pub caller: End,
     /// What was called.
     pub rpc: Rpc,
     /// The endpoint kind, if acknowledged.
+    #[serde(serialize_with = "ser_functype")]
     pub functype: Option<Functype>,
     /// Index of its `Start`.
     pub start_frame: usize,
@@ -243,7 +250,7 @@ pub struct OpenDialog {
 }
 
 /// What [`ChannelMachine::handle_close`] finds.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[must_use]
 pub struct CloseReport {
     /// Dialogs still open, in `Start` order.
@@ -255,7 +262,7 @@ pub struct CloseReport {
 }
 
 /// The verdict on one whole channel ([`check_channel`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChannelReport {
     /// Frames checked.
     pub frames: usize,
@@ -323,4 +330,18 @@ pub fn check_frames(frames: &[DecodedFrame], strict: bool) -> ChannelReport {
 /// Describes a decode error for a [`Code::Undecodable`] violation.
 fn undecodable_reason(e: &DecodeError) -> String {
     format!("undecodable frame: {e}")
+}
+
+fn ser_end<S: Serializer>(e: &End, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(match e {
+        End::A => "a",
+        End::B => "b",
+    })
+}
+
+fn ser_functype<S: Serializer>(f: &Option<Functype>, s: S) -> Result<S::Ok, S::Error> {
+    match f {
+        Some(f) => s.serialize_str(f.as_str()),
+        None => s.serialize_none(),
+    }
 }
