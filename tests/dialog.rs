@@ -195,7 +195,26 @@ fn verify(label: &str, o: &Outcome) -> Result<(), String> {
     };
     match &o.expect {
         Expect::Reject(at, code) => match first {
-            Some(v) if v.frame == Some(*at) && v.code == *code => Ok(()),
+            Some(v) if v.frame == Some(*at) && v.code == *code => {
+                // The violation names the frame's dialog (none for handshake frames).
+                let cid = Msg::decode(&o.frames[*at].1)
+                    .unwrap()
+                    .cid()
+                    .map(str::to_owned);
+                let cid = if matches!(code, Code::SpawnSpecDirection | Code::SpawnSpecMisplaced) {
+                    None
+                } else {
+                    cid
+                };
+                if v.cid == cid {
+                    Ok(())
+                } else {
+                    fail(format!(
+                        "violation names cid {:?}, frame has {cid:?}",
+                        v.cid
+                    ))
+                }
+            }
             _ => fail(format!("got {first:?}")),
         },
         Expect::RejectAtClose(code) => match first {
@@ -554,10 +573,35 @@ fn mutations(frames: &Frames) -> Vec<Outcome> {
         let mut m = frames.clone();
         m.insert(i + 1, frames[i].clone());
         out.push(Outcome {
-            mutation: format!("duplicate {i} ({:?})", f.t),
+            mutation: match f.t {
+                MsgType::Return => format!("second Return {i}"),
+                t => format!("duplicate {i} ({t:?})"),
+            },
             expect: duplicate_frame(&o, &d, i),
             frames: m,
         });
+        // 3. change the cid of a Start: the old dialog's frames are orphans
+        if f.t == MsgType::Start {
+            let mut m = frames.clone();
+            let fresh = "00000000-0000-4000-8000-00000000000f";
+            m[i].1 = with_cid(&frames[i].1, fresh);
+            let j = find(&o, i + 1, |x| {
+                same_cid(x, &f.cid) || (x.cancel_target.is_some() && x.cancel_target == f.cid)
+            });
+            out.push(Outcome {
+                mutation: format!("change cid of Start {i}"),
+                expect: match j {
+                    None => {
+                        Expect::LegalOpen("an unanswered request under another cid", fresh.into())
+                    }
+                    Some(j) if o[j].t == MsgType::Start => {
+                        Expect::Reject(j, Code::CancelTaskUnknown)
+                    }
+                    Some(j) => Expect::Reject(j, Code::UnknownCid),
+                },
+                frames: m,
+            });
+        }
         // 3. change the cid of a dialog frame
         if f.cid.is_some() && f.t != MsgType::Start {
             let mut m = frames.clone();

@@ -147,7 +147,9 @@ impl ChannelMachine {
     }
 
     /// One decoded frame sent by `from`. On a violation the frame is
-    /// dropped: the state is as if it had never been sent.
+    /// dropped: the state is as if it had never been sent (only the frame
+    /// index advances). An implementation can therefore feed each frame it
+    /// is about to send and refrain from sending it on `Err`.
     #[must_use = "the verdict on the frame"]
     pub fn handle_frame(&mut self, from: End, msg: &Msg<'_>) -> Result<Accepted, Violation> {
         let frame = self.next_frame;
