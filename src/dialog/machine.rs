@@ -476,7 +476,13 @@ impl ChannelMachine {
     /// fed more frames.
     pub fn handle_close(&mut self) -> CloseReport {
         let mut violations = Vec::new();
-        if self.next_frame > 0 && (self.ends[0].aid.is_none() || self.ends[1].aid.is_none()) {
+        // A listener that never answers a probe is a documented outcome
+        // (§5.3: the prober classifies it as "occupied").
+        let silent_listener = self.ends[0].probe && self.ends[1].aid.is_none();
+        if self.next_frame > 0
+            && !silent_listener
+            && (self.ends[0].aid.is_none() || self.ends[1].aid.is_none())
+        {
             let missing = if self.ends[0].aid.is_none() {
                 End::A
             } else {
