@@ -50,8 +50,8 @@ pub mod capture;
 pub mod dialog;
 pub mod error;
 pub mod frame;
-mod msg;
 pub mod msgpack;
+mod msg;
 mod raw;
 
 pub use error::{DecodeError, EncodeError};
