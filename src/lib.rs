@@ -4,6 +4,8 @@
 //! This crate reads and writes exactly the bytes Python tractor (through
 //! msgspec) does: the ten messages, their framing, and the raw payloads
 //! they carry. It does no I/O and has no async: bring your own sockets.
+//! The dialog rules (who may send what, when, on which `cid`) are a
+//! sans-IO state machine in [`dialog`] (`spec/dialog.md`, `spec/quirks.md`).
 //! The written protocol lives in `spec/PROTOCOL.md`; the conformance suite
 //! that checks any implementation against recorded tractor dialogs lives in
 //! the `shuttle-conformance` crate (the `shuttle` command).
@@ -46,6 +48,7 @@
 #![deny(unsafe_code)]
 
 pub mod capture;
+pub mod dialog;
 pub mod error;
 pub mod frame;
 pub mod legacy;

@@ -3,6 +3,7 @@
 mod support;
 
 mod codec;
+mod dialog;
 mod framing;
 mod hostile;
 mod legacy;
