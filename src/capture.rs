@@ -10,8 +10,10 @@ pub const FORMAT: &str = "tractor-capture/1";
 
 /// One capture document.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Capture {
-    /// Always [`FORMAT`].
+    /// Always `tractor-capture/1`.
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "tractor-capture/1")))]
     pub format: String,
     /// The implementation that produced the bytes.
     pub source: serde_json::Map<String, serde_json::Value>,
@@ -34,6 +36,7 @@ pub struct Capture {
 
 /// An actor identity in a capture.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Actor {
     /// Actor name.
     pub name: String,
@@ -49,12 +52,14 @@ pub struct Actor {
 
 /// One transport connection.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Channel {
     /// uuid of the connecting end.
     pub a: String,
     /// uuid of the accepting end.
     pub b: String,
     /// `tcp` or `uds`.
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["tcp", "uds"])))]
     pub transport: String,
     /// Socket names (informational).
     #[serde(default)]
@@ -69,12 +74,14 @@ pub struct Channel {
 
 /// One recorded frame.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Frame {
     /// uuid of the sender.
     pub from: String,
     /// Sender's monotonic clock, nanoseconds.
     pub t_ns: u64,
     /// The msgpack body, standard base64.
+    #[cfg_attr(feature = "schema", schemars(extend("contentEncoding" = "base64")))]
     pub msgpack_b64: String,
     /// Known only from the receiver's copy.
     #[serde(default, rename = "_recv_copy", skip_serializing_if = "std::ops::Not::not")]

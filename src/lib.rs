@@ -47,9 +47,12 @@
 pub mod capture;
 pub mod error;
 pub mod frame;
-pub mod msgpack;
+pub mod json;
 mod msg;
+pub mod msgpack;
 mod raw;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 pub use error::{DecodeError, EncodeError};
 pub use msg::{

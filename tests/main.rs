@@ -6,4 +6,6 @@ mod codec;
 mod framing;
 mod hostile;
 mod roundtrip_props;
+#[cfg(feature = "schema")]
+mod schema;
 mod snapshots;
