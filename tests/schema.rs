@@ -327,3 +327,70 @@ fn rendered_docs_cover_every_message_with_its_bytes() {
         "self-contained"
     );
 }
+
+fn protocol_md() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/PROTOCOL.md")).unwrap()
+}
+
+/// The lines of every fenced block of `PROTOCOL.md` with info string `info`.
+fn fenced(text: &str, info: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in text.lines() {
+        match &mut current {
+            None if line.trim() == format!("```{info}") => current = Some(Vec::new()),
+            Some(block) if line.trim() == "```" => {
+                out.push(std::mem::take(block));
+                current = None;
+            }
+            Some(block) => block.push(line.trim().to_owned()),
+            None => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn protocol_md_hex_examples_decode_and_re_encode_exactly() {
+    let text = protocol_md();
+    let blocks = fenced(&text, "hex");
+    assert!(blocks.len() >= 10, "one example per message at least");
+    let mut seen = std::collections::BTreeSet::new();
+    for lines in blocks {
+        let hex = lines.concat();
+        let bytes = unhex(&hex);
+        let msg = Msg::decode(&bytes).unwrap_or_else(|e| panic!("{hex}: {e}"));
+        seen.insert(msg.msg_type());
+        assert_eq!(msg.to_vec().unwrap(), bytes, "{hex}");
+    }
+    assert_eq!(seen.len(), 10, "{seen:?}");
+    // Legacy examples: one msgpack value per line, after an optional
+    // `label:` (no typed decoding: the dict dialect has no tags).
+    let legacy: Vec<String> = fenced(&text, "hex-legacy").concat();
+    assert!(legacy.len() >= 6);
+    for line in legacy {
+        let hex = line.rsplit(' ').next().unwrap();
+        Raw::from_slice(&unhex(hex)).unwrap_or_else(|e| panic!("{line}: {e}"));
+    }
+}
+
+#[test]
+fn protocol_md_has_the_stable_anchors() {
+    let text = protocol_md();
+    let anchors = [
+        "framing", "messages", "aid", "spawnspec", "start", "startack", "started", "yield", "stop",
+        "return", "cancelack", "error", "captures", "payload-limiting", "dialogs", "handshake",
+        "asyncfunc", "asyncgen", "context", "cancellation", "errors", "relays", "discovery",
+        "versions", "legacy-dict-dialect", "hazards", "quirks", "json-rendering", "encoding",
+        "decoding",
+    ];
+    for a in anchors {
+        let tag = format!("<a id=\"{a}\"></a>");
+        assert_eq!(text.matches(&tag).count(), 1, "anchor {a}");
+    }
+    // Every in-page link points at an anchor that exists.
+    for link in text.split("](#").skip(1) {
+        let target = link.split(')').next().unwrap();
+        assert!(text.contains(&format!("<a id=\"{target}\"></a>")), "dangling link #{target}");
+    }
+}
