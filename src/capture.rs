@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 /// The format string of a capture document.
 pub const FORMAT: &str = "tractor-capture/1";
 
-/// One capture document.
+/// One capture document: real dialogs recorded from Python tractor actor
+/// trees, every frame of every channel with its exact msgpack body.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Capture {

@@ -4,6 +4,8 @@
 //! This crate reads and writes exactly the bytes Python tractor (through
 //! msgspec) does: the ten messages, their framing, and the raw payloads
 //! they carry. It does no I/O and has no async: bring your own sockets.
+//! Decoded messages render as JSON ([`Msg::to_json`], mapping in [`json`]),
+//! described by the JSON Schemas of the `schema` module (default feature `schema`).
 //! The written protocol lives in `spec/PROTOCOL.md`; the conformance suite
 //! that checks any implementation against recorded tractor dialogs lives in
 //! the `shuttle-conformance` crate (the `shuttle` command).

@@ -536,7 +536,10 @@ fn document(all: &[(String, Schema)]) -> Vec<Block> {
         } else if let Some(one_of) = obj.get("oneOf").and_then(Value::as_array) {
             let items = one_of
                 .iter()
-                .map(|s| format!("`{}`", type_label(s)))
+                .map(|s| {
+                    let label = type_label(s);
+                    format!("[{label}](#{})", anchor(&label))
+                })
                 .collect();
             doc.push(Block::Para("One of:".into()));
             doc.push(Block::List(items));

@@ -378,10 +378,35 @@ fn protocol_md_hex_examples_decode_and_re_encode_exactly() {
 fn protocol_md_has_the_stable_anchors() {
     let text = protocol_md();
     let anchors = [
-        "framing", "messages", "aid", "spawnspec", "start", "startack", "started", "yield", "stop",
-        "return", "cancelack", "error", "captures", "payload-limiting", "dialogs", "handshake",
-        "asyncfunc", "asyncgen", "context", "cancellation", "errors", "relays", "discovery",
-        "versions", "legacy-dict-dialect", "hazards", "quirks", "json-rendering", "encoding",
+        "framing",
+        "messages",
+        "aid",
+        "spawnspec",
+        "start",
+        "startack",
+        "started",
+        "yield",
+        "stop",
+        "return",
+        "cancelack",
+        "error",
+        "captures",
+        "payload-limiting",
+        "dialogs",
+        "handshake",
+        "asyncfunc",
+        "asyncgen",
+        "context",
+        "cancellation",
+        "errors",
+        "relays",
+        "discovery",
+        "versions",
+        "legacy-dict-dialect",
+        "hazards",
+        "quirks",
+        "json-rendering",
+        "encoding",
         "decoding",
     ];
     for a in anchors {
@@ -391,6 +416,9 @@ fn protocol_md_has_the_stable_anchors() {
     // Every in-page link points at an anchor that exists.
     for link in text.split("](#").skip(1) {
         let target = link.split(')').next().unwrap();
-        assert!(text.contains(&format!("<a id=\"{target}\"></a>")), "dangling link #{target}");
+        assert!(
+            text.contains(&format!("<a id=\"{target}\"></a>")),
+            "dangling link #{target}"
+        );
     }
 }
