@@ -661,18 +661,16 @@ fn annotate(bytes: &[u8], json: &Value) -> String {
     let Ok(Some(n)) = r.map_len() else {
         return hex(bytes);
     };
-    let mut line = |hex_text: String, note: String| {
-        let mut chunks = hex_text
-            .as_bytes()
-            .chunks(64)
-            .map(|c| String::from_utf8_lossy(c).into_owned());
-        let first = chunks.next().unwrap_or_default();
-        let _ = writeln!(out, "{first:<64}  {note}");
-        for c in chunks {
-            let _ = writeln!(out, "{c}");
+    let mut line = |lines: Vec<String>, note: String| {
+        for (i, l) in lines.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "{l:<w$}  {note}", w = 2 * DUMP_WIDTH + 1);
+            } else {
+                let _ = writeln!(out, "{l}");
+            }
         }
     };
-    line(hex(&bytes[..r.pos()]), format!("map, {n} entries"));
+    line(split_hex(&bytes[..r.pos()]), format!("map, {n} entries"));
     for _ in 0..n {
         let (Ok(k), Ok(v)) = (r.raw().map(<[u8]>::to_vec), r.raw().map(<[u8]>::to_vec)) else {
             break;
@@ -682,14 +680,50 @@ fn annotate(bytes: &[u8], json: &Value) -> String {
             .and_then(|raw| raw.to_value().ok())
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        line(hex(&k), format!("key {key:?}"));
+        line(split_hex(&k), format!("key {key:?}"));
         let mut shown = json.get(&key).map(Value::to_string).unwrap_or_default();
         if shown.chars().count() > 48 {
             shown = shown.chars().take(45).collect::<String>() + "...";
         }
-        line(hex(&v), format!("  = {shown}"));
+        line(split_hex(&v), format!("  = {shown}"));
     }
     out.trim_end().to_owned()
+}
+
+/// Bytes per line in the annotated dumps.
+const DUMP_WIDTH: usize = 32;
+
+/// The hex of one msgpack value with a space after its header (the marker
+/// byte and any length or ext-type bytes), e.g. `a3 636964`, wrapped at
+/// [`DUMP_WIDTH`] bytes with the continuation lines aligned on the body.
+fn split_hex(value: &[u8]) -> Vec<String> {
+    let Some(&marker) = value.first() else {
+        return vec![String::new()];
+    };
+    let header = match marker {
+        0xc4 | 0xd9 | 0xd4..=0xd8 => 2,
+        0xc5 | 0xc7 | 0xda | 0xdc | 0xde => 3,
+        0xc8 => 4,
+        0xc6 | 0xdb | 0xdd | 0xdf => 5,
+        0xc9 => 6,
+        _ => 1,
+    }
+    .min(value.len());
+    let (head, body) = value.split_at(header);
+    if body.is_empty() {
+        return vec![hex(head)];
+    }
+    let indent = " ".repeat(2 * header + 1);
+    body.chunks(DUMP_WIDTH - header)
+        .enumerate()
+        .map(|(i, chunk)| {
+            if i == 0 {
+                format!("{} {}", hex(head), hex(chunk))
+            } else {
+                format!("{indent}{}", hex(chunk))
+            }
+        })
+        .collect()
 }
 
 /// A short type name for a property schema.

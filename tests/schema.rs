@@ -308,7 +308,7 @@ fn rendered_docs_cover_every_message_with_its_bytes() {
         );
         // The annotated bytes show the tag's own msgpack str.
         let tag_str = format!(
-            "{:02x}{}",
+            "{:02x} {}",
             0xa0 + tag.as_str().len(),
             hex::encode(tag.as_str())
         );
