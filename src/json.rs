@@ -25,7 +25,8 @@
 //!
 //! Base64 is the standard alphabet with padding. Every JSON object with a
 //! key starting with `$` is one of these forms, so the mapping is one-to-one
-//! up to the width of ints, floats and headers.
+//! up to the width of ints, floats and headers: [`json_to_msgpack`] and
+//! [`message_to_msgpack`] go back, writing what msgspec would write.
 //!
 //! ```
 //! use shuttle::{Msg, Raw, Yield};
@@ -256,4 +257,181 @@ impl WireJson for BadMsg<'_> {
         m.insert("pld".to_owned(), raw_to_json(pld));
         Value::Object(m)
     }
+}
+
+/// Why a JSON document could not be turned back into msgpack.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason} - at `{path}`")]
+pub struct FromJsonError {
+    /// Where, as a JSON path (`$.pld[2]`).
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+fn invalid(path: &str, reason: impl Into<String>) -> FromJsonError {
+    FromJsonError {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn from_b64(v: &Value, path: &str) -> Result<Vec<u8>, FromJsonError> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| invalid(path, "expected a base64 string"))?;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| invalid(path, format!("invalid base64: {e}")))
+}
+
+fn len_u32(n: usize, path: &str) -> Result<u32, FromJsonError> {
+    u32::try_from(n).map_err(|_| invalid(path, "too long for msgpack"))
+}
+
+/// Appends the msgpack encoding of a JSON document written with this
+/// module's mapping, as msgspec would write it: objects as maps in their
+/// order, the smallest header for every value, numbers with a fraction as
+/// float64, and the `$` forms back to bin, ext, non-str-keyed maps, etc.
+///
+/// The inverse of [`value_to_json`] and [`raw_to_json`] for every value
+/// msgspec writes: rendering a frame with
+/// [`Msg::to_json`](crate::Msg::to_json) and encoding the result gives the
+/// frame's bytes back.
+pub fn json_to_msgpack(value: &Value, out: &mut Vec<u8>) -> Result<(), FromJsonError> {
+    encode_json(value, out, "$")
+}
+
+fn encode_json(value: &Value, out: &mut Vec<u8>, path: &str) -> Result<(), FromJsonError> {
+    use crate::msgpack::write;
+    match value {
+        Value::Null => write::nil(out),
+        Value::Bool(b) => write::bool(out, *b),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                write::uint(out, u)
+            } else if let Some(i) = n.as_i64() {
+                write::int(out, i)
+            } else {
+                write::f64(out, n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Value::String(s) => write::str(out, s),
+        Value::Array(items) => {
+            write::array_len(out, len_u32(items.len(), path)?);
+            for (i, item) in items.iter().enumerate() {
+                encode_json(item, out, &format!("{path}[{i}]"))?;
+            }
+        }
+        Value::Object(m) => match m.keys().find(|k| k.starts_with('$')) {
+            None => {
+                write::map_len(out, len_u32(m.len(), path)?);
+                for (k, v) in m {
+                    write::str(out, k);
+                    encode_json(v, out, &format!("{path}.{k}"))?;
+                }
+            }
+            Some(form) => encode_form(form, m, out, path)?,
+        },
+    }
+    Ok(())
+}
+
+/// One of the `$` forms.
+fn encode_form(
+    form: &str,
+    m: &Map<String, Value>,
+    out: &mut Vec<u8>,
+    path: &str,
+) -> Result<(), FromJsonError> {
+    use crate::msgpack::write;
+    let at = format!("{path}.{form}");
+    let expect_keys = |keys: &[&str]| {
+        if m.len() == keys.len() && keys.iter().all(|k| m.contains_key(*k)) {
+            Ok(())
+        } else {
+            Err(invalid(
+                path,
+                format!("the {form} form has exactly the keys {keys:?}"),
+            ))
+        }
+    };
+    let v = &m[form];
+    match form {
+        BYTES => {
+            expect_keys(&[BYTES])?;
+            write::bin(out, &from_b64(v, &at)?);
+        }
+        INVALID_STR => {
+            expect_keys(&[INVALID_STR])?;
+            let bytes = from_b64(v, &at)?;
+            let _ = rmp::encode::write_str_len(out, len_u32(bytes.len(), &at)?);
+            out.extend_from_slice(&bytes);
+        }
+        FLOAT => {
+            expect_keys(&[FLOAT])?;
+            let f = match v.as_str() {
+                Some("nan") => f64::NAN,
+                Some("inf") => f64::INFINITY,
+                Some("-inf") => f64::NEG_INFINITY,
+                _ => return Err(invalid(&at, "expected \"nan\", \"inf\" or \"-inf\"")),
+            };
+            write::f64(out, f);
+        }
+        EXT => {
+            expect_keys(&[EXT, "data"])?;
+            let code = v
+                .as_i64()
+                .and_then(|c| i8::try_from(c).ok())
+                .ok_or_else(|| invalid(&at, "expected an ext type code from -128 to 127"))?;
+            let data = from_b64(&m["data"], &format!("{path}.data"))?;
+            len_u32(data.len(), &at)?;
+            write::ext(out, code, &data);
+        }
+        MAP => {
+            expect_keys(&[MAP])?;
+            let pairs = v
+                .as_array()
+                .ok_or_else(|| invalid(&at, "expected an array of [key, value] pairs"))?;
+            write::map_len(out, len_u32(pairs.len(), &at)?);
+            for (i, pair) in pairs.iter().enumerate() {
+                let at = format!("{at}[{i}]");
+                match pair.as_array().map(Vec::as_slice) {
+                    Some([k, v]) => {
+                        encode_json(k, out, &format!("{at}[0]"))?;
+                        encode_json(v, out, &format!("{at}[1]"))?;
+                    }
+                    _ => return Err(invalid(&at, "expected a [key, value] pair")),
+                }
+            }
+        }
+        MSGPACK => {
+            expect_keys(&[MSGPACK])?;
+            let bytes = from_b64(v, &at)?;
+            Raw::from_slice(&bytes)
+                .map_err(|e| invalid(&at, format!("not one msgpack value: {e}")))?;
+            out.extend_from_slice(&bytes);
+        }
+        other => return Err(invalid(path, format!("unknown form {other:?}"))),
+    }
+    Ok(())
+}
+
+/// The frame body of a message given as JSON ([`Msg::to_json`]'s form):
+/// encoded with [`json_to_msgpack`], then checked to decode as one of the
+/// ten messages.
+///
+/// ```
+/// let body = shuttle::json::message_to_msgpack(&serde_json::json!(
+///     {"msg_type": "Stop", "cid": "c1"}
+/// )).unwrap();
+/// assert_eq!(hex::encode(&body), "82a86d73675f74797065a453746f70a3636964a26331");
+/// ```
+///
+/// [`Msg::to_json`]: crate::Msg::to_json
+pub fn message_to_msgpack(value: &Value) -> Result<Vec<u8>, FromJsonError> {
+    let mut out = Vec::new();
+    json_to_msgpack(value, &mut out)?;
+    crate::Msg::decode(&out).map_err(|e| invalid("$", e.to_string()))?;
+    Ok(out)
 }

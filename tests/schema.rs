@@ -422,3 +422,39 @@ fn protocol_md_has_the_stable_anchors() {
         );
     }
 }
+
+#[test]
+fn every_recorded_frame_survives_json_text_and_back_byte_for_byte() {
+    for (label, f) in current_frames() {
+        let msg = Msg::decode(&f.body).unwrap();
+        let text = msg.to_json().to_string();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let body =
+            shuttle::json::message_to_msgpack(&doc).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert!(body == f.body, "{label}: differs after JSON\n  {text}");
+    }
+}
+
+#[test]
+fn json_documents_that_are_not_messages_or_not_the_mapping_are_refused() {
+    use shuttle::json::message_to_msgpack;
+    let bad = [
+        json!({"msg_type": "Stop"}),
+        json!({"msg_type": "Begin", "cid": "c1"}),
+        json!([1]),
+        json!({"msg_type": "Yield", "cid": "c1", "pld": {"$bytes": "not base64!"}}),
+        json!({"msg_type": "Yield", "cid": "c1", "pld": {"$ext": 300, "data": ""}}),
+        json!({"msg_type": "Yield", "cid": "c1", "pld": {"$map": [[1]]}}),
+        json!({"msg_type": "Yield", "cid": "c1", "pld": {"$what": 1}}),
+        json!({"msg_type": "Yield", "cid": "c1", "pld": {"$bytes": "", "x": 1}}),
+        json!({"msg_type": "Yield", "cid": "c1", "pld": {"$msgpack": "wQ=="}}),
+    ];
+    for doc in bad {
+        assert!(message_to_msgpack(&doc).is_err(), "accepted {doc}");
+    }
+    let err = message_to_msgpack(
+        &json!({"msg_type": "Yield", "cid": "c1", "pld": [0, {"$float": "big"}]}),
+    )
+    .unwrap_err();
+    assert_eq!(err.path, "$.pld[1].$float");
+}
