@@ -6,6 +6,8 @@
 //! they carry. It does no I/O and has no async: bring your own sockets.
 //! The dialog rules (who may send what, when, on which `cid`) are a
 //! sans-IO state machine in [`dialog`] (`spec/dialog.md`, `spec/quirks.md`).
+//! Decoded messages render as JSON ([`Msg::to_json`], mapping in [`json`]),
+//! described by the JSON Schemas of the `schema` module (default feature `schema`).
 //! The written protocol lives in `spec/PROTOCOL.md`; the conformance suite
 //! that checks any implementation against recorded tractor dialogs lives in
 //! the `shuttle-conformance` crate (the `shuttle` command).
@@ -51,10 +53,13 @@ pub mod capture;
 pub mod dialog;
 pub mod error;
 pub mod frame;
+pub mod json;
 pub mod legacy;
 mod msg;
 pub mod msgpack;
 mod raw;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 pub use error::{DecodeError, EncodeError};
 pub use msg::{

@@ -8,4 +8,6 @@ mod framing;
 mod hostile;
 mod legacy;
 mod roundtrip_props;
+#[cfg(feature = "schema")]
+mod schema;
 mod snapshots;

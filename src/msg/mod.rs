@@ -185,20 +185,24 @@ pub enum AddrPort<'a> {
 }
 
 /// Defines an envelope message whose fields all implement `WireField`.
+///
+/// Each field names its wire key, optionally the default a decoder fills in
+/// when the key is missing, and optionally the type whose JSON Schema
+/// describes it when its Rust type alone would not.
 macro_rules! message {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         pub struct $name:ident<'a> = $tag:literal {
             $(
-                $(#[$fmeta:meta])*
-                pub $field:ident : $fty:ty = $key:literal $(, default $default:expr)? ;
+                $(#[doc = $fdoc:literal])*
+                pub $field:ident : $fty:ty = $key:literal $(, default $default:expr)? $(, schema $sty:ty)? ;
             )*
         }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(Clone, Debug, PartialEq)]
         pub struct $name<'a> {
-            $( $(#[$fmeta])* pub $field: $fty, )*
+            $( $(#[doc = $fdoc])* pub $field: $fty, )*
         }
 
         impl<'a> $name<'a> {
@@ -246,7 +250,44 @@ macro_rules! message {
                     WireField::encode(&self.$field, out);
                 )*
             }
+
+            /// The message rendered as JSON: wire keys, the tag first, every
+            /// field in wire order (`spec/PROTOCOL.md#json-rendering`).
+            pub fn to_json(&self) -> serde_json::Value {
+                let mut m = serde_json::Map::new();
+                m.insert("msg_type".to_owned(), serde_json::Value::from($tag));
+                $( m.insert($key.to_owned(), crate::json::WireJson::wire_json(&self.$field)); )*
+                serde_json::Value::Object(m)
+            }
         }
+
+        #[cfg(feature = "schema")]
+        impl<'a> schemars::JsonSchema for $name<'a> {
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Borrowed($tag)
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let fields = vec![$(
+                    crate::schema::FieldSpec {
+                        key: $key,
+                        doc: &[$($fdoc),*],
+                        schema: message!(@schema generator, $fty $(, $sty)?),
+                        default: message!(@default $fty $(, $default)?),
+                    },
+                )*];
+                crate::schema::message_schema(MsgType::$name, &[$($doc),*], fields)
+            }
+        }
+    };
+    (@schema $g:ident, $fty:ty) => { $g.subschema_for::<$fty>() };
+    (@schema $g:ident, $fty:ty, $sty:ty) => { $g.subschema_for::<$sty>() };
+    (@default $fty:ty) => { None };
+    (@default $fty:ty, $default:expr) => {
+        Some({
+            let d: $fty = $default;
+            crate::json::WireJson::wire_json(&d)
+        })
     };
     (@take $v:ident, $key:literal) => {
         match $v {
@@ -288,7 +329,7 @@ message! {
         /// `_runtime_vars`: the child's runtime variables.
         pub runtime_vars: StrMap<'a> = "_runtime_vars";
         /// Module path to source file, for every module the child exposes.
-        pub enable_modules: Vec<(Cow<'a, str>, Cow<'a, str>)> = "enable_modules";
+        pub enable_modules: Vec<(Cow<'a, str>, Cow<'a, str>)> = "enable_modules", schema crate::schema::StrStrMap;
         /// Registrar addresses.
         pub reg_addrs: Vec<Addr<'a>> = "reg_addrs";
         /// Addresses to bind, or `None` for random ones.
@@ -375,8 +416,8 @@ message! {
 
 /// Defines a payload message (`cid` + `pld`), generic over the payload.
 macro_rules! payload_message {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
+    ($(#[doc = $doc:literal])* $name:ident) => {
+        $(#[doc = $doc])*
         #[derive(Clone, Debug, PartialEq)]
         pub struct $name<'a, P = Raw<'a>> {
             /// The dialog.
@@ -411,6 +452,28 @@ macro_rules! payload_message {
             fn decode_fields(r: &mut Reader<'a>, n: usize, any: bool) -> Result<Self, DecodeError> {
                 let (cid, pld) = decode_payload_fields(r, n, MsgType::$name, any)?;
                 Ok($name { cid, pld })
+            }
+
+            /// The message rendered as JSON: wire keys, the tag first, the
+            /// payload with the msgpack-to-JSON mapping of
+            /// `spec/PROTOCOL.md#json-rendering`.
+            pub fn to_json(&self) -> serde_json::Value {
+                let mut m = serde_json::Map::new();
+                m.insert("msg_type".to_owned(), serde_json::Value::from(MsgType::$name.as_str()));
+                m.insert("cid".to_owned(), serde_json::Value::from(self.cid.as_ref()));
+                m.insert("pld".to_owned(), crate::json::raw_to_json(&self.pld));
+                serde_json::Value::Object(m)
+            }
+        }
+
+        #[cfg(feature = "schema")]
+        impl<'a> schemars::JsonSchema for $name<'a> {
+            fn schema_name() -> Cow<'static, str> {
+                Cow::Borrowed(MsgType::$name.as_str())
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                crate::schema::payload_message_schema(generator, MsgType::$name, &[$($doc),*])
             }
         }
 
@@ -536,6 +599,27 @@ impl<'a> Msg<'a> {
             Msg::CancelAck(m) => Msg::CancelAck(m),
             Msg::Error(m) => Msg::Error(m),
         })
+    }
+}
+
+impl Msg<'_> {
+    /// The message rendered as JSON, as described by the union schema
+    /// `spec/schema/Msg.schema.json`: wire keys, the tag `msg_type` first,
+    /// every field in wire order, payloads with the msgpack-to-JSON mapping
+    /// of [`crate::json`] (`spec/PROTOCOL.md#json-rendering`).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Msg::Aid(m) => m.to_json(),
+            Msg::SpawnSpec(m) => m.to_json(),
+            Msg::Start(m) => m.to_json(),
+            Msg::StartAck(m) => m.to_json(),
+            Msg::Started(m) => m.to_json(),
+            Msg::Yield(m) => m.to_json(),
+            Msg::Stop(m) => m.to_json(),
+            Msg::Return(m) => m.to_json(),
+            Msg::CancelAck(m) => m.to_json(),
+            Msg::Error(m) => m.to_json(),
+        }
     }
 }
 

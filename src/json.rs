@@ -1,0 +1,437 @@
+//! A JSON rendering of decoded messages, for tools in any language
+//! (`spec/PROTOCOL.md#json-rendering`).
+//!
+//! [`Msg::to_json`](crate::Msg::to_json) renders a message with its wire
+//! keys, the tag `msg_type` first and every field in wire order. Envelope
+//! fields map to JSON directly (uids and addresses as 2-item arrays).
+//! Payloads and other `Any` values are msgpack values; JSON cannot hold all
+//! of them, so this mapping is used, and the generated JSON Schema
+//! (`spec/schema/`) describes exactly its output:
+//!
+//! | msgpack | JSON |
+//! |---|---|
+//! | nil, bool | `null`, `true` / `false` |
+//! | int (any width) | number without a fraction (`u64` and `i64` ranges exact) |
+//! | float32 / float64, finite | number, written with a fraction or exponent (`1.0`) |
+//! | float, NaN or infinite | `{"$float": "nan" \| "inf" \| "-inf"}` |
+//! | str, valid UTF-8 | string |
+//! | str, invalid UTF-8 | `{"$str": "<base64 of the bytes>"}` |
+//! | bin | `{"$bytes": "<base64>"}` |
+//! | array | array |
+//! | map whose keys are all distinct strs, none starting with `$` | object, in wire order |
+//! | any other map (int keys, duplicate keys, `$` keys, ...) | `{"$map": [[key, value], ...]}` |
+//! | ext (including the timestamp ext −1) | `{"$ext": code, "data": "<base64>"}` |
+//! | a payload nested deeper than [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH) | `{"$msgpack": "<base64 of its exact bytes>"}` |
+//!
+//! Base64 is the standard alphabet with padding. Every JSON object with a
+//! key starting with `$` is one of these forms, so the mapping is one-to-one
+//! up to the width of ints, floats and headers: [`json_to_msgpack`] and
+//! [`message_to_msgpack`] go back, writing what msgspec would write.
+//!
+//! ```
+//! use shuttle::{Msg, Raw, Yield};
+//!
+//! let msg = Msg::from(Yield::new("c1", Raw::encode(&(1, 2.5, "x")).unwrap()));
+//! assert_eq!(
+//!     msg.to_json().to_string(),
+//!     r#"{"msg_type":"Yield","cid":"c1","pld":[1,2.5,"x"]}"#
+//! );
+//! ```
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use crate::msg::{Addr, AddrPort, AnyMap, BadMsg, Functype, StrMap, Uid};
+use crate::{Int, Raw};
+
+/// Key of the rendering of a msgpack bin value: `{"$bytes": base64}`.
+pub const BYTES: &str = "$bytes";
+/// Key of the rendering of an ext value: `{"$ext": code, "data": base64}`.
+pub const EXT: &str = "$ext";
+/// Key of the rendering of a str that is not valid UTF-8: `{"$str": base64}`.
+pub const INVALID_STR: &str = "$str";
+/// Key of the rendering of a non-finite float: `{"$float": "nan"}`.
+pub const FLOAT: &str = "$float";
+/// Key of the rendering of a map that is not a plain JSON object:
+/// `{"$map": [[key, value], ...]}`.
+pub const MAP: &str = "$map";
+/// Key of the rendering of a payload too deep to render: `{"$msgpack": base64}`.
+pub const MSGPACK: &str = "$msgpack";
+
+fn b64(bytes: &[u8]) -> Value {
+    Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn tagged(key: &str, value: Value) -> Value {
+    let mut m = Map::new();
+    m.insert(key.to_owned(), value);
+    Value::Object(m)
+}
+
+/// Renders one decoded msgpack value with the mapping of this module.
+pub fn value_to_json(value: &rmpv::Value) -> Value {
+    use rmpv::Value as V;
+    match value {
+        V::Nil => Value::Null,
+        V::Boolean(b) => Value::Bool(*b),
+        V::Integer(i) => match (i.as_u64(), i.as_i64()) {
+            (Some(u), _) => Value::from(u),
+            (None, Some(s)) => Value::from(s),
+            // rmpv integers are always u64 or i64.
+            (None, None) => Value::Null,
+        },
+        V::F32(f) => float_to_json(f64::from(*f)),
+        V::F64(f) => float_to_json(*f),
+        V::String(s) => match s.as_str() {
+            Some(s) => Value::String(s.to_owned()),
+            None => tagged(INVALID_STR, b64(s.as_bytes())),
+        },
+        V::Binary(b) => tagged(BYTES, b64(b)),
+        V::Array(items) => Value::Array(items.iter().map(value_to_json).collect()),
+        V::Map(entries) => map_to_json(
+            entries
+                .iter()
+                .map(|(k, v)| (value_to_json(k), value_to_json(v))),
+        ),
+        V::Ext(code, data) => {
+            let mut m = Map::new();
+            m.insert(EXT.to_owned(), Value::from(*code));
+            m.insert("data".to_owned(), b64(data));
+            Value::Object(m)
+        }
+    }
+}
+
+fn float_to_json(f: f64) -> Value {
+    match serde_json::Number::from_f64(f) {
+        Some(n) => Value::Number(n),
+        None => tagged(
+            FLOAT,
+            Value::from(if f.is_nan() {
+                "nan"
+            } else if f > 0.0 {
+                "inf"
+            } else {
+                "-inf"
+            }),
+        ),
+    }
+}
+
+/// A map from already rendered keys and values: a JSON object when every
+/// key is a distinct string not starting with `$`, else the `$map` form.
+pub(crate) fn map_to_json(entries: impl Iterator<Item = (Value, Value)>) -> Value {
+    let entries: Vec<(Value, Value)> = entries.collect();
+    let mut seen = BTreeSet::new();
+    let plain = entries.iter().all(|(k, _)| match k {
+        Value::String(s) => !s.starts_with('$') && seen.insert(s.as_str()),
+        _ => false,
+    });
+    if plain {
+        let mut m = Map::new();
+        for (k, v) in entries {
+            if let Value::String(k) = k {
+                m.insert(k, v);
+            }
+        }
+        Value::Object(m)
+    } else {
+        let pairs = entries
+            .into_iter()
+            .map(|(k, v)| Value::Array(vec![k, v]))
+            .collect();
+        tagged(MAP, Value::Array(pairs))
+    }
+}
+
+/// Renders a raw payload; one nested deeper than
+/// [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH) becomes
+/// `{"$msgpack": base64}`.
+pub fn raw_to_json(raw: &Raw<'_>) -> Value {
+    // A `Raw` holds one well-formed value whose lengths all fit its bytes;
+    // unlike `Raw::to_value` this also renders strs that are not UTF-8.
+    let mut bytes = raw.as_bytes();
+    match rmpv::decode::read_value_with_max_depth(&mut bytes, crate::DEFAULT_MAX_DEPTH + 1) {
+        Ok(v) => value_to_json(&v),
+        Err(_) => tagged(MSGPACK, b64(raw.as_bytes())),
+    }
+}
+
+/// A value that renders itself as JSON, as an envelope field.
+pub(crate) trait WireJson {
+    fn wire_json(&self) -> Value;
+}
+
+impl WireJson for Cow<'_, str> {
+    fn wire_json(&self) -> Value {
+        Value::String(self.to_string())
+    }
+}
+
+impl WireJson for bool {
+    fn wire_json(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl WireJson for Int {
+    fn wire_json(&self) -> Value {
+        match *self {
+            Int::U(u) => Value::from(u),
+            Int::I(i) => Value::from(i),
+        }
+    }
+}
+
+impl<T: WireJson> WireJson for Option<T> {
+    fn wire_json(&self) -> Value {
+        match self {
+            Some(v) => v.wire_json(),
+            None => Value::Null,
+        }
+    }
+}
+
+impl<T: WireJson> WireJson for Vec<T> {
+    fn wire_json(&self) -> Value {
+        Value::Array(self.iter().map(WireJson::wire_json).collect())
+    }
+}
+
+impl WireJson for Uid<'_> {
+    fn wire_json(&self) -> Value {
+        Value::Array(vec![self.name.wire_json(), self.uuid.wire_json()])
+    }
+}
+
+impl WireJson for Addr<'_> {
+    fn wire_json(&self) -> Value {
+        let port = match &self.port {
+            AddrPort::Int(i) => i.wire_json(),
+            AddrPort::Str(s) => s.wire_json(),
+        };
+        Value::Array(vec![self.host.wire_json(), port])
+    }
+}
+
+impl WireJson for Functype {
+    fn wire_json(&self) -> Value {
+        Value::from(self.as_str())
+    }
+}
+
+/// `dict[str, str]` in wire order.
+impl WireJson for Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    fn wire_json(&self) -> Value {
+        map_to_json(self.iter().map(|(k, v)| (k.wire_json(), v.wire_json())))
+    }
+}
+
+impl WireJson for Raw<'_> {
+    fn wire_json(&self) -> Value {
+        raw_to_json(self)
+    }
+}
+
+impl WireJson for StrMap<'_> {
+    fn wire_json(&self) -> Value {
+        raw_to_json(self.raw())
+    }
+}
+
+impl WireJson for AnyMap<'_> {
+    fn wire_json(&self) -> Value {
+        raw_to_json(self.raw())
+    }
+}
+
+impl WireJson for BadMsg<'_> {
+    fn wire_json(&self) -> Value {
+        let (cid, pld) = self.parts();
+        let mut m = Map::new();
+        m.insert("msg_type".to_owned(), Value::from(self.msg_type().as_str()));
+        m.insert("cid".to_owned(), Value::from(cid));
+        m.insert("pld".to_owned(), raw_to_json(pld));
+        Value::Object(m)
+    }
+}
+
+/// Why a JSON document could not be turned back into msgpack.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason} - at `{path}`")]
+pub struct FromJsonError {
+    /// Where, as a JSON path (`$.pld[2]`).
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+fn invalid(path: &str, reason: impl Into<String>) -> FromJsonError {
+    FromJsonError {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn from_b64(v: &Value, path: &str) -> Result<Vec<u8>, FromJsonError> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| invalid(path, "expected a base64 string"))?;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| invalid(path, format!("invalid base64: {e}")))
+}
+
+fn len_u32(n: usize, path: &str) -> Result<u32, FromJsonError> {
+    u32::try_from(n).map_err(|_| invalid(path, "too long for msgpack"))
+}
+
+/// Appends the msgpack encoding of a JSON document written with this
+/// module's mapping, as msgspec would write it: objects as maps in their
+/// order, the smallest header for every value, numbers with a fraction as
+/// float64, and the `$` forms back to bin, ext, non-str-keyed maps, etc.
+///
+/// The inverse of [`value_to_json`] and [`raw_to_json`] for every value
+/// msgspec writes: rendering a frame with
+/// [`Msg::to_json`](crate::Msg::to_json) and encoding the result gives the
+/// frame's bytes back.
+pub fn json_to_msgpack(value: &Value, out: &mut Vec<u8>) -> Result<(), FromJsonError> {
+    encode_json(value, out, "$")
+}
+
+fn encode_json(value: &Value, out: &mut Vec<u8>, path: &str) -> Result<(), FromJsonError> {
+    use crate::msgpack::write;
+    match value {
+        Value::Null => write::nil(out),
+        Value::Bool(b) => write::bool(out, *b),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                write::uint(out, u)
+            } else if let Some(i) = n.as_i64() {
+                write::int(out, i)
+            } else {
+                write::f64(out, n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Value::String(s) => write::str(out, s),
+        Value::Array(items) => {
+            write::array_len(out, len_u32(items.len(), path)?);
+            for (i, item) in items.iter().enumerate() {
+                encode_json(item, out, &format!("{path}[{i}]"))?;
+            }
+        }
+        Value::Object(m) => match m.keys().find(|k| k.starts_with('$')) {
+            None => {
+                write::map_len(out, len_u32(m.len(), path)?);
+                for (k, v) in m {
+                    write::str(out, k);
+                    encode_json(v, out, &format!("{path}.{k}"))?;
+                }
+            }
+            Some(form) => encode_form(form, m, out, path)?,
+        },
+    }
+    Ok(())
+}
+
+/// One of the `$` forms.
+fn encode_form(
+    form: &str,
+    m: &Map<String, Value>,
+    out: &mut Vec<u8>,
+    path: &str,
+) -> Result<(), FromJsonError> {
+    use crate::msgpack::write;
+    let at = format!("{path}.{form}");
+    let expect_keys = |keys: &[&str]| {
+        if m.len() == keys.len() && keys.iter().all(|k| m.contains_key(*k)) {
+            Ok(())
+        } else {
+            Err(invalid(
+                path,
+                format!("the {form} form has exactly the keys {keys:?}"),
+            ))
+        }
+    };
+    let v = &m[form];
+    match form {
+        BYTES => {
+            expect_keys(&[BYTES])?;
+            write::bin(out, &from_b64(v, &at)?);
+        }
+        INVALID_STR => {
+            expect_keys(&[INVALID_STR])?;
+            let bytes = from_b64(v, &at)?;
+            let _ = rmp::encode::write_str_len(out, len_u32(bytes.len(), &at)?);
+            out.extend_from_slice(&bytes);
+        }
+        FLOAT => {
+            expect_keys(&[FLOAT])?;
+            let f = match v.as_str() {
+                Some("nan") => f64::NAN,
+                Some("inf") => f64::INFINITY,
+                Some("-inf") => f64::NEG_INFINITY,
+                _ => return Err(invalid(&at, "expected \"nan\", \"inf\" or \"-inf\"")),
+            };
+            write::f64(out, f);
+        }
+        EXT => {
+            expect_keys(&[EXT, "data"])?;
+            let code = v
+                .as_i64()
+                .and_then(|c| i8::try_from(c).ok())
+                .ok_or_else(|| invalid(&at, "expected an ext type code from -128 to 127"))?;
+            let data = from_b64(&m["data"], &format!("{path}.data"))?;
+            len_u32(data.len(), &at)?;
+            write::ext(out, code, &data);
+        }
+        MAP => {
+            expect_keys(&[MAP])?;
+            let pairs = v
+                .as_array()
+                .ok_or_else(|| invalid(&at, "expected an array of [key, value] pairs"))?;
+            write::map_len(out, len_u32(pairs.len(), &at)?);
+            for (i, pair) in pairs.iter().enumerate() {
+                let at = format!("{at}[{i}]");
+                match pair.as_array().map(Vec::as_slice) {
+                    Some([k, v]) => {
+                        encode_json(k, out, &format!("{at}[0]"))?;
+                        encode_json(v, out, &format!("{at}[1]"))?;
+                    }
+                    _ => return Err(invalid(&at, "expected a [key, value] pair")),
+                }
+            }
+        }
+        MSGPACK => {
+            expect_keys(&[MSGPACK])?;
+            let bytes = from_b64(v, &at)?;
+            Raw::from_slice(&bytes)
+                .map_err(|e| invalid(&at, format!("not one msgpack value: {e}")))?;
+            out.extend_from_slice(&bytes);
+        }
+        other => return Err(invalid(path, format!("unknown form {other:?}"))),
+    }
+    Ok(())
+}
+
+/// The frame body of a message given as JSON ([`Msg::to_json`]'s form):
+/// encoded with [`json_to_msgpack`], then checked to decode as one of the
+/// ten messages.
+///
+/// ```
+/// let body = shuttle::json::message_to_msgpack(&serde_json::json!(
+///     {"msg_type": "Stop", "cid": "c1"}
+/// )).unwrap();
+/// assert_eq!(hex::encode(&body), "82a86d73675f74797065a453746f70a3636964a26331");
+/// ```
+///
+/// [`Msg::to_json`]: crate::Msg::to_json
+pub fn message_to_msgpack(value: &Value) -> Result<Vec<u8>, FromJsonError> {
+    let mut out = Vec::new();
+    json_to_msgpack(value, &mut out)?;
+    crate::Msg::decode(&out).map_err(|e| invalid("$", e.to_string()))?;
+    Ok(out)
+}

@@ -1,0 +1,976 @@
+//! JSON Schema (draft 2020-12) of the ten messages and of the capture
+//! format, and the documentation rendered from those schemas.
+//!
+//! The schemas describe a message as [`Msg::to_json`] renders it: wire keys
+//! (`_parent_main_data`, `_bad_msg`, ...), the tag `msg_type` first as a
+//! `const`, uids and addresses as 2-item arrays, payloads as any value with
+//! the msgpack-to-JSON mapping of [`crate::json`]. They describe what a
+//! conforming sender writes: every key present, nothing else. A receiver is
+//! more lenient (`spec/PROTOCOL.md#decoding`): a defaulted key may be
+//! missing (its `default` is given), unknown keys are ignored.
+//!
+//! Besides the standard keywords, every message schema carries
+//! `x-wire-order` (its keys in the order they are written, tag first),
+//! `x-required-on-decode` (the keys a decoder cannot do without) and
+//! `x-msgpack-examples` (the exact bytes, in hex, of each of its
+//! `examples`).
+//!
+//! [`generate`] returns every file of `spec/` that is derived from the code;
+//! a test keeps the committed copies in step. Regenerate them with
+//! [`REGENERATE`].
+//!
+//! ```
+//! let files = shuttle::schema::generate();
+//! assert!(files.iter().any(|(name, _)| name == "schema/Msg.schema.json"));
+//! ```
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use schemars::generate::SchemaSettings;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde_json::{Map, Value};
+
+use crate::capture::Capture;
+use crate::msg::{Addr, AnyMap, BadMsg, Functype, StrMap, Uid};
+use crate::msgpack::Reader;
+use crate::{
+    Aid, CancelAck, Error, Int, Msg, MsgType, Raw, Return, SpawnSpec, Start, StartAck, Started,
+    Stop, Yield,
+};
+
+/// The command that rewrites the generated files of `spec/`.
+pub const REGENERATE: &str = "cargo run -p shuttle-conformance -- schema --out spec";
+
+/// The settings every schema here is generated with (draft 2020-12,
+/// definitions under `$defs`).
+pub fn settings() -> SchemaSettings {
+    SchemaSettings::draft2020_12()
+}
+
+/// The root schema of `T` with [`settings`], its keys in a readable order
+/// (`$schema`, `title`, `description`, ..., `$defs` last).
+pub fn schema_for<T: JsonSchema + ?Sized>() -> Schema {
+    let schema = settings().into_generator().into_root_schema_for::<T>();
+    let Value::Object(obj) = schema.to_value() else {
+        unreachable!("a root schema is an object")
+    };
+    const FIRST: [&str; 4] = ["$schema", "$id", "title", "description"];
+    let mut out = Map::new();
+    for key in FIRST {
+        if let Some(v) = obj.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    for (k, v) in &obj {
+        if !FIRST.contains(&k.as_str()) && k != "$defs" {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(defs) = obj.get("$defs") {
+        out.insert("$defs".to_owned(), defs.clone());
+    }
+    Schema::from(out)
+}
+
+/// Every schema this crate defines, as `(name, schema)`: one per message
+/// (named by its tag), `Msg` (the tagged union of all ten) and `Capture`
+/// (the `tractor-capture/1` format). Each is written to
+/// `schema/<name>.schema.json`.
+pub fn schemas() -> Vec<(String, Schema)> {
+    vec![
+        ("Aid".to_owned(), schema_for::<Aid<'static>>()),
+        ("SpawnSpec".to_owned(), schema_for::<SpawnSpec<'static>>()),
+        ("Start".to_owned(), schema_for::<Start<'static>>()),
+        ("StartAck".to_owned(), schema_for::<StartAck<'static>>()),
+        ("Started".to_owned(), schema_for::<Started<'static>>()),
+        ("Yield".to_owned(), schema_for::<Yield<'static>>()),
+        ("Stop".to_owned(), schema_for::<Stop<'static>>()),
+        ("Return".to_owned(), schema_for::<Return<'static>>()),
+        ("CancelAck".to_owned(), schema_for::<CancelAck<'static>>()),
+        ("Error".to_owned(), schema_for::<Error<'static>>()),
+        ("Msg".to_owned(), schema_for::<Msg<'static>>()),
+        ("Capture".to_owned(), schema_for::<Capture>()),
+    ]
+}
+
+/// Every generated file of `spec/`, as `(path relative to spec/, content)`:
+/// `schema/<name>.schema.json` for each of [`schemas`], `messages.md` and
+/// `messages.html`. Deterministic: the same bytes on every run.
+pub fn generate() -> Vec<(String, String)> {
+    generate_with(Vec::new())
+}
+
+/// Like [`generate`], with more schemas after this crate's own (e.g. the
+/// conformance case format): each gets its own `schema/<name>.schema.json`
+/// and a section in the rendered documentation.
+pub fn generate_with(extra: Vec<(String, Schema)>) -> Vec<(String, String)> {
+    let mut all = schemas();
+    all.extend(extra);
+    let mut files = Vec::new();
+    for (name, schema) in &all {
+        let mut text =
+            serde_json::to_string_pretty(schema.as_value()).expect("a schema is plain JSON");
+        text.push('\n');
+        files.push((format!("schema/{name}.schema.json"), text));
+    }
+    let doc = document(&all);
+    files.push(("messages.md".to_owned(), render_markdown(&doc)));
+    files.push(("messages.html".to_owned(), render_html(&doc)));
+    files
+}
+
+// ---------------------------------------------------------------------------
+// Schemas of the field types.
+
+fn value_ref(g: &mut SchemaGenerator) -> Value {
+    g.subschema_for::<Raw<'static>>().to_value()
+}
+
+fn map_form(key: Value, value: Value) -> Value {
+    serde_json::json!({
+        "type": "object",
+        "description": "A map that is not a plain JSON object (non-str or duplicate keys, keys starting with `$`): its entries in wire order.",
+        "properties": {
+            "$map": {
+                "type": "array",
+                "items": {
+                    "type": "array",
+                    "prefixItems": [key, value],
+                    "items": false,
+                    "minItems": 2
+                }
+            }
+        },
+        "required": ["$map"],
+        "additionalProperties": false
+    })
+}
+
+fn plain_object(value: Value) -> Value {
+    serde_json::json!({
+        "type": "object",
+        "propertyNames": { "not": { "pattern": "^\\$" } },
+        "additionalProperties": value
+    })
+}
+
+fn base64_string() -> Value {
+    serde_json::json!({ "type": "string", "contentEncoding": "base64" })
+}
+
+fn single_key(key: &str, value: Value, description: &str) -> Value {
+    serde_json::json!({
+        "type": "object",
+        "description": description,
+        "properties": { key: value },
+        "required": [key],
+        "additionalProperties": false
+    })
+}
+
+/// A payload, or any value typed `Any`: the schema `Value`.
+impl JsonSchema for Raw<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("Value")
+    }
+
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let v = value_ref(g);
+        json_schema!({
+            "description": "Any msgpack value, rendered as JSON (`spec/PROTOCOL.md#json-rendering`).",
+            "anyOf": [
+                { "type": ["null", "boolean", "number", "string"] },
+                { "type": "array", "items": v.clone() },
+                plain_object(v.clone()),
+                single_key("$bytes", base64_string(), "msgpack bin: the bytes in base64."),
+                single_key("$str", base64_string(), "msgpack str that is not valid UTF-8: its bytes in base64."),
+                single_key("$float", serde_json::json!({ "enum": ["nan", "inf", "-inf"] }), "A float that JSON cannot write."),
+                {
+                    "type": "object",
+                    "description": "msgpack ext (e.g. the timestamp ext -1): its type code and data in base64.",
+                    "properties": {
+                        "$ext": { "type": "integer", "minimum": -128, "maximum": 127 },
+                        "data": base64_string()
+                    },
+                    "required": ["$ext", "data"],
+                    "additionalProperties": false
+                },
+                map_form(v.clone(), v),
+                single_key("$msgpack", base64_string(), "A payload nested too deep to render: its exact msgpack bytes in base64.")
+            ]
+        })
+    }
+}
+
+/// `dict[str, Any]`.
+impl JsonSchema for StrMap<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("StrMap")
+    }
+
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let v = value_ref(g);
+        json_schema!({
+            "description": "A map with str keys and values of any type (Python `dict[str, Any]`).",
+            "anyOf": [plain_object(v.clone()), map_form(serde_json::json!({ "type": "string" }), v)]
+        })
+    }
+}
+
+/// `dict` with keys of any type.
+impl JsonSchema for AnyMap<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("AnyMap")
+    }
+
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let v = value_ref(g);
+        json_schema!({
+            "description": "A map with keys and values of any type (Python `dict`).",
+            "anyOf": [plain_object(v.clone()), map_form(v.clone(), v)]
+        })
+    }
+}
+
+/// The JSON Schema of `dict[str, str]` (`SpawnSpec.enable_modules`), kept
+/// in wire order on the Rust side as a list of pairs.
+#[derive(Debug)]
+pub(crate) struct StrStrMap;
+
+impl JsonSchema for StrStrMap {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("StrStrMap")
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let s = serde_json::json!({ "type": "string" });
+        json_schema!({
+            "description": "A map from str to str (Python `dict[str, str]`).",
+            "anyOf": [plain_object(s.clone()), map_form(s.clone(), s)]
+        })
+    }
+}
+
+impl JsonSchema for Uid<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("Uid")
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An actor identity `[name, uuid]` (Python `tuple[str, str]`).",
+            "type": "array",
+            "prefixItems": [
+                { "type": "string", "description": "Actor name." },
+                { "type": "string", "description": "Actor uuid." }
+            ],
+            "items": false,
+            "minItems": 2
+        })
+    }
+}
+
+impl JsonSchema for Addr<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("Addr")
+    }
+
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let int = g.subschema_for::<Int>().to_value();
+        json_schema!({
+            "description": "A transport address: `[host, port]` for TCP, `[dir, file]` for UDS (Python `tuple[str, str | int]`).",
+            "type": "array",
+            "prefixItems": [
+                { "type": "string", "description": "TCP host (an IP literal) or UDS directory." },
+                { "anyOf": [int, { "type": "string" }], "description": "TCP port or UDS socket file name." }
+            ],
+            "items": false,
+            "minItems": 2
+        })
+    }
+}
+
+impl JsonSchema for Int {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("Int")
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An integer in the range msgpack can carry: -2^63 to 2^64-1.",
+            "type": "integer",
+            "minimum": i64::MIN,
+            "maximum": u64::MAX
+        })
+    }
+}
+
+impl JsonSchema for Functype {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("Functype")
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "The endpoint kind (`spec/PROTOCOL.md#startack`).",
+            "type": "string",
+            "enum": ["asyncfunc", "asyncgen", "context"]
+        })
+    }
+}
+
+impl JsonSchema for BadMsg<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("BadMsg")
+    }
+
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "The offending payload message of a `MsgTypeError`, nested as a complete tagged message; only `Started`, `Yield` or `Return`.",
+            "oneOf": [
+                g.subschema_for::<Started<'static>>(),
+                g.subschema_for::<Yield<'static>>(),
+                g.subschema_for::<Return<'static>>()
+            ]
+        })
+    }
+}
+
+/// The union of the ten messages, told apart by the `const` of `msg_type`.
+impl JsonSchema for Msg<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("Msg")
+    }
+
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "One frame body: any of the ten messages, told apart by the value of `msg_type` (`spec/PROTOCOL.md#messages`).",
+            "oneOf": [
+                g.subschema_for::<Aid<'static>>(),
+                g.subschema_for::<SpawnSpec<'static>>(),
+                g.subschema_for::<Start<'static>>(),
+                g.subschema_for::<StartAck<'static>>(),
+                g.subschema_for::<Started<'static>>(),
+                g.subschema_for::<Yield<'static>>(),
+                g.subschema_for::<Stop<'static>>(),
+                g.subschema_for::<Return<'static>>(),
+                g.subschema_for::<CancelAck<'static>>(),
+                g.subschema_for::<Error<'static>>()
+            ]
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Message schemas.
+
+/// One field of a message, as the `message!` macro describes it.
+pub(crate) struct FieldSpec {
+    /// The wire key.
+    pub(crate) key: &'static str,
+    /// The field's doc comment, line by line.
+    pub(crate) doc: &'static [&'static str],
+    /// The schema of its value.
+    pub(crate) schema: Schema,
+    /// The value a decoder fills in when the key is missing, as JSON.
+    pub(crate) default: Option<Value>,
+}
+
+fn join_doc(doc: &[&str]) -> String {
+    doc.iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The schema of a payload message (`cid`, `pld`).
+pub(crate) fn payload_message_schema(
+    g: &mut SchemaGenerator,
+    tag: MsgType,
+    doc: &[&str],
+) -> Schema {
+    let fields = vec![
+        FieldSpec {
+            key: "cid",
+            doc: &["The dialog."],
+            schema: g.subschema_for::<Cow<'static, str>>(),
+            default: None,
+        },
+        FieldSpec {
+            key: "pld",
+            doc: &["The payload: any msgpack value, `nil` included (`spec/PROTOCOL.md#payload-limiting`)."],
+            schema: g.subschema_for::<Raw<'static>>(),
+            default: None,
+        },
+    ];
+    message_schema(tag, doc, fields)
+}
+
+/// The schema of one message from its fields.
+pub(crate) fn message_schema(tag: MsgType, doc: &[&str], fields: Vec<FieldSpec>) -> Schema {
+    let mut properties = Map::new();
+    properties.insert(
+        "msg_type".to_owned(),
+        serde_json::json!({
+            "description": "The tag: the message's class name, always the first key.",
+            "const": tag.as_str()
+        }),
+    );
+    let mut order = vec![Value::from("msg_type")];
+    let mut required_on_decode = vec![Value::from("msg_type")];
+    for f in fields {
+        let mut prop = match f.schema.to_value() {
+            Value::Object(m) => m,
+            other => {
+                let mut m = Map::new();
+                m.insert("allOf".to_owned(), Value::Array(vec![other]));
+                m
+            }
+        };
+        prop.insert("description".to_owned(), Value::from(join_doc(f.doc)));
+        match f.default {
+            Some(d) => {
+                prop.insert("default".to_owned(), d);
+            }
+            None => required_on_decode.push(Value::from(f.key)),
+        }
+        properties.insert(f.key.to_owned(), Value::Object(prop));
+        order.push(Value::from(f.key));
+    }
+    let (examples, hexes): (Vec<Value>, Vec<Value>) = examples(tag)
+        .iter()
+        .map(|hex| {
+            let bytes = unhex(hex);
+            let msg = Msg::decode(&bytes).expect("the examples are valid messages");
+            (msg.to_json(), Value::from(*hex))
+        })
+        .unzip();
+    let mut out = Map::new();
+    out.insert("description".to_owned(), Value::from(join_doc(doc)));
+    out.insert("type".to_owned(), Value::from("object"));
+    out.insert("properties".to_owned(), Value::Object(properties));
+    out.insert("required".to_owned(), Value::Array(order.clone()));
+    out.insert("additionalProperties".to_owned(), Value::Bool(false));
+    out.insert("x-wire-order".to_owned(), Value::Array(order));
+    out.insert(
+        "x-required-on-decode".to_owned(),
+        Value::Array(required_on_decode),
+    );
+    out.insert("examples".to_owned(), Value::Array(examples));
+    out.insert("x-msgpack-examples".to_owned(), Value::Array(hexes));
+    Schema::from(out)
+}
+
+/// The example bodies of each message, in hex: the golden vectors of
+/// `fixtures/golden/golden_vectors.txt`.
+pub fn examples(tag: MsgType) -> &'static [&'static str] {
+    match tag {
+        MsgType::Aid => &["86a86d73675f74797065a3416964a46e616d65a4726f6f74a475756964d92438663965306331612d303030302d343030302d383030302d303030303030303030303031a3706964cd04d2ac69735f726567697374726172c3a869735f70726f6265c2"],
+        MsgType::SpawnSpec => &["86a86d73675f74797065a9537061776e53706563b15f706172656e745f6d61696e5f6461746181b3696e69745f6d61696e5f66726f6d5f70617468ac2f6170702f6d61696e2e7079ad5f72756e74696d655f766172738aa85f69735f726f6f74c2ad5f726f6f745f6d61696c626f7892a93132372e302e302e31cd0650ab5f726f6f745f61646472739192a93132372e302e302e31cd0650ac5f656e61626c655f7470747391a3746370af5f72656769737472795f61646472739192a93132372e302e302e31cd0650ab5f64656275675f6d6f6465c2ac7265706c5f66697874757265c2ad7573655f677265656e6261636bc2ae7573655f737461636b73636f7065c2b05f69735f696e6665637465645f61696fc2ae656e61626c655f6d6f64756c657381a85f5f6d61696e5f5fac2f6170702f6d61696e2e7079a97265675f61646472739192a93132372e302e302e31cd0650aa62696e645f6164647273c0"],
+        MsgType::Start => &["87a86d73675f74797065a55374617274a3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061a26e73a96d79706b672e6d6f64a466756e63a3616464a66b776172677382a17801a17902a375696492a4726f6f74d92438663965306331612d303030302d343030302d383030302d303030303030303030303031a8706c645f73706563aa747970696e672e416e79"],
+        MsgType::StartAck => &["83a86d73675f74797065a8537461727441636ba3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061a866756e6374797065a7636f6e74657874"],
+        MsgType::Started => &["83a86d73675f74797065a753746172746564a3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061a3706c6481a57265616479c3"],
+        MsgType::Yield => &["83a86d73675f74797065a55969656c64a3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061a3706c649501cb4004000000000000a57468726565c40104c0"],
+        MsgType::Stop => &["82a86d73675f74797065a453746f70a3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061"],
+        MsgType::Return => &["83a86d73675f74797065a652657475726ea3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061a3706c64a4646f6e65"],
+        MsgType::CancelAck => &["83a86d73675f74797065a943616e63656c41636ba3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061a3706c64c3"],
+        MsgType::Error => &[
+            "8ca86d73675f74797065a54572726f72a77372635f75696492a56368696c64d92438663965306331612d303030302d343030302d383030302d303030303030303030303032ac7372635f747970655f737472b0436f6e7465787443616e63656c6c6564ae626f7865645f747970655f737472b0436f6e7465787443616e63656c6c6564aa72656c61795f706174689192a56368696c64d92438663965306331612d303030302d343030302d383030302d303030303030303030303032a76d657373616765a963616e63656c6c6564a674625f737472ad54726163656261636b2e2e2e0aa963616e63656c6c657292a4726f6f74d92438663965306331612d303030302d343030302d383030302d303030303030303030303031a673656e646572c0a3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061a85f6261645f6d7367c0b05f6261645f6d73675f61735f64696374c0",
+            "8ca86d73675f74797065a54572726f72a77372635f75696492a56368696c64d92438663965306331612d303030302d343030302d383030302d303030303030303030303032ac7372635f747970655f737472ac4d7367547970654572726f72ae626f7865645f747970655f737472ac4d7367547970654572726f72aa72656c61795f706174689192a56368696c64d92438663965306331612d303030302d343030302d383030302d303030303030303030303032a76d657373616765bb696e76616c696420605969656c6460206d7367207061796c6f6164a674625f737472a0a963616e63656c6c6572c0a673656e646572c0a3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061a85f6261645f6d736783a86d73675f74797065a55969656c64a3636964d92435623163376135322d303030302d343030302d383030302d303030303030303030303061a3706c64a178b05f6261645f6d73675f61735f64696374c0",
+        ],
+    }
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Documentation rendered from the schemas.
+
+/// One block of the rendered documentation. Inline text may hold `code`
+/// spans; a code span naming `spec/PROTOCOL.md#anchor` becomes a link.
+enum Block {
+    Heading(u8, String, String),
+    Para(String),
+    List(Vec<String>),
+    Table(Vec<&'static str>, Vec<Vec<String>>),
+    Code(String),
+}
+
+fn document(all: &[(String, Schema)]) -> Vec<Block> {
+    let mut doc = vec![
+        Block::Heading(1, "messages".into(), "Shuttle messages".into()),
+        Block::Para(format!(
+            "Generated from the JSON Schemas in `schema/` by `shuttle schema`; do not edit by hand (regenerate with `{REGENERATE}`). The normative text is `spec/PROTOCOL.md#messages`."
+        )),
+        Block::Para("Every frame body is one msgpack map: the tag `msg_type` first, then every field in the order below, defaults included, with the smallest msgpack header for each value. A decoder accepts the keys in any order, ignores unknown keys and fills in the default of a missing defaulted key. The JSON shown is the rendering of `spec/PROTOCOL.md#json-rendering`, which the schemas describe.".into()),
+    ];
+    let mut contents = Vec::new();
+    for (name, _) in all {
+        contents.push(format!("[{name}](#{})", anchor(name)));
+    }
+    doc.push(Block::Heading(2, "contents".into(), "Contents".into()));
+    doc.push(Block::List(contents));
+    let mut shared: Vec<(String, Value)> = Vec::new();
+    for (name, schema) in all {
+        let obj = schema.as_value();
+        doc.push(Block::Heading(2, anchor(name), name.clone()));
+        if let Some(d) = obj.get("description").and_then(Value::as_str) {
+            doc.push(Block::Para(d.to_owned()));
+        }
+        doc.push(Block::Para(format!("Schema: `schema/{name}.schema.json`.")));
+        if obj.get("x-wire-order").is_some() {
+            message_blocks(&mut doc, obj);
+        } else if let Some(one_of) = obj.get("oneOf").and_then(Value::as_array) {
+            let items = one_of
+                .iter()
+                .map(|s| {
+                    let label = type_label(s);
+                    format!("[{label}](#{})", anchor(&label))
+                })
+                .collect();
+            doc.push(Block::Para("One of:".into()));
+            doc.push(Block::List(items));
+        } else if obj.get("properties").is_some() {
+            doc.push(object_table(obj));
+        }
+        if let Some(defs) = obj.get("$defs").and_then(Value::as_object) {
+            for (def, s) in defs {
+                if s.get("x-wire-order").is_some() || shared.iter().any(|(n, _)| n == def) {
+                    continue;
+                }
+                if s.get("properties").is_some() {
+                    doc.push(Block::Heading(
+                        3,
+                        anchor(&format!("{name}-{def}")),
+                        format!("{name}: {def}"),
+                    ));
+                    if let Some(d) = s.get("description").and_then(Value::as_str) {
+                        doc.push(Block::Para(d.to_owned()));
+                    }
+                    doc.push(object_table(s));
+                } else {
+                    shared.push((def.clone(), s.clone()));
+                }
+            }
+        }
+    }
+    doc.push(Block::Heading(2, "types".into(), "Shared types".into()));
+    doc.push(Block::Para(
+        "The field types named in the tables above, as found under `$defs` in the schema files."
+            .into(),
+    ));
+    for (name, s) in shared {
+        doc.push(Block::Heading(
+            3,
+            anchor(&format!("type-{name}")),
+            name.clone(),
+        ));
+        if let Some(d) = s.get("description").and_then(Value::as_str) {
+            doc.push(Block::Para(d.to_owned()));
+        }
+        let s: Map<String, Value> = s
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k != "description")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        doc.push(Block::Code(
+            serde_json::to_string_pretty(&s).expect("plain JSON"),
+        ));
+    }
+    doc
+}
+
+fn anchor(name: &str) -> String {
+    name.to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+fn message_blocks(doc: &mut Vec<Block>, obj: &Value) {
+    let props = obj["properties"].as_object().cloned().unwrap_or_default();
+    let order: Vec<&str> = obj["x-wire-order"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    doc.push(Block::Para(format!(
+        "{} map entries on the wire, in this order:",
+        order.len()
+    )));
+    let mut rows = Vec::new();
+    for (i, key) in order.iter().enumerate() {
+        let p = &props[*key];
+        let default = match p.get("default") {
+            Some(d) => format!("`{d}`"),
+            None if *key == "msg_type" => "tag".to_owned(),
+            None => "required".to_owned(),
+        };
+        rows.push(vec![
+            i.to_string(),
+            format!("`{key}`"),
+            format!("`{}`", type_label(p)),
+            default,
+            p.get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        ]);
+    }
+    doc.push(Block::Table(
+        vec!["#", "wire key", "type", "if missing on decode", "meaning"],
+        rows,
+    ));
+    let examples = obj["examples"].as_array().cloned().unwrap_or_default();
+    let hexes = obj["x-msgpack-examples"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (json, hex_text) in examples.iter().zip(hexes.iter()) {
+        let bytes = unhex(hex_text.as_str().unwrap_or(""));
+        doc.push(Block::Para(format!(
+            "Example ({} bytes; on the wire after the length prefix `{}`):",
+            bytes.len(),
+            hex(&(bytes.len() as u32).to_le_bytes())
+        )));
+        doc.push(Block::Code(
+            serde_json::to_string_pretty(json).expect("plain JSON"),
+        ));
+        doc.push(Block::Code(annotate(&bytes, json)));
+    }
+}
+
+/// The bytes of a message, one line per key and per value.
+fn annotate(bytes: &[u8], json: &Value) -> String {
+    let mut out = String::new();
+    let mut r = Reader::new(bytes);
+    let Ok(Some(n)) = r.map_len() else {
+        return hex(bytes);
+    };
+    let mut line = |lines: Vec<String>, note: String| {
+        for (i, l) in lines.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "{l:<w$}  {note}", w = 2 * DUMP_WIDTH + 1);
+            } else {
+                let _ = writeln!(out, "{l}");
+            }
+        }
+    };
+    line(split_hex(&bytes[..r.pos()]), format!("map, {n} entries"));
+    for _ in 0..n {
+        let (Ok(k), Ok(v)) = (r.raw().map(<[u8]>::to_vec), r.raw().map(<[u8]>::to_vec)) else {
+            break;
+        };
+        let key = Raw::from_slice(&k)
+            .ok()
+            .and_then(|raw| raw.to_value().ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        line(split_hex(&k), format!("key {key:?}"));
+        let mut shown = json.get(&key).map(Value::to_string).unwrap_or_default();
+        if shown.chars().count() > 48 {
+            shown = shown.chars().take(45).collect::<String>() + "...";
+        }
+        line(split_hex(&v), format!("  = {shown}"));
+    }
+    out.trim_end().to_owned()
+}
+
+/// Bytes per line in the annotated dumps.
+const DUMP_WIDTH: usize = 32;
+
+/// The hex of one msgpack value with a space after its header (the marker
+/// byte and any length or ext-type bytes), e.g. `a3 636964`, wrapped at
+/// [`DUMP_WIDTH`] bytes with the continuation lines aligned on the body.
+fn split_hex(value: &[u8]) -> Vec<String> {
+    let Some(&marker) = value.first() else {
+        return vec![String::new()];
+    };
+    let header = match marker {
+        0xc4 | 0xd9 | 0xd4..=0xd8 => 2,
+        0xc5 | 0xc7 | 0xda | 0xdc | 0xde => 3,
+        0xc8 => 4,
+        0xc6 | 0xdb | 0xdd | 0xdf => 5,
+        0xc9 => 6,
+        _ => 1,
+    }
+    .min(value.len());
+    let (head, body) = value.split_at(header);
+    if body.is_empty() {
+        return vec![hex(head)];
+    }
+    let indent = " ".repeat(2 * header + 1);
+    body.chunks(DUMP_WIDTH - header)
+        .enumerate()
+        .map(|(i, chunk)| {
+            if i == 0 {
+                format!("{} {}", hex(head), hex(chunk))
+            } else {
+                format!("{indent}{}", hex(chunk))
+            }
+        })
+        .collect()
+}
+
+/// A short type name for a property schema.
+fn type_label(s: &Value) -> String {
+    if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+        return r.rsplit('/').next().unwrap_or(r).to_owned();
+    }
+    if let Some(c) = s.get("const") {
+        return c.to_string();
+    }
+    if let Some(e) = s.get("enum").and_then(Value::as_array) {
+        return e
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join(" | ");
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(a) = s.get(key).and_then(Value::as_array) {
+            let sep = if key == "allOf" { " & " } else { " | " };
+            return a.iter().map(type_label).collect::<Vec<_>>().join(sep);
+        }
+    }
+    match s.get("type") {
+        Some(Value::String(t)) if t == "array" => {
+            if let Some(p) = s.get("prefixItems").and_then(Value::as_array) {
+                format!(
+                    "[{}]",
+                    p.iter().map(type_label).collect::<Vec<_>>().join(", ")
+                )
+            } else if let Some(i) = s.get("items") {
+                format!("array of {}", type_label(i))
+            } else {
+                "array".to_owned()
+            }
+        }
+        Some(Value::String(t)) => t.clone(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .map(|t| match (t.as_str(), s.get("items")) {
+                (Some("array"), Some(i)) => format!("array of {}", type_label(i)),
+                (t, _) => t.unwrap_or("?").to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(" | "),
+        _ => "any".to_owned(),
+    }
+}
+
+fn object_table(s: &Value) -> Block {
+    let required: Vec<&str> = s
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    if let Some(props) = s.get("properties").and_then(Value::as_object) {
+        for (key, p) in props {
+            let presence = if required.contains(&key.as_str()) {
+                "required".to_owned()
+            } else {
+                match p.get("default") {
+                    Some(d) => format!("optional, default `{d}`"),
+                    None => "optional".to_owned(),
+                }
+            };
+            rows.push(vec![
+                format!("`{key}`"),
+                format!("`{}`", type_label(p)),
+                presence,
+                p.get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+            ]);
+        }
+    }
+    Block::Table(vec!["key", "type", "presence", "meaning"], rows)
+}
+
+/// Splits inline text into (is_code, text) runs.
+fn inline_runs(text: &str) -> Vec<(bool, &str)> {
+    text.split('`')
+        .enumerate()
+        .map(|(i, t)| (i % 2 == 1, t))
+        .collect()
+}
+
+fn protocol_link(code: &str) -> Option<&str> {
+    code.strip_prefix("spec/")
+        .filter(|rest| rest.starts_with("PROTOCOL.md#"))
+}
+
+fn md_inline(text: &str, in_table: bool) -> String {
+    let mut out = String::new();
+    for (code, t) in inline_runs(text) {
+        let t = if in_table {
+            t.replace('|', "\\|")
+        } else {
+            t.to_owned()
+        };
+        if code {
+            match protocol_link(&t) {
+                Some(link) => {
+                    let _ = write!(out, "[`{link}`]({link})");
+                }
+                None => {
+                    let _ = write!(out, "`{t}`");
+                }
+            }
+        } else {
+            out.push_str(&t.replace('\n', " "));
+        }
+    }
+    out
+}
+
+fn render_markdown(doc: &[Block]) -> String {
+    let mut out = String::new();
+    for block in doc {
+        match block {
+            Block::Heading(level, id, text) => {
+                let _ = writeln!(
+                    out,
+                    "{} <a id=\"{id}\"></a>{}\n",
+                    "#".repeat(*level as usize),
+                    md_inline(text, false)
+                );
+            }
+            Block::Para(text) => {
+                let _ = writeln!(out, "{}\n", md_inline(text, false));
+            }
+            Block::List(items) => {
+                for item in items {
+                    let _ = writeln!(out, "- {}", md_inline(item, false));
+                }
+                out.push('\n');
+            }
+            Block::Table(headers, rows) => {
+                let _ = writeln!(out, "| {} |", headers.join(" | "));
+                let _ = writeln!(out, "|{}", "---|".repeat(headers.len()));
+                for row in rows {
+                    let cells: Vec<String> = row.iter().map(|c| md_inline(c, true)).collect();
+                    let _ = writeln!(out, "| {} |", cells.join(" | "));
+                }
+                out.push('\n');
+            }
+            Block::Code(text) => {
+                let _ = writeln!(out, "```\n{text}\n```\n");
+            }
+        }
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn html_inline(text: &str) -> String {
+    let mut out = String::new();
+    // Markdown links `[text](#id)` are only produced for the contents list.
+    if let Some((label, target)) = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(')'))
+        .and_then(|t| t.split_once("]("))
+    {
+        return format!(
+            "<a href=\"{}\">{}</a>",
+            html_escape(target),
+            html_escape(label)
+        );
+    }
+    for (code, t) in inline_runs(text) {
+        if code {
+            match protocol_link(t) {
+                Some(link) => {
+                    let _ = write!(
+                        out,
+                        "<a href=\"{0}\"><code>{0}</code></a>",
+                        html_escape(link)
+                    );
+                }
+                None => {
+                    let _ = write!(out, "<code>{}</code>", html_escape(t));
+                }
+            }
+        } else {
+            out.push_str(&html_escape(t));
+        }
+    }
+    out
+}
+
+const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1d1d1f}\
+code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}\
+pre{background:#f5f5f7;padding:.75rem;overflow-x:auto;border-radius:4px}\
+table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d2d2d7;padding:.3rem .5rem;vertical-align:top;text-align:left}\
+th{background:#f5f5f7}h2{border-bottom:1px solid #d2d2d7;padding-bottom:.2rem;margin-top:2.5rem}a{color:#0066cc}";
+
+fn render_html(doc: &[Block]) -> String {
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<title>Shuttle messages</title>\n");
+    let _ = writeln!(out, "<style>{CSS}</style>\n</head>\n<body>");
+    for block in doc {
+        match block {
+            Block::Heading(level, id, text) => {
+                let _ = writeln!(
+                    out,
+                    "<h{level} id=\"{id}\">{}</h{level}>",
+                    html_inline(text)
+                );
+            }
+            Block::Para(text) => {
+                let _ = writeln!(out, "<p>{}</p>", html_inline(text));
+            }
+            Block::List(items) => {
+                out.push_str("<ul>\n");
+                for item in items {
+                    let _ = writeln!(out, "<li>{}</li>", html_inline(item));
+                }
+                out.push_str("</ul>\n");
+            }
+            Block::Table(headers, rows) => {
+                out.push_str("<table>\n<tr>");
+                for h in headers {
+                    let _ = write!(out, "<th>{}</th>", html_escape(h));
+                }
+                out.push_str("</tr>\n");
+                for row in rows {
+                    out.push_str("<tr>");
+                    for c in row {
+                        let _ = write!(out, "<td>{}</td>", html_inline(c));
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</table>\n");
+            }
+            Block::Code(text) => {
+                let _ = writeln!(out, "<pre>{}</pre>", html_escape(text));
+            }
+        }
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
