@@ -445,6 +445,12 @@ pub struct Translated<'a> {
     pub losses: Vec<&'static str>,
 }
 
+/// The loss stated when a 0.1.0a5 end repeats `stop` on a dialog: its
+/// callee answers the caller's `stop` with one and sends another when its
+/// own stream closes (`spec/quirks.md#legacy-repeated-stop`).
+pub const REPEATED_STOP: &str =
+    "0.1.0a5 repeats `stop` on a dialog; the repeat has no typed equivalent (a typed end sends Stop once)";
+
 /// Translates the frames of one channel of the dict dialect, in order, with
 /// the sender of each (`true` for the connecting end). The channel's
 /// handshakes supply the uids that typed `Error`s need; each `Cmd` tells
@@ -452,6 +458,7 @@ pub struct Translated<'a> {
 pub fn translate<'a>(frames: &[(bool, LegacyMsg<'a>)]) -> Vec<Translated<'a>> {
     let mut uids: [Option<Uid<'a>>; 2] = [None, None];
     let mut cancel_rpcs: Vec<Cow<'a, str>> = Vec::new();
+    let mut stopped: Vec<(usize, Cow<'a, str>)> = Vec::new();
     frames
         .iter()
         .map(|(from_a, msg)| {
@@ -510,7 +517,14 @@ pub fn translate<'a>(frames: &[(bool, LegacyMsg<'a>)]) -> Vec<Translated<'a>> {
                     Some(Msg::CancelAck(CancelAck { cid, pld: true }))
                 }
                 LegacyMsg::Return { pld, cid } => Some(Msg::Return(Return { cid, pld })),
-                LegacyMsg::Stop { cid } => Some(Msg::Stop(Stop { cid })),
+                LegacyMsg::Stop { cid } if stopped.contains(&(me, cid.clone())) => {
+                    losses.push(REPEATED_STOP);
+                    None
+                }
+                LegacyMsg::Stop { cid } => {
+                    stopped.push((me, cid.clone()));
+                    Some(Msg::Stop(Stop { cid }))
+                }
                 LegacyMsg::Error {
                     tb_str,
                     type_str,

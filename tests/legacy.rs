@@ -111,7 +111,11 @@ fn recorded_dialogs_translate_to_the_typed_protocol() {
                         }
                     }
                     None => {
-                        assert_eq!(l, &LegacyMsg::Terminate);
+                        // Only the nil sentinel and a repeated stop have no typed form.
+                        assert!(
+                            matches!(l, LegacyMsg::Terminate | LegacyMsg::Stop { .. }),
+                            "{l:?}"
+                        );
                         assert!(!t.losses.is_empty());
                     }
                 }
@@ -120,4 +124,42 @@ fn recorded_dialogs_translate_to_the_typed_protocol() {
     }
     assert!(cancel_acks >= 8, "{cancel_acks}");
     assert!(lossless > 200, "{lossless} of {total}");
+}
+
+/// Every recorded channel of the dict dialect, translated, follows the
+/// typed dialog rules; the only frames dropped are the nil sentinel and the
+/// documented repeated `stop`.
+#[test]
+fn translated_channels_pass_the_typed_dialog_machine() {
+    use shuttle::dialog::check_channel;
+    let mut channels = 0;
+    let mut repeats = 0;
+    for (name, cap) in captures("python-tractor-0.1.0a5") {
+        for ch in 0..cap.channels.len() {
+            let frames = cap.channel_frames(ch).unwrap();
+            let decoded: Vec<(bool, LegacyMsg<'_>)> = frames
+                .iter()
+                .map(|f| (f.from == End::A, LegacyMsg::decode(&f.body).unwrap()))
+                .collect();
+            let mut typed = Vec::new();
+            for (t, f) in legacy::translate(&decoded).into_iter().zip(&frames) {
+                match t.msg {
+                    Some(m) => typed.push((f.from, m.to_vec().unwrap())),
+                    None => {
+                        repeats += t.losses.contains(&legacy::REPEATED_STOP) as usize;
+                    }
+                }
+            }
+            let input: Vec<(End, &[u8])> = typed.iter().map(|(e, b)| (*e, b.as_slice())).collect();
+            let report = check_channel(&input, false);
+            assert!(
+                report.violations.is_empty(),
+                "{name} ch{ch}: {:?}",
+                report.violations
+            );
+            channels += 1;
+        }
+    }
+    assert_eq!(channels, 24);
+    assert_eq!(repeats, 2);
 }

@@ -3,13 +3,14 @@
 
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The format string of a case file.
 pub const FORMAT: &str = "shuttle-cases/1";
 
 /// One file of cases.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 pub struct CaseFile {
     /// Always [`FORMAT`].
     pub format: String,
@@ -21,7 +22,9 @@ pub struct CaseFile {
 }
 
 /// How much a case matters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// An implementation that fails it does not speak the protocol.
@@ -33,7 +36,7 @@ pub enum Level {
 }
 
 /// Where a case's data came from.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct Provenance {
     /// `recorded` (from a running implementation), `msgspec` (decided by
     /// msgspec) or `synthetic` (built by the suite).
@@ -50,7 +53,7 @@ pub struct Provenance {
 }
 
 /// One conformance case.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 pub struct Case {
     /// Stable hierarchical id, `/`-separated (`decode/recorded/spawn_teardown/ch0/3`).
     pub id: String,
@@ -71,7 +74,7 @@ pub struct Case {
 }
 
 /// The four kinds of case.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum CaseBody {
     /// Bytes of one frame body → the decoded message (as its canonical
@@ -79,6 +82,7 @@ pub enum CaseBody {
     Decode {
         /// The frame body.
         #[serde(with = "b64")]
+        #[schemars(with = "String")]
         bytes_b64: Vec<u8>,
         /// The expectation.
         expect: DecodeExpect,
@@ -88,9 +92,11 @@ pub enum CaseBody {
     Encode {
         /// msgpack of the message value handed to the implementation.
         #[serde(with = "b64")]
+        #[schemars(with = "String")]
         message_b64: Vec<u8>,
         /// The exact expected body.
         #[serde(with = "b64")]
+        #[schemars(with = "String")]
         expect_b64: Vec<u8>,
     },
     /// A payload checked against a payload spec → verdict and error text.
@@ -102,6 +108,7 @@ pub enum CaseBody {
         structs: serde_json::Value,
         /// The payload bytes.
         #[serde(with = "b64")]
+        #[schemars(with = "String")]
         payload_b64: Vec<u8>,
         /// The expectation.
         expect: PayloadExpect,
@@ -128,13 +135,14 @@ impl CaseBody {
 }
 
 /// What decoding must give.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct DecodeExpect {
     /// The message's tag, when decoding succeeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_type: Option<String>,
     /// Its canonical re-encoding, when decoding succeeds.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "b64_opt")]
+    #[schemars(with = "Option<String>")]
     pub canonical_b64: Option<Vec<u8>>,
     /// The error class, when decoding must fail: `ValidationError` (a
     /// well-formed value of the wrong shape) or `DecodeError` (malformed
@@ -147,7 +155,7 @@ pub struct DecodeExpect {
 }
 
 /// What payload validation must give.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct PayloadExpect {
     /// Whether the payload conforms.
     pub ok: bool,
@@ -160,17 +168,18 @@ pub struct PayloadExpect {
 }
 
 /// One frame of a dialog case.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct DialogFrame {
     /// `a` (the connecting end) or `b` (the accepting end).
     pub from: String,
     /// The frame body.
     #[serde(with = "b64")]
+    #[schemars(with = "String")]
     pub bytes_b64: Vec<u8>,
 }
 
 /// What the dialog check must give.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct DialogExpect {
     /// Whether the channel follows the rules.
     pub accepted: bool,

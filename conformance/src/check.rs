@@ -29,6 +29,9 @@ pub struct Args {
 pub enum Only {
     /// Byte-exact decode and re-encode of every frame.
     Codec,
+    /// The dialog rules over every channel (the dict dialect through its
+    /// translation to the typed protocol).
+    Dialog,
 }
 
 /// What one file turned out to be, and how it fared.
@@ -71,7 +74,7 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
 fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     match ext {
-        "wire" => match std::fs::read(path) {
+        "wire" if args.only.is_none_or(|o| o == Only::Codec) => match std::fs::read(path) {
             Ok(bytes) => check_wire(&bytes, args.verbose, log),
             Err(e) => Outcome::Fail(vec![format!("cannot read: {e}")]),
         },
@@ -87,7 +90,7 @@ fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
             match head.get("format").and_then(|f| f.as_str()) {
                 Some(shuttle::capture::FORMAT) if head.get("channels").is_some() => {
                     match Capture::from_json(&text) {
-                        Ok(cap) => check_capture(&cap, args.verbose, log),
+                        Ok(cap) => check_capture(&cap, args, log),
                         Err(e) => Outcome::Fail(vec![e.to_string()]),
                     }
                 }
@@ -162,9 +165,12 @@ fn round_trip(body: &[u8], dialect: Dialect) -> Result<String, String> {
     }
 }
 
-fn check_capture(cap: &Capture, verbose: bool, log: &mut String) -> Outcome {
+fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
+    let verbose = args.verbose;
+    let run = |c: Only| args.only.is_none_or(|o| o == c);
     let mut problems = Vec::new();
     let mut frames = 0;
+    let mut dialogs_checked = 0;
     let mut dialects = std::collections::BTreeSet::new();
     for (ci, ch) in cap.channels.iter().enumerate() {
         let decoded = match cap.channel_frames(ci) {
@@ -176,6 +182,16 @@ fn check_capture(cap: &Capture, verbose: bool, log: &mut String) -> Outcome {
         };
         let dialect = Dialect::detect(decoded.first().map(|f| f.body.as_slice()));
         dialects.insert(format!("{dialect:?}").to_lowercase());
+        if run(Only::Dialog) {
+            dialogs_checked += 1;
+            for v in dialog_violations(&decoded, dialect) {
+                problems.push(format!("ch{ci} {v}"));
+            }
+        }
+        if !run(Only::Codec) {
+            frames += decoded.len();
+            continue;
+        }
         for (fi, f) in decoded.iter().enumerate() {
             frames += 1;
             let (from, to) = match f.from {
@@ -200,10 +216,20 @@ fn check_capture(cap: &Capture, verbose: bool, log: &mut String) -> Outcome {
         }
     }
     if problems.is_empty() {
+        let mut checks = Vec::new();
+        if run(Only::Codec) {
+            checks.push("byte-identical".to_string());
+        }
+        if run(Only::Dialog) {
+            checks.push(format!(
+                "{dialogs_checked} channels follow the dialog rules"
+            ));
+        }
         Outcome::Pass(format!(
-            "{} channels, {frames} frames, {} dialect: byte-identical",
+            "{} channels, {frames} frames, {} dialect: {}",
             cap.channels.len(),
-            dialects.into_iter().collect::<Vec<_>>().join("+")
+            dialects.into_iter().collect::<Vec<_>>().join("+"),
+            checks.join(", ")
         ))
     } else {
         Outcome::Fail(problems)
@@ -211,6 +237,7 @@ fn check_capture(cap: &Capture, verbose: bool, log: &mut String) -> Outcome {
 }
 
 fn check_wire(bytes: &[u8], verbose: bool, log: &mut String) -> Outcome {
+    // A stream holds one direction of a channel: only the codec applies.
     let mut problems = Vec::new();
     let mut dialect = None;
     let mut n = 0;
@@ -278,4 +305,37 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// The dialog rules over one channel; the dict dialect is checked through
+/// its translation to the typed protocol.
+fn dialog_violations(frames: &[shuttle::capture::DecodedFrame], dialect: Dialect) -> Vec<String> {
+    use shuttle::dialog::check_channel;
+    use shuttle::legacy::{translate, LegacyMsg};
+    let report = match dialect {
+        Dialect::Typed => {
+            let input: Vec<(End, &[u8])> =
+                frames.iter().map(|f| (f.from, f.body.as_slice())).collect();
+            check_channel(&input, false)
+        }
+        Dialect::Dict => {
+            let mut legacy = Vec::new();
+            for (i, f) in frames.iter().enumerate() {
+                match LegacyMsg::decode(&f.body) {
+                    Ok(m) => legacy.push((f.from == End::A, m)),
+                    Err(e) => {
+                        return vec![format!("frame {i}: not a message of the dict dialect: {e}")]
+                    }
+                }
+            }
+            let typed: Vec<(End, Vec<u8>)> = translate(&legacy)
+                .into_iter()
+                .zip(frames)
+                .filter_map(|(t, f)| Some((f.from, t.msg?.to_vec().ok()?)))
+                .collect();
+            let input: Vec<(End, &[u8])> = typed.iter().map(|(e, b)| (*e, b.as_slice())).collect();
+            check_channel(&input, false)
+        }
+    };
+    report.violations.iter().map(|v| v.to_string()).collect()
 }

@@ -13,3 +13,16 @@ pub mod protocol;
 pub mod report;
 pub mod runner;
 pub mod testee;
+
+/// Every file of `spec/` that `shuttle schema` writes: the crate's message
+/// and capture schemas and their rendered docs, plus the schemas of the
+/// case format and of the testee protocol.
+pub fn spec_files() -> Vec<(String, String)> {
+    use shuttle::schema::schema_for;
+    shuttle::schema::generate_with(vec![
+        ("CaseFile".into(), schema_for::<case::CaseFile>()),
+        ("TesteeRequest".into(), schema_for::<protocol::Request>()),
+        ("TesteeHello".into(), schema_for::<protocol::Hello>()),
+        ("TesteeResponse".into(), schema_for::<protocol::Response>()),
+    ])
+}

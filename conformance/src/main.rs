@@ -42,6 +42,13 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write the JSON Schemas (messages, captures, case format, testee
+    /// protocol) and the rendered message docs.
+    Schema {
+        /// Folder to write into (the repository keeps them in `spec/`).
+        #[arg(long, default_value = "spec")]
+        out: PathBuf,
+    },
     /// Serve the built-in implementation over stdin/stdout with the testee
     /// protocol (what `run --testee` talks to).
     Testee(serve_testee::Args),
@@ -90,6 +97,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Import { inputs, out } => import_cmd(&inputs, &out),
         Command::Testee(args) => serve_testee::run(&args),
+        Command::Schema { out } => schema_cmd(&out),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -99,6 +107,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn schema_cmd(out: &std::path::Path) -> anyhow::Result<bool> {
+    let files = shuttle_conformance::spec_files();
+    for (name, text) in &files {
+        let path = out.join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, text)?;
+    }
+    println!("{}: {} files", out.display(), files.len());
+    Ok(true)
 }
 
 fn import_cmd(inputs: &[PathBuf], out: &std::path::Path) -> anyhow::Result<bool> {

@@ -5,6 +5,7 @@
 
 use std::io::{Read, Write};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
@@ -14,8 +15,17 @@ pub const SUITE_VERSION: &str = "shuttle-testee/1";
 /// Largest response body the harness accepts from a testee.
 pub const MAX_RESPONSE: usize = 64 * 1024 * 1024;
 
+/// A msgpack bin (its JSON rendering, as in `spec/PROTOCOL.md#json-rendering`,
+/// is `{"$bytes": base64}`).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct Bytes {
+    #[serde(rename = "$bytes")]
+    bytes: String,
+}
+
 /// The harness's messages.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Request {
     /// First message: the suite introduces itself; the testee answers with a [`Hello`].
@@ -28,6 +38,7 @@ pub enum Request {
         /// Request id, echoed in the response.
         id: u64,
         /// The frame body.
+        #[schemars(with = "Bytes")]
         bytes: ByteBuf,
     },
     /// Build a message from a msgpack value (keys in any order, defaulted
@@ -36,6 +47,7 @@ pub enum Request {
         /// Request id.
         id: u64,
         /// The message as a msgpack map, tag included.
+        #[schemars(with = "serde_json::Value")]
         message: rmpv::Value,
     },
     /// Validate a payload against a payload spec.
@@ -45,8 +57,10 @@ pub enum Request {
         /// Spec in Python annotation syntax.
         spec: String,
         /// Struct table (as in pld-vectors/1), as a msgpack map.
+        #[schemars(with = "serde_json::Value")]
         structs: rmpv::Value,
         /// The payload bytes.
+        #[schemars(with = "Bytes")]
         payload: ByteBuf,
     },
     /// Check the frames of one channel against the dialog rules.
@@ -54,12 +68,13 @@ pub enum Request {
         /// Request id.
         id: u64,
         /// `[from, body]` pairs; `from` is `"a"` (connector) or `"b"` (acceptor).
+        #[schemars(with = "Vec<(String, Bytes)>")]
         frames: Vec<(String, ByteBuf)>,
     },
 }
 
 /// The testee's answer to [`Request::Hello`].
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct Hello {
     /// Always `"hello"`.
     #[serde(rename = "type")]
@@ -74,7 +89,7 @@ pub struct Hello {
 }
 
 /// The testee's answer to a request.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct Response {
     /// The request's id.
     pub id: u64,
@@ -85,6 +100,7 @@ pub struct Response {
     pub msg_type: Option<String>,
     /// `decode`/`encode`: the encoded bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Bytes>")]
     pub bytes: Option<ByteBuf>,
     /// `error`: the error class (`ValidationError`, `DecodeError`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]

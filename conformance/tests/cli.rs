@@ -131,3 +131,52 @@ fn run_lists_filters_and_reports() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn committed_spec_files_are_what_shuttle_schema_writes() {
+    let spec = repo().join("spec");
+    let files = shuttle_conformance::spec_files();
+    let mut stale = Vec::new();
+    for (name, content) in &files {
+        match std::fs::read_to_string(spec.join(name)) {
+            Ok(on_disk) if &on_disk == content => {}
+            Ok(_) => stale.push(format!("{name} differs")),
+            Err(e) => stale.push(format!("{name}: {e}")),
+        }
+    }
+    for entry in std::fs::read_dir(spec.join("schema")).unwrap() {
+        let name = format!("schema/{}", entry.unwrap().file_name().to_string_lossy());
+        if !files.iter().any(|(n, _)| *n == name) {
+            stale.push(format!("{name} is not generated any more"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "spec/ is stale: {stale:?}\nregenerate with `{}`",
+        shuttle::schema::REGENERATE
+    );
+    // The case files and the testee messages validate against their schemas.
+    let schema = |n: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(spec.join(format!("schema/{n}.schema.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let cases = jsonschema::validator_for(&schema("CaseFile")).unwrap();
+    for entry in std::fs::read_dir(repo().join("fixtures/cases")).unwrap() {
+        let path = entry.unwrap().path();
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let errors: Vec<String> = cases
+            .iter_errors(&doc)
+            .take(3)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    }
+    let mut broken: serde_json::Value =
+        serde_json::json!({"format": "shuttle-cases/1", "cases": [{"id": "x"}]});
+    assert!(!cases.is_valid(&broken));
+    broken["cases"] = serde_json::json!([]);
+    assert!(cases.is_valid(&broken));
+}

@@ -26,7 +26,7 @@ impl Default for Builtin {
     }
 }
 
-const FEATURES: &[&str] = &["decode", "encode"];
+const FEATURES: &[&str] = &["decode", "encode", "dialog", "dialog-codes"];
 
 impl Testee for Builtin {
     fn hello(&self) -> &Hello {
@@ -52,7 +52,7 @@ pub fn answer(req: &Request) -> Response {
             }
         }
         Request::Validate { id, .. } => Response::skipped(*id, "payload limiter not built in"),
-        Request::Dialog { id, .. } => Response::skipped(*id, "dialog machine not built in"),
+        Request::Dialog { id, frames } => dialog(*id, frames),
     }
 }
 
@@ -71,5 +71,38 @@ fn encoded(id: u64, msg_type: Option<String>, msg: &Msg<'_>) -> Response {
             ..Response::ok(id)
         },
         Err(e) => Response::error(id, "EncodeError", e.to_string()),
+    }
+}
+
+fn dialog(id: u64, frames: &[(String, ByteBuf)]) -> Response {
+    use shuttle::dialog::{check_channel, End};
+    let mut input = Vec::with_capacity(frames.len());
+    for (from, body) in frames {
+        let end = match from.as_str() {
+            "a" => End::A,
+            "b" => End::B,
+            other => {
+                return Response::error(
+                    id,
+                    "ProtocolError",
+                    format!("frame sender {other:?} is neither \"a\" nor \"b\""),
+                )
+            }
+        };
+        input.push((end, &body[..]));
+    }
+    let report = check_channel(&input, false);
+    match report.violations.first() {
+        None => Response {
+            accepted: Some(true),
+            ..Response::ok(id)
+        },
+        Some(v) => Response {
+            accepted: Some(false),
+            frame: Some(v.frame.unwrap_or(frames.len()) as u64),
+            code: Some(v.code.as_str().to_string()),
+            text: Some(v.to_string()),
+            ..Response::ok(id)
+        },
     }
 }
