@@ -276,29 +276,24 @@ impl Suite {
     }
 }
 
+/// The case files compiled into the binary (every file `import` writes;
+/// a test checks the two lists agree).
+macro_rules! embedded {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../fixtures/cases/", $name)))),*]
+    };
+}
+
 /// The case files compiled into the binary.
-const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "decode-recorded.json",
-        include_str!("../../fixtures/cases/decode-recorded.json"),
-    ),
-    (
-        "decode-synthetic.json",
-        include_str!("../../fixtures/cases/decode-synthetic.json"),
-    ),
-    (
-        "encode.json",
-        include_str!("../../fixtures/cases/encode.json"),
-    ),
-    (
-        "payload.json",
-        include_str!("../../fixtures/cases/payload.json"),
-    ),
-    (
-        "dialog.json",
-        include_str!("../../fixtures/cases/dialog.json"),
-    ),
-];
+pub const EMBEDDED: &[(&str, &str)] = embedded!(
+    "decode-recorded.json",
+    "decode-synthetic.json",
+    "encode.json",
+    "payload.json",
+    "dialog.json",
+    "dialog-mutated.json",
+    "legacy-dict.json",
+);
 
 /// Base64 (standard, padded) for byte fields.
 mod b64 {

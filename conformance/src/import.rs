@@ -22,6 +22,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("encode.json", "Messages given as values (keys shuffled, defaults omitted) encode to the exact recorded or golden bytes."),
     ("payload.json", "Payload-spec verdicts decided by msgspec, and the verdicts recorded in typed captures."),
     ("dialog.json", "Recorded channels follow the dialog rules."),
+    ("dialog-mutated.json", "Recorded channels with one frame dropped, repeated, redirected or re-labelled: rejected at the first frame that breaks a rule (as the reference dialog machine decides), or legal."),
+    ("legacy-dict.json", "Frames of the older dict dialect (tractor 0.1.0a5) decode and re-encode byte for byte."),
 ];
 
 /// Collected cases, by file name.
@@ -129,8 +131,8 @@ fn capture(cap: &Capture, out: &mut Out) -> anyhow::Result<()> {
             .first()
             .is_some_and(|f| matches!(f.body.first(), Some(0x90..=0x9f)))
         {
-            // The dict dialect is imported by its own issue's tooling.
-            return Ok(());
+            legacy_channel(cap, ci, &frames, &prov, out)?;
+            continue;
         }
         let ch = &cap.channels[ci];
         let name = |e: End| {
@@ -209,7 +211,181 @@ fn capture(cap: &Capture, out: &mut Out) -> anyhow::Result<()> {
             },
         );
     }
+    if let Some(frames) = cap
+        .channel_frames(0)
+        .ok()
+        .filter(|f| f.iter().map(|x| x.body.len()).sum::<usize>() < 64 * 1024)
+    {
+        if !frames
+            .first()
+            .is_some_and(|f| matches!(f.body.first(), Some(0x90..=0x9f)))
+        {
+            mutations(scenario, &frames, &prov, out);
+        }
+    }
     capture_verdicts(cap, &prov, out)
+}
+
+/// Decode cases for one channel of the dict dialect.
+fn legacy_channel(
+    cap: &Capture,
+    ci: usize,
+    frames: &[shuttle::capture::DecodedFrame],
+    prov: &Provenance,
+    out: &mut Out,
+) -> anyhow::Result<()> {
+    for (fi, f) in frames.iter().enumerate() {
+        let msg = shuttle::legacy::LegacyMsg::decode(&f.body)
+            .map_err(|e| anyhow::anyhow!("{} ch{ci} frame {fi}: {e}", cap.scenario))?;
+        out.push(
+            "legacy-dict.json",
+            Case {
+                id: format!("decode/legacy-dict/{}/ch{ci}/{fi}", cap.scenario),
+                title: format!(
+                    "dict-dialect `{}` frame {fi} of channel {ci} round-trips",
+                    msg.kind()
+                ),
+                level: Level::Recommended,
+                section: "PROTOCOL.md#legacy-dict-dialect".into(),
+                features: vec!["legacy-dict".into()],
+                provenance: prov.clone(),
+                body: CaseBody::Decode {
+                    bytes_b64: f.body.clone(),
+                    expect: DecodeExpect {
+                        msg_type: Some(msg.kind().to_string()),
+                        ..Default::default()
+                    },
+                },
+            },
+        );
+    }
+    Ok(())
+}
+
+/// One mutated channel: its name, what was done, the frames.
+type Mutation = (String, String, Vec<(End, Vec<u8>)>);
+
+/// Systematic mutations of a recorded channel, each judged by the
+/// reference dialog machine.
+fn mutations(
+    scenario: &str,
+    frames: &[shuttle::capture::DecodedFrame],
+    recorded: &Provenance,
+    out: &mut Out,
+) {
+    let base: Vec<(End, Vec<u8>)> = frames.iter().map(|f| (f.from, f.body.clone())).collect();
+    let types: Vec<Option<MsgType>> = base
+        .iter()
+        .map(|(_, b)| Msg::decode(b).ok().map(|m| m.msg_type()))
+        .collect();
+    let first = |t: MsgType| types.iter().position(|x| *x == Some(t));
+    let mut muts: Vec<Mutation> = Vec::new();
+    for t in [
+        MsgType::StartAck,
+        MsgType::Started,
+        MsgType::Stop,
+        MsgType::Return,
+        MsgType::CancelAck,
+        MsgType::Yield,
+    ] {
+        if let Some(i) = first(t) {
+            let mut m = base.clone();
+            m.insert(i + 1, m[i].clone());
+            muts.push((
+                format!("repeat-first-{t}"),
+                format!("the first {t} sent twice"),
+                m,
+            ));
+            let mut m = base.clone();
+            m.remove(i);
+            muts.push((
+                format!("drop-first-{t}"),
+                format!("the first {t} dropped"),
+                m,
+            ));
+        }
+    }
+    if let Some(i) = first(MsgType::Start) {
+        let mut m = base.clone();
+        m[i].0 = m[i].0.peer();
+        muts.push((
+            "flip-first-Start".into(),
+            "the first Start sent by the other end".into(),
+            m,
+        ));
+    }
+    if let Some(i) = first(MsgType::Yield) {
+        if let Ok(Msg::Yield(mut y)) = Msg::decode(&base[i].1) {
+            y.cid = "00000000-0000-4000-8000-000000000000".into();
+            let mut m = base.clone();
+            m[i].1 = Msg::Yield(y).to_vec().unwrap_or_default();
+            muts.push((
+                "relabel-first-Yield".into(),
+                "the first Yield on an unknown cid".into(),
+                m,
+            ));
+        }
+    }
+    if let Some(i) = first(MsgType::StartAck) {
+        if let Ok(Msg::StartAck(mut a)) = Msg::decode(&base[i].1) {
+            a.functype = match a.functype {
+                shuttle::Functype::Context => shuttle::Functype::AsyncFunc,
+                _ => shuttle::Functype::Context,
+            };
+            let mut m = base.clone();
+            m[i].1 = Msg::from(a).to_vec().unwrap_or_default();
+            muts.push((
+                "functype-first-StartAck".into(),
+                "the first StartAck announcing another endpoint kind".into(),
+                m,
+            ));
+        }
+    }
+    let prov = Provenance {
+        source: "synthetic".into(),
+        scenario: recorded.scenario.clone(),
+        ..Default::default()
+    };
+    for (name, what, m) in muts {
+        let input: Vec<(End, &[u8])> = m.iter().map(|(e, b)| (*e, b.as_slice())).collect();
+        let report = shuttle::dialog::check_channel(&input, false);
+        let expect = match report.violations.first() {
+            None => DialogExpect {
+                accepted: true,
+                ..Default::default()
+            },
+            Some(v) => DialogExpect {
+                accepted: false,
+                frame: Some(v.frame.unwrap_or(m.len())),
+                code: Some(v.code.as_str().to_string()),
+            },
+        };
+        let verdict = match &expect.code {
+            Some(code) => format!("rejected ({code})"),
+            None => "still legal".to_string(),
+        };
+        out.push(
+            "dialog-mutated.json",
+            Case {
+                id: format!("dialog/mutated/{scenario}/ch0/{name}"),
+                title: format!("channel 0 of {scenario} with {what}: {verdict}"),
+                level: Level::Required,
+                section: "PROTOCOL.md#dialogs".into(),
+                features: vec![],
+                provenance: prov.clone(),
+                body: CaseBody::Dialog {
+                    frames: m
+                        .iter()
+                        .map(|(e, b)| DialogFrame {
+                            from: if *e == End::A { "a" } else { "b" }.into(),
+                            bytes_b64: b.clone(),
+                        })
+                        .collect(),
+                    expect,
+                },
+            },
+        );
+    }
 }
 
 /// Payload cases from the verdicts a typed capture recorded.

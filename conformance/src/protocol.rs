@@ -40,6 +40,10 @@ pub enum Request {
         /// The frame body.
         #[schemars(with = "Bytes")]
         bytes: ByteBuf,
+        /// `"dict"` for the older dict dialect (feature `legacy-dict`);
+        /// absent for the typed protocol.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dialect: Option<String>,
     },
     /// Build a message from a msgpack value (keys in any order, defaulted
     /// fields possibly omitted) and encode it.

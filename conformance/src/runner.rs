@@ -123,6 +123,11 @@ pub fn request_for(case: &Case, id: u64) -> Request {
         CaseBody::Decode { bytes_b64, .. } => Request::Decode {
             id,
             bytes: ByteBuf::from(bytes_b64.clone()),
+            dialect: case
+                .features
+                .iter()
+                .any(|f| f == "legacy-dict")
+                .then(|| "dict".to_string()),
         },
         CaseBody::Encode { message_b64, .. } => Request::Encode {
             id,

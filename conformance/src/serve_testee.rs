@@ -139,7 +139,7 @@ fn bend(m: Misbehave, req: &Request, mut resp: Response) -> Response {
                     .as_deref()
                     .is_some_and(|t| t.contains("Expected `int") && t.contains("got `float`"));
             if float_for_int {
-                if let Request::Decode { id, bytes } = req {
+                if let Request::Decode { id, bytes, .. } = req {
                     let mut canonical = Vec::new();
                     if let Ok(v) = rmpv::decode::read_value(&mut &bytes[..]) {
                         write::value(&mut canonical, &v);

@@ -69,13 +69,23 @@ fn committed_cases_are_what_import_makes_of_the_fixtures() {
     let dir = std::env::temp_dir().join(format!("shuttle-import-{}", std::process::id()));
     let (code, out) = shuttle(&[
         "import",
-        "fixtures/captures/python-tractor",
+        "fixtures/captures",
         "fixtures/vectors",
         "fixtures/golden",
         "--out",
         dir.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{out}");
+    // Every file import writes is compiled into the binary.
+    let embedded: Vec<&str> = shuttle_conformance::case::EMBEDDED
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    let written: Vec<&str> = shuttle_conformance::import::FILES
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(embedded, written);
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap();
@@ -84,7 +94,7 @@ fn committed_cases_are_what_import_makes_of_the_fixtures() {
             std::fs::read_to_string(repo().join("fixtures/cases").join(name)).unwrap_or_default();
         assert!(
             fresh == committed,
-            "fixtures/cases/{} is stale: regenerate with\n  cargo run -p shuttle-conformance -- import fixtures/captures/python-tractor fixtures/vectors fixtures/golden --out fixtures/cases",
+            "fixtures/cases/{} is stale: regenerate with\n  cargo run -p shuttle-conformance -- import fixtures/captures fixtures/vectors fixtures/golden --out fixtures/cases",
             name.to_string_lossy()
         );
     }

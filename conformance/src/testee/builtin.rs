@@ -26,7 +26,7 @@ impl Default for Builtin {
     }
 }
 
-const FEATURES: &[&str] = &["decode", "encode", "dialog", "dialog-codes"];
+const FEATURES: &[&str] = &["decode", "encode", "dialog", "dialog-codes", "legacy-dict"];
 
 impl Testee for Builtin {
     fn hello(&self) -> &Hello {
@@ -42,7 +42,12 @@ impl Testee for Builtin {
 pub fn answer(req: &Request) -> Response {
     match req {
         Request::Hello { .. } => Response::skipped(0, "hello is answered with a Hello"),
-        Request::Decode { id, bytes } => decode(*id, bytes),
+        Request::Decode {
+            id,
+            bytes,
+            dialect: Some(d),
+        } if d == "dict" => legacy(*id, bytes),
+        Request::Decode { id, bytes, .. } => decode(*id, bytes),
         Request::Encode { id, message } => {
             let mut body = Vec::new();
             write::value(&mut body, message);
@@ -104,5 +109,16 @@ fn dialog(id: u64, frames: &[(String, ByteBuf)]) -> Response {
             text: Some(v.to_string()),
             ..Response::ok(id)
         },
+    }
+}
+
+fn legacy(id: u64, bytes: &[u8]) -> Response {
+    match shuttle::legacy::LegacyMsg::decode(bytes) {
+        Ok(msg) => Response {
+            msg_type: Some(msg.kind().to_string()),
+            bytes: Some(ByteBuf::from(msg.to_vec())),
+            ..Response::ok(id)
+        },
+        Err(e) => Response::error(id, e.python_type(), e.msgspec_text()),
     }
 }

@@ -19,7 +19,7 @@ import msgspec
 from msgspec import Raw, Struct
 
 NAME = "python-msgspec"
-FEATURES = ["decode", "encode", "payload"]
+FEATURES = ["decode", "encode", "payload", "legacy-dict"]
 
 
 # --- tractor's message types (tractor/msg/types.py), wire order ----------
@@ -144,6 +144,20 @@ class Request(Struct):
     spec: str = ""
     structs: dict = {}
     payload: bytes = b""
+    dialect: str = ""
+
+
+LEGACY_KINDS = {"cmd": "cmd", "functype": "functype", "started": "started", "yield": "yield",
+                "return": "return", "stop": "stop", "error": "error", "_parent_main_data": "spawnspec"}
+
+
+def legacy_kind(msg) -> str:
+    """The kind of a dict-dialect message, named as the suite names it."""
+    if msg is None:
+        return "terminate"
+    if isinstance(msg, list):
+        return "handshake"
+    return next((LEGACY_KINDS[k] for k in msg if k in LEGACY_KINDS), "?")
 
 
 def read_frame(stream) -> bytes | None:
@@ -170,6 +184,10 @@ def error(rid: int, exc: BaseException) -> dict:
 def answer(req: Request) -> dict:
     rid = req.id
     try:
+        if req.type == "decode" and req.dialect == "dict":
+            # tractor 0.1.0a5 decodes untyped and writes dicts back in order.
+            msg = msgspec.msgpack.decode(req.body)
+            return {"id": rid, "status": "ok", "msg_type": legacy_kind(msg), "bytes": ENCODER.encode(msg)}
         if req.type == "decode":
             msg = DECODER.decode(req.body)
             return {"id": rid, "status": "ok", "msg_type": type(msg).__name__, "bytes": ENCODER.encode(msg)}
