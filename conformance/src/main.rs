@@ -233,7 +233,18 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
     if totals.expected_failures > 0 {
         println!("  {} expected failures", totals.expected_failures);
     }
-    println!("  {} cases in {:.2?}", results.len(), elapsed);
+    let mut micros: Vec<u64> = results
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::NotApplicable(_)))
+        .map(|r| r.micros)
+        .collect();
+    micros.sort_unstable();
+    let median = micros.get(micros.len() / 2).copied().unwrap_or(0);
+    println!(
+        "  {} cases in {:.2?} (median answer {median} µs)",
+        results.len(),
+        elapsed
+    );
     println!(
         "{} passed, {} failed, {} skipped",
         totals.passed, totals.failed, totals.skipped
