@@ -90,6 +90,22 @@ fn codec(c: &mut Criterion) {
         g.finish();
     }
 
+    // The dialog machine over every recorded channel.
+    let channels = recorded_channels();
+    let frames_total: usize = channels.iter().map(Vec::len).sum();
+    let mut g = c.benchmark_group("dialog");
+    g.throughput(Throughput::Elements(frames_total as u64));
+    g.bench_function("check_channels", |b| {
+        b.iter(|| {
+            for ch in &channels {
+                let input: Vec<(shuttle::dialog::End, &[u8])> =
+                    ch.iter().map(|(e, body)| (*e, body.as_slice())).collect();
+                black_box(shuttle::dialog::check_channel(&input, false));
+            }
+        })
+    });
+    g.finish();
+
     // Typed payloads: the recorded `Point | None` payloads.
     let typed: Vec<Vec<u8>> = typed_payloads();
     let mut g = c.benchmark_group("typed");
@@ -102,6 +118,32 @@ fn codec(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// Every channel of every current-protocol capture.
+fn recorded_channels() -> Vec<Vec<(shuttle::dialog::End, Vec<u8>)>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/python-tractor");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.ends_with("index.json"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for p in paths {
+        let cap =
+            shuttle::capture::Capture::from_json(&std::fs::read_to_string(p).unwrap()).unwrap();
+        for i in 0..cap.channels.len() {
+            out.push(
+                cap.channel_frames(i)
+                    .unwrap()
+                    .into_iter()
+                    .map(|f| (f.from, f.body))
+                    .collect(),
+            );
+        }
+    }
+    out
 }
 
 /// Payload bytes of the `Started`/`Yield`/`Return` frames of the typed
