@@ -1,0 +1,329 @@
+//! Live peer mode end to end: `shuttle replay` against `shuttle serve`
+//! over TCP and Unix sockets, in both directions, and against peers that
+//! misbehave on purpose.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use shuttle_conformance::live::{gen, replay};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_shuttle"));
+    c.current_dir(repo());
+    c
+}
+
+/// A child process that is killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads lines until one starts with `prefix`; returns the rest of it.
+fn wait_line(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "no {prefix:?} line");
+        if let Some(rest) = line.trim_end().strip_prefix(prefix) {
+            return rest.split(' ').next().unwrap().to_string();
+        }
+    }
+}
+
+/// Starts `shuttle serve --listen ADDR` (plus `extra`), returns it and the bound address.
+fn serve(listen: &str, extra: &[&str]) -> (Proc, String) {
+    let mut child = bin()
+        .args(["serve", "--quiet", "--listen", listen])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let addr = wait_line(&mut out, "listening on ");
+    (Proc(child), addr)
+}
+
+/// Runs `shuttle replay` with `args`; returns exit code and output.
+fn replay(args: &[&str]) -> (i32, String) {
+    let out = bin().arg("replay").args(args).output().unwrap();
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn last_line(text: &str) -> &str {
+    text.trim_end().lines().last().unwrap_or("")
+}
+
+fn n_replay_cases() -> usize {
+    replay::embedded().unwrap().len()
+}
+
+#[test]
+fn every_replay_case_passes_against_serve_over_tcp() {
+    let (_peer, addr) = serve("tcp://127.0.0.1:0", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let (code, out) = replay(&[
+        "--connect",
+        &addr,
+        "--run",
+        "replay/*",
+        "--timeout-ms",
+        "5000",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let n = n_replay_cases();
+    assert_eq!(
+        last_line(&out),
+        format!("{n} passed, 0 failed, 0 skipped"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["totals"]["passed"], n);
+    assert_eq!(report["results"][0]["outcome"], "passed");
+    assert!(report["results"][0]["transcript"].as_array().unwrap().len() > 3);
+}
+
+#[test]
+fn every_replay_case_passes_against_serve_over_unix_sockets() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = format!("uds://{}", dir.path().join("peer.sock").display());
+    let (_peer, addr) = serve(&sock, &[]);
+    assert_eq!(addr, sock);
+    let (code, out) = replay(&["--connect", &addr, "--run", "replay/*"]);
+    assert_eq!(code, 0, "{out}");
+    let n = n_replay_cases();
+    assert_eq!(
+        last_line(&out),
+        format!("{n} passed, 0 failed, 0 skipped"),
+        "{out}"
+    );
+}
+
+#[test]
+fn robustness_cases_pass_and_serve_survives_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for listen in [
+        "tcp://127.0.0.1:0".to_string(),
+        format!("uds://{}", dir.path().join("robust.sock").display()),
+    ] {
+        let (mut peer, addr) = serve(&listen, &[]);
+        let (code, out) = replay(&[
+            "--connect",
+            &addr,
+            "--run",
+            "robust/*",
+            "--timeout-ms",
+            "3000",
+        ]);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(last_line(&out), "12 passed, 0 failed, 0 skipped", "{out}");
+        assert!(peer.0.try_wait().unwrap().is_none(), "serve exited");
+        // And it still serves a whole dialog afterwards.
+        let (code, out) = replay(&["--connect", &addr, "--run", "replay/multiplexed_contexts"]);
+        assert_eq!(code, 0, "{out}");
+    }
+}
+
+#[test]
+fn listen_mode_plays_the_parent_for_a_connecting_peer() {
+    let mut harness = bin()
+        .args([
+            "replay",
+            "--listen",
+            "tcp://127.0.0.1:0",
+            "--timeout-ms",
+            "5000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(harness.stdout.take().unwrap());
+    let addr = wait_line(&mut out, "listening on ");
+    let _peer = Proc(
+        bin()
+            .args(["serve", "--quiet", "--connect", &addr])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = harness.wait().unwrap();
+    assert!(status.success(), "{rest}");
+    let n = n_replay_cases();
+    assert_eq!(
+        last_line(&rest),
+        format!("{n} passed, 0 failed, 12 skipped"),
+        "{rest}"
+    );
+    assert!(
+        rest.contains("skip  robust/non-map  (robustness cases need --connect)"),
+        "{rest}"
+    );
+}
+
+#[test]
+fn a_wrong_answer_fails_the_right_cases_with_a_transcript() {
+    let (_peer, addr) = serve("tcp://127.0.0.1:0", &["--misbehave", "wrong-add"]);
+    let (code, out) = replay(&[
+        "--connect",
+        &addr,
+        "--timeout-ms",
+        "2000",
+        "--run",
+        "replay/portal_run_return",
+        "--run",
+        "replay/ctx_started_return",
+        "--run",
+        "robust/legacy-nil",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(last_line(&out), "1 passed, 2 failed, 0 skipped", "{out}");
+    assert!(out.contains("ok    replay/ctx_started_return"), "{out}");
+    assert!(out.contains("FAIL  replay/portal_run_return"), "{out}");
+    assert!(out.contains("at $.pld: expected 7, got 8"), "{out}");
+    assert!(
+        out.contains("<- Return cid=4038e43d-07a1-462d-a1df-66b86b6a2d9d pld=8   [MISMATCH]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-> Start cid=4038e43d-07a1-462d-a1df-66b86b6a2d9d __main__.add(x=3, y=4)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("channel B answered wrongly: add(x=20, y=22) returned 43, not 42"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_silent_peer_times_out_and_the_run_finishes() {
+    let (_peer, addr) = serve("tcp://127.0.0.1:0", &["--misbehave", "hang"]);
+    let started = Instant::now();
+    let (code, out) = replay(&[
+        "--connect",
+        &addr,
+        "--timeout-ms",
+        "300",
+        "--run",
+        "replay/portal_run_return",
+        "--run",
+        "replay/stream_from_asyncgen",
+        "--run",
+        "robust/non-map",
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(last_line(&out), "0 passed, 3 failed, 0 skipped", "{out}");
+    assert!(
+        out.contains(
+            "no frame within 300 ms while the harness waited for: peer: StartAck cid=4038e43d"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("PEER DIED or stopped serving"), "{out}");
+}
+
+#[test]
+fn a_peer_that_dies_is_reported_as_dead() {
+    let (mut peer, addr) = serve("tcp://127.0.0.1:0", &["--misbehave", "die-on-garbage"]);
+    let (code, out) = replay(&[
+        "--connect",
+        &addr,
+        "--timeout-ms",
+        "500",
+        "--run",
+        "robust/non-map",
+        "--run",
+        "robust/no-msg-type",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        peer.0.try_wait().unwrap().is_some(),
+        "the peer should have exited"
+    );
+    assert!(out.contains("FAIL  robust/non-map"), "{out}");
+    assert!(out.contains("PEER DIED or stopped serving: after the hostile input on channel A, channel B failed: the peer closed the channel"), "{out}");
+    assert!(out.contains("FAIL  robust/no-msg-type"), "{out}");
+    assert!(
+        out.contains("PEER DIED? connecting for channel A failed"),
+        "{out}"
+    );
+    assert_eq!(last_line(&out), "0 passed, 2 failed, 0 skipped", "{out}");
+}
+
+#[test]
+fn committed_replay_cases_are_what_import_replay_makes_of_the_captures() {
+    let built = gen::build(&repo().join("fixtures/captures/python-tractor")).unwrap();
+    let dir = repo().join("fixtures/replay");
+    let mut committed: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    committed.sort();
+    let names: Vec<String> = built.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(
+        names, committed,
+        "fixtures/replay holds other files than import-replay writes"
+    );
+    for (name, case) in &built {
+        let fresh = gen::to_text(case);
+        let old = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(
+            fresh == old,
+            "fixtures/replay/{name} is stale: regenerate with\n  cargo run -p shuttle-conformance -- import-replay fixtures/captures/python-tractor --out fixtures/replay"
+        );
+    }
+    // The binary embeds exactly these files.
+    let embedded: Vec<String> = replay::embedded()
+        .unwrap()
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    let ids: Vec<String> = built.iter().map(|(_, c)| c.id.clone()).collect();
+    assert_eq!(embedded, ids);
+}
+
+#[test]
+fn replay_lists_cases_and_rejects_bad_addresses() {
+    let (code, out) = replay(&["--list"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        last_line(&out),
+        format!("{} cases", n_replay_cases() + 12),
+        "{out}"
+    );
+    let (code, out) = replay(&["--connect", "http://x"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("expected tcp://HOST:PORT or uds:///PATH"),
+        "{out}"
+    );
+}
