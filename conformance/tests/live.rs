@@ -327,3 +327,43 @@ fn replay_lists_cases_and_rejects_bad_addresses() {
         "{out}"
     );
 }
+
+/// Reads one frame body from a blocking stream.
+fn read_frame(s: &mut std::net::TcpStream) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).ok()?;
+    let mut body = vec![0u8; u32::from_le_bytes(len) as usize];
+    s.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+#[test]
+fn serve_answers_a_registrar_probe_and_closes() {
+    use std::io::Write as _;
+    let (_peer, addr) = serve("tcp://127.0.0.1:0", &[]);
+    let mut s = std::net::TcpStream::connect(addr.strip_prefix("tcp://").unwrap()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let probe = shuttle::Msg::from(shuttle::Aid {
+        name: "registry-probe".into(),
+        uuid: "00000000-0000-4000-8000-000000000001".into(),
+        pid: None,
+        is_registrar: None,
+        is_probe: true,
+    })
+    .to_vec()
+    .unwrap();
+    let mut frame = Vec::new();
+    shuttle::frame::write_frame(&mut frame, &probe).unwrap();
+    s.write_all(&frame).unwrap();
+    let body = read_frame(&mut s).expect("the peer's Aid");
+    match shuttle::Msg::decode(&body).unwrap() {
+        shuttle::Msg::Aid(a) => {
+            assert_eq!(a.name, "shuttle");
+            assert_eq!(a.is_registrar, Some(false));
+            assert!(!a.is_probe);
+        }
+        other => panic!("not an Aid: {other:?}"),
+    }
+    assert!(read_frame(&mut s).is_none(), "the channel should be closed");
+}

@@ -299,7 +299,10 @@ async fn play(
     timeout: Duration,
     started: Instant,
 ) -> LiveResult {
-    let r = replay::play(case, &mut s, timeout).await;
+    let mut r = replay::play(case, &mut s, timeout).await;
+    if r.is_ok() {
+        r = linger(&mut s, timeout.min(Duration::from_secs(1))).await;
+    }
     LiveResult {
         id: case.id.clone(),
         title: case.title.clone(),
@@ -309,5 +312,21 @@ async fn play(
         },
         transcript: s.transcript.lines().to_vec(),
         millis: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// After the last expected frame: no further frame may come; the peer
+/// closing the connection (as a tractor actor does after `self.cancel`) is
+/// waited for, briefly, so that the next case finds it ready again.
+async fn linger(s: &mut Session, wait: Duration) -> Result<(), String> {
+    match s.recv(wait).await {
+        Ok(Some(body)) => {
+            s.transcript.mark_last("unexpected");
+            Err(format!(
+                "unexpected frame after the recorded dialog: {}",
+                super::session::summarize(&body)
+            ))
+        }
+        Ok(None) | Err(_) => Ok(()),
     }
 }

@@ -304,23 +304,26 @@ async fn channel(actor: Arc<Actor>, conn: Conn) {
             None
         }
     };
+    let mut cancelled = false;
     if let Some(peer_uid) = peer_uid {
         actor.log(format!("{peer}: channel with {}", show_uid(&peer_uid)));
-        let cancelled = messages(&actor, &mut reader, &out, &tasks, &peer_uid).await;
-        if cancelled {
-            // Like tractor after `self.cancel`: stop serving; drain what
-            // the peer still sends until it closes (bounded).
-            let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                while let Ok(Some(_)) = reader.next().await {}
-            })
-            .await;
-        }
+        cancelled = messages(&actor, &mut reader, &out, &tasks, &peer_uid).await;
     }
-    for (_, t) in tasks.lock().unwrap().drain() {
+    // Cancel what still runs, send what is queued and close our side.
+    let running: Vec<TaskEntry> = tasks.lock().unwrap().drain().map(|(_, t)| t).collect();
+    for t in running {
         t.abort.abort();
     }
     drop(out);
     let _ = writer.await;
+    if cancelled {
+        // Like tractor after `self.cancel`: the channel is closed; take
+        // (and drop) what the peer still sends until it closes, bounded.
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Ok(Some(_)) = reader.next().await {}
+        })
+        .await;
+    }
 }
 
 fn show_uid(u: &Uid<'_>) -> String {
