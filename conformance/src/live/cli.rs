@@ -301,7 +301,7 @@ async fn play(
 ) -> LiveResult {
     let mut r = replay::play(case, &mut s, timeout).await;
     if r.is_ok() {
-        r = linger(&mut s, timeout.min(Duration::from_secs(1))).await;
+        r = linger(&mut s, timeout).await;
     }
     LiveResult {
         id: case.id.clone(),
@@ -317,7 +317,7 @@ async fn play(
 
 /// After the last expected frame: no further frame may come; the peer
 /// closing the connection (as a tractor actor does after `self.cancel`) is
-/// waited for, briefly, so that the next case finds it ready again.
+/// waited for, up to the timeout, so that the next case finds it ready again.
 async fn linger(s: &mut Session, wait: Duration) -> Result<(), String> {
     match s.recv(wait).await {
         Ok(Some(body)) => {
