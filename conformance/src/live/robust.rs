@@ -202,7 +202,7 @@ async fn open(addr: &Address, me: &Me, timeout: Duration, label: &str) -> Result
         Ok(None) => Err(format!(
             "PEER DIED? channel {label}: closed before the handshake"
         )),
-        Err(e) => Err(format!("channel {label}: no handshake: {e}")),
+        Err(e) => Err(format!("PEER DIED? channel {label}: no handshake: {e}")),
     }
 }
 
