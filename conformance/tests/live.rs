@@ -366,3 +366,127 @@ fn serve_answers_a_registrar_probe_and_closes() {
     }
     assert!(read_frame(&mut s).is_none(), "the channel should be closed");
 }
+
+mod ordering {
+    //! The harness's ordering rules, against a scripted peer: strict within
+    //! a cid, free across cids.
+
+    use std::time::Duration;
+
+    use base64::Engine as _;
+    use shuttle::{Functype, Msg, Raw, Return, StartAck};
+    use shuttle_conformance::live::replay::{self, ReplayCase, Step};
+    use shuttle_conformance::live::session::Session;
+    use shuttle_conformance::live::transport::{self, Address, FrameReader, Listener};
+
+    fn ack(cid: &str) -> Vec<u8> {
+        Msg::from(StartAck {
+            cid: cid.into(),
+            functype: Functype::AsyncFunc,
+        })
+        .to_vec()
+        .unwrap()
+    }
+
+    fn ret(cid: &str, v: i64) -> Vec<u8> {
+        Msg::Return(Return::new(cid, Raw::encode(&v).unwrap()))
+            .to_vec()
+            .unwrap()
+    }
+
+    fn case() -> ReplayCase {
+        let b64 = |b: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(b);
+        let send = |cid: &str| Step {
+            note: format!("Stop {cid} (stands in for a request)"),
+            send: Some(b64(Msg::from(shuttle::Stop { cid: cid.into() })
+                .to_vec()
+                .unwrap())),
+            expect: None,
+        };
+        let expect = |p: serde_json::Value| Step {
+            note: format!("peer: {p}"),
+            send: None,
+            expect: Some(p),
+        };
+        ReplayCase {
+            format: replay::FORMAT.into(),
+            id: "replay/synthetic".into(),
+            title: "two dialogs".into(),
+            provenance: Default::default(),
+            endpoints: vec![],
+            steps: vec![
+                send("a"),
+                send("b"),
+                expect(
+                    serde_json::json!({"msg_type": "StartAck", "cid": "a", "functype": "asyncfunc"}),
+                ),
+                expect(serde_json::json!({"msg_type": "Return", "cid": "a", "pld": 1})),
+                expect(
+                    serde_json::json!({"msg_type": "StartAck", "cid": "b", "functype": "asyncfunc"}),
+                ),
+                expect(serde_json::json!({"msg_type": "Return", "cid": "b", "pld": 2})),
+            ],
+        }
+    }
+
+    /// Plays the case against a peer that reads two frames and then sends `answers`.
+    fn play_against(answers: Vec<Vec<u8>>) -> Result<(), String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = Listener::bind(&Address::Tcp("127.0.0.1:0".into()))
+                .await
+                .unwrap();
+            let addr = listener.local_addr();
+            let peer = tokio::spawn(async move {
+                let mut conn = listener.accept().await.unwrap();
+                let mut reader = FrameReader::new(conn.read, 1 << 20);
+                reader.next().await.unwrap();
+                reader.next().await.unwrap();
+                for a in answers {
+                    transport::write_frame(&mut conn.write, &a).await.unwrap();
+                }
+                // Keep the connection open until the harness is done.
+                let _ = reader.next().await;
+            });
+            let mut s = Session::new(transport::connect(&addr).await.unwrap());
+            let r = replay::play(&case(), &mut s, Duration::from_millis(500)).await;
+            drop(s);
+            let _ = peer.await;
+            r
+        })
+    }
+
+    #[test]
+    fn dialogs_may_interleave_in_any_order_across_cids() {
+        play_against(vec![ack("b"), ack("a"), ret("b", 2), ret("a", 1)]).unwrap();
+        play_against(vec![ack("a"), ret("a", 1), ack("b"), ret("b", 2)]).unwrap();
+    }
+
+    #[test]
+    fn order_within_a_cid_is_strict() {
+        let e = play_against(vec![ret("a", 1), ack("a"), ack("b"), ret("b", 2)]).unwrap_err();
+        assert!(
+            e.contains("does not match peer: {\"msg_type\":\"StartAck\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("at $.msg_type: expected \"StartAck\", got \"Return\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_extra_frame_or_a_missing_one_fails() {
+        let e = play_against(vec![ack("a"), ret("a", 1), ret("a", 1)]).unwrap_err();
+        assert!(e.contains("unexpected frame Return cid=a"), "{e}");
+        let e = play_against(vec![ack("a"), ret("a", 1), ack("b")]).unwrap_err();
+        assert!(e.contains("no frame within 500 ms"), "{e}");
+        assert!(
+            e.contains("waited for: peer: {\"msg_type\":\"Return\",\"cid\":\"b\""),
+            "{e}"
+        );
+    }
+}
