@@ -490,3 +490,30 @@ mod ordering {
         );
     }
 }
+
+#[test]
+fn the_python_peer_defines_every_endpoint_the_cases_call() {
+    let source =
+        std::fs::read_to_string(repo().join("conformance/peers/python/shuttle_peer.py")).unwrap();
+    let defined: Vec<&str> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("async def "))
+        .filter_map(|l| l.split('(').next())
+        .collect();
+    for case in replay::embedded().unwrap() {
+        for ep in &case.endpoints {
+            let Some(func) = ep.strip_prefix("__main__.") else {
+                continue;
+            };
+            if func == "no_such_function" {
+                continue; // the case checks that it is missing
+            }
+            assert!(
+                defined.contains(&func),
+                "{}: shuttle_peer.py has no endpoint {func}",
+                case.id
+            );
+        }
+    }
+    assert!(!defined.contains(&"no_such_function"));
+}

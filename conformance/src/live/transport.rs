@@ -252,3 +252,65 @@ pub async fn write_frame(w: &mut WriteHalf, body: &[u8]) -> io::Result<()> {
     w.write_all(&out).await?;
     w.flush().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_parse_and_print() {
+        for text in ["tcp://127.0.0.1:1616", "tcp://[::1]:0", "uds:///tmp/x.sock"] {
+            let a: Address = text.parse().unwrap();
+            assert_eq!(a.to_string(), text);
+        }
+        for bad in [
+            "127.0.0.1:1616",
+            "tcp://127.0.0.1",
+            "tcp://:80",
+            "tcp://h:99999",
+            "uds://relative.sock",
+            "udp://x:1",
+        ] {
+            assert!(bad.parse::<Address>().is_err(), "{bad}");
+        }
+    }
+
+    fn reader(bytes: &[u8]) -> FrameReader {
+        FrameReader::new(Box::pin(std::io::Cursor::new(bytes.to_vec())), 16)
+    }
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn frames_split_and_end_cleanly() {
+        let mut r = reader(b"\x01\x00\x00\x00\xc0\x00\x00\x00\x00");
+        run(async {
+            assert_eq!(r.next().await.unwrap(), Some(vec![0xc0]));
+            assert_eq!(r.next().await.unwrap(), Some(vec![]));
+            assert_eq!(r.next().await.unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn oversized_and_truncated_frames_are_errors() {
+        let mut r = reader(b"\xff\xff\xff\xff\x82");
+        let e = run(r.next()).unwrap_err();
+        assert!(
+            matches!(e, ReadError::Frame(FrameError::TooLarge { .. })),
+            "{e}"
+        );
+        let mut r = reader(b"\x05\x00\x00\x00\x82\xa1");
+        let e = run(r.next()).unwrap_err();
+        assert!(matches!(e, ReadError::Truncated { got: 6, want: 9 }), "{e}");
+        let mut r = reader(b"\x05\x00");
+        assert!(matches!(
+            run(r.next()).unwrap_err(),
+            ReadError::Truncated { got: 2, want: 4 }
+        ));
+    }
+}
