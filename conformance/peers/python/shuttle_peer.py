@@ -121,6 +121,26 @@ async def echo(ctx: tractor.Context, first=None):
 
 
 @tractor.context
+async def resolver(ctx: tractor.Context):
+    '''payload_namespace_path: echo `'module:attr'` strings.'''
+    await ctx.started(None)
+    async with ctx.open_stream() as stream:
+        async for path in stream:
+            await stream.send(str(path))
+    return None
+
+
+@tractor.context
+async def streamer(ctx: tractor.Context):
+    '''typed_pld_bad_yield: the second item breaks the caller's `{'field': str}` spec.'''
+    await ctx.started({'field': 'ok'})
+    async with ctx.open_stream() as stream:
+        await stream.send({'field': 'first'})
+        await stream.send(42)
+        await trio.sleep_forever()
+
+
+@tractor.context
 async def point_doubler(ctx: tractor.Context):
     '''typed_pld_valid: points as `{'x': int, 'y': int}` maps.'''
     await ctx.started({'x': 0, 'y': 0})

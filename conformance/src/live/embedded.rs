@@ -44,6 +44,10 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../../fixtures/replay/payload_containers.json"),
     ),
     (
+        "payload_namespace_path.json",
+        include_str!("../../../fixtures/replay/payload_namespace_path.json"),
+    ),
+    (
         "payload_scalars.json",
         include_str!("../../../fixtures/replay/payload_scalars.json"),
     ),
@@ -74,6 +78,10 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     (
         "stream_from_asyncgen_error.json",
         include_str!("../../../fixtures/replay/stream_from_asyncgen_error.json"),
+    ),
+    (
+        "typed_pld_bad_yield.json",
+        include_str!("../../../fixtures/replay/typed_pld_bad_yield.json"),
     ),
     (
         "typed_pld_valid.json",

@@ -18,10 +18,11 @@ use super::session::summarize;
 
 /// The recorded scenarios turned into replay cases: those whose channel 0
 /// is a plain caller/callee dialog with endpoints `shuttle serve` has.
-/// (Not here: `uds_transport`, `payload_ext_types`, the `typed_pld_*`
-/// violations and `payload_namespace_path` reuse endpoint names with other
-/// behaviour; `stream_overrun` depends on buffer sizes; `grandchild_error_relay`
-/// and the `discovery_*` scenarios need more than one peer.)
+/// (Not here: `uds_transport`, `payload_ext_types`,
+/// `typed_pld_bad_started` and `typed_pld_started_send_side_check` reuse
+/// endpoint names (`echo`, `child`) with other behaviour; `stream_overrun`
+/// depends on buffer sizes; `grandchild_error_relay` and the `discovery_*`
+/// scenarios need more than one peer.)
 pub const SCENARIOS: &[&str] = &[
     "cancel_actor_midstream",
     "ctx_cancel_from_caller",
@@ -33,6 +34,7 @@ pub const SCENARIOS: &[&str] = &[
     "multiplexed_contexts",
     "payload_bytes_1mib",
     "payload_containers",
+    "payload_namespace_path",
     "payload_scalars",
     "portal_run_error",
     "portal_run_module_not_exposed",
@@ -41,6 +43,7 @@ pub const SCENARIOS: &[&str] = &[
     "spawn_teardown",
     "stream_from_asyncgen",
     "stream_from_asyncgen_error",
+    "typed_pld_bad_yield",
     "typed_pld_valid",
 ];
 

@@ -411,18 +411,12 @@ async fn messages(
                 }
             }
             Msg::Stop(s) => {
-                let mut t = tasks.lock().unwrap();
-                match t.get_mut(s.cid.as_ref()) {
-                    Some(TaskEntry {
-                        inbox: Some(inbox),
-                        stream_open,
-                        ..
-                    }) => {
-                        // The receiver of a Stop does not answer with one.
-                        *stream_open = false;
+                let t = tasks.lock().unwrap();
+                match t.get(s.cid.as_ref()).and_then(|t| t.inbox.as_ref()) {
+                    Some(inbox) => {
                         let _ = inbox.send(Inbound::Stop);
                     }
-                    _ => actor.log(format!("ignored Stop for cid {}", s.cid)),
+                    None => actor.log(format!("ignored Stop for cid {}", s.cid)),
                 }
             }
             Msg::SpawnSpec(_) => actor.log("ignored a SpawnSpec"),
@@ -537,7 +531,7 @@ fn signature(func: &str) -> Option<(Functype, &'static [(&'static str, bool)])> 
         "flaky_gen" => (AsyncGen, &[]),
         "greet" => (Context, &[("name", true)]),
         "doubler" | "point_doubler" | "sleeper" | "ticker" | "fails_early" | "fails_midstream"
-        | "blob_echo" => (Context, &[]),
+        | "blob_echo" | "resolver" | "streamer" => (Context, &[]),
         "producer" => (Context, &[("count", true)]),
         "tagged_echo" => (Context, &[("tag", true)]),
         "echo" => (Context, &[("first", false)]),
@@ -676,11 +670,19 @@ impl Ctx {
     }
 
     /// The caller's next stream frame (`None` when the channel is gone).
+    /// Taking the caller's `Stop` closes the stream without a `Stop` back
+    /// (a `Stop` that is never taken leaves it open, as in Python).
     async fn recv(&mut self) -> Option<Inbound> {
-        match &mut self.inbox {
+        let got = match &mut self.inbox {
             Some(rx) => rx.recv().await,
             None => None,
+        };
+        if matches!(got, Some(Inbound::Stop)) {
+            if let Some(t) = self.tasks.lock().unwrap().get_mut(&self.cid) {
+                t.stream_open = false;
+            }
         }
+        got
     }
 
     /// Sends the terminal message, unless the task was cancelled meanwhile
@@ -906,6 +908,26 @@ async fn endpoint(ctx: &mut Ctx, kw: HashMap<String, rmpv::Value>) -> Result<Raw
                     V::Map(vec![]),
                 ])),
             })
+        }
+        // payload_namespace_path: `NamespacePath`s travel as plain strs
+        "resolver" => {
+            ctx.started(Raw::nil());
+            ctx.open_stream();
+            while let Some(Inbound::Yield(v)) = ctx.recv().await {
+                ctx.yield_(v);
+            }
+            ctx.close_stream();
+            Ok(Raw::nil())
+        }
+        // typed_pld_bad_yield: the second Yield breaks the caller's spec;
+        // then it waits, with its stream open, for the caller to cancel it
+        "streamer" => {
+            ctx.started(pld(&V::Map(vec![(V::from("field"), V::from("ok"))])));
+            ctx.open_stream();
+            ctx.yield_(pld(&V::Map(vec![(V::from("field"), V::from("first"))])));
+            ctx.yield_(pld(&V::from(42)));
+            forever().await;
+            Ok(Raw::nil())
         }
         // typed_pld_valid
         "point_doubler" => {
