@@ -517,3 +517,49 @@ fn the_python_peer_defines_every_endpoint_the_cases_call() {
     }
     assert!(!defined.contains(&"no_such_function"));
 }
+
+#[test]
+fn a_peer_that_exits_after_each_cancel_is_waited_for_between_cases() {
+    // What a Python tractor actor run in a restart loop does: exit after
+    // `self.cancel`, come back on the same address.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let sock = format!("uds://{}", dir.path().join("restarting.sock").display());
+    let stop = Arc::new(AtomicBool::new(false));
+    let (first_tx, first_rx) = std::sync::mpsc::channel();
+    let restarts = {
+        let (stop, sock) = (stop.clone(), sock.clone());
+        std::thread::spawn(move || {
+            let mut starts = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let (mut peer, _) = serve(&sock, &["--exit-on-cancel"]);
+                starts += 1;
+                let _ = first_tx.send(());
+                while !stop.load(Ordering::SeqCst) && peer.0.try_wait().unwrap().is_none() {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+            starts
+        })
+    };
+    first_rx.recv().unwrap();
+    let (code, out) = replay(&[
+        "--connect",
+        &sock,
+        "--run",
+        "replay/*",
+        "--timeout-ms",
+        "5000",
+    ]);
+    stop.store(true, Ordering::SeqCst);
+    let starts = restarts.join().unwrap();
+    assert_eq!(code, 0, "{out}");
+    let n = n_replay_cases();
+    assert_eq!(
+        last_line(&out),
+        format!("{n} passed, 0 failed, 0 skipped"),
+        "{out}"
+    );
+    assert!(starts > n, "the peer started {starts} times for {n} cases");
+}

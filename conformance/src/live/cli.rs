@@ -250,17 +250,48 @@ pub async fn connect_retry(addr: &Address, timeout: Duration) -> std::io::Result
 
 async fn replay_connect(case: &ReplayCase, addr: &Address, timeout: Duration) -> LiveResult {
     let started = Instant::now();
-    match connect_retry(addr, timeout).await {
-        Ok(conn) => play(case, Session::new(conn), timeout, started).await,
-        Err(e) => LiveResult {
-            id: case.id.clone(),
-            title: case.title.clone(),
-            outcome: LiveOutcome::Failed(format!(
-                "cannot connect to {addr}: {e} (the peer is not running, or it died)"
-            )),
-            transcript: vec![],
-            millis: started.elapsed().as_millis() as u64,
-        },
+    let mut retries = 0usize;
+    let retried = |n: usize| -> Vec<String> {
+        if n == 0 {
+            vec![]
+        } else {
+            vec![format!(
+                "   ({n} earlier connection(s) closed by the peer before any frame; retried)"
+            )]
+        }
+    };
+    loop {
+        let left = timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1));
+        let conn = match connect_retry(addr, left).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                return LiveResult {
+                    id: case.id.clone(),
+                    title: case.title.clone(),
+                    outcome: LiveOutcome::Failed(format!(
+                        "cannot connect to {addr}: {e} (the peer is not running, or it died)"
+                    )),
+                    transcript: retried(retries),
+                    millis: started.elapsed().as_millis() as u64,
+                }
+            }
+        };
+        let mut s = Session::new(conn);
+        let r = replay::play(case, &mut s, timeout).await;
+        // A peer restarting between cases (a tractor actor exits after
+        // `self.cancel`) may take a connection and drop it unanswered.
+        if r.is_err() && s.closed_before_any_frame() && started.elapsed() < timeout {
+            retries += 1;
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            continue;
+        }
+        let mut result = finish(case, s, r, timeout, started).await;
+        let mut lines = retried(retries);
+        lines.append(&mut result.transcript);
+        result.transcript = lines;
+        return result;
     }
 }
 
@@ -299,7 +330,17 @@ async fn play(
     timeout: Duration,
     started: Instant,
 ) -> LiveResult {
-    let mut r = replay::play(case, &mut s, timeout).await;
+    let r = replay::play(case, &mut s, timeout).await;
+    finish(case, s, r, timeout, started).await
+}
+
+async fn finish(
+    case: &ReplayCase,
+    mut s: Session,
+    mut r: Result<(), String>,
+    timeout: Duration,
+    started: Instant,
+) -> LiveResult {
     if r.is_ok() {
         r = linger(&mut s, timeout).await;
     }

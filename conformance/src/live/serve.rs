@@ -45,6 +45,10 @@ pub struct Args {
     /// Largest frame body accepted, in bytes.
     #[arg(long, default_value_t = MAX_FRAME)]
     pub max_frame: usize,
+    /// Exit once a channel was cancelled with `self.cancel` (as a tractor
+    /// actor does) instead of serving on.
+    #[arg(long)]
+    pub exit_on_cancel: bool,
     /// Log nothing to stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -323,6 +327,10 @@ async fn channel(actor: Arc<Actor>, conn: Conn) {
             while let Ok(Some(_)) = reader.next().await {}
         })
         .await;
+        if actor.args.exit_on_cancel {
+            actor.log("cancelled: exiting");
+            std::process::exit(0);
+        }
     }
 }
 

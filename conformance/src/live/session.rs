@@ -79,6 +79,8 @@ pub struct Session {
     pub transcript: Transcript,
     /// How long one send may block (a peer that stops reading).
     pub send_timeout: Duration,
+    received: usize,
+    closed: bool,
 }
 
 impl fmt::Debug for Session {
@@ -97,13 +99,22 @@ impl Session {
             writer: conn.write,
             transcript: Transcript::default(),
             send_timeout: Duration::from_secs(10),
+            received: 0,
+            closed: false,
         }
+    }
+
+    /// Whether the peer closed (or reset) the connection, as seen by a read
+    /// or a failed send, before sending a single frame: a peer going away as the connection came in, e.g. an
+    /// actor exiting after `self.cancel` while its listener still accepted.
+    pub fn closed_before_any_frame(&self) -> bool {
+        self.closed && self.received == 0
     }
 
     /// Sends one frame body, noting it in the transcript.
     pub async fn send(&mut self, body: &[u8], note: &str) -> std::io::Result<()> {
         self.transcript.sent(note);
-        match tokio::time::timeout(
+        let r = match tokio::time::timeout(
             self.send_timeout,
             transport::write_frame(&mut self.writer, body),
         )
@@ -114,7 +125,13 @@ impl Session {
                 std::io::ErrorKind::TimedOut,
                 "the peer did not take the frame in time",
             )),
+        };
+        if let Err(e) = &r {
+            if e.kind() != std::io::ErrorKind::TimedOut {
+                self.closed = true;
+            }
         }
+        r
     }
 
     /// Sends raw bytes (no framing added): for hostile input.
@@ -142,13 +159,16 @@ impl Session {
             }
             Ok(Ok(Some(body))) => {
                 self.transcript.received(summarize(&body));
+                self.received += 1;
                 Ok(Some(body))
             }
             Ok(Ok(None)) => {
                 self.transcript.note("(peer closed the connection)".into());
+                self.closed = true;
                 Ok(None)
             }
             Ok(Err(e)) => {
+                self.closed = true;
                 self.transcript.note(format!("(connection failed: {e})"));
                 Err(RecvError::Read(e))
             }
