@@ -146,42 +146,42 @@ fn robustness_cases_pass_and_serve_survives_them() {
 
 #[test]
 fn listen_mode_plays_the_parent_for_a_connecting_peer() {
-    let mut harness = bin()
-        .args([
-            "replay",
-            "--listen",
-            "tcp://127.0.0.1:0",
-            "--timeout-ms",
-            "5000",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(harness.stdout.take().unwrap());
-    let addr = wait_line(&mut out, "listening on ");
-    let _peer = Proc(
-        bin()
-            .args(["serve", "--quiet", "--connect", &addr])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+    let dir = tempfile::tempdir().unwrap();
+    for listen in [
+        "tcp://127.0.0.1:0".to_string(),
+        format!("uds://{}", dir.path().join("harness.sock").display()),
+    ] {
+        let mut harness = bin()
+            .args(["replay", "--listen", &listen, "--timeout-ms", "5000"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
-            .unwrap(),
-    );
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    let status = harness.wait().unwrap();
-    assert!(status.success(), "{rest}");
-    let n = n_replay_cases();
-    assert_eq!(
-        last_line(&rest),
-        format!("{n} passed, 0 failed, 12 skipped"),
-        "{rest}"
-    );
-    assert!(
-        rest.contains("skip  robust/non-map  (robustness cases need --connect)"),
-        "{rest}"
-    );
+            .unwrap();
+        let mut out = BufReader::new(harness.stdout.take().unwrap());
+        let addr = wait_line(&mut out, "listening on ");
+        let _peer = Proc(
+            bin()
+                .args(["serve", "--quiet", "--connect", &addr])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        let status = harness.wait().unwrap();
+        assert!(status.success(), "{rest}");
+        let n = n_replay_cases();
+        assert_eq!(
+            last_line(&rest),
+            format!("{n} passed, 0 failed, 12 skipped"),
+            "{rest}"
+        );
+        assert!(
+            rest.contains("skip  robust/non-map  (robustness cases need --connect)"),
+            "{rest}"
+        );
+    }
 }
 
 #[test]
