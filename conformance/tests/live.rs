@@ -319,6 +319,18 @@ fn replay_lists_cases_and_rejects_bad_addresses() {
         format!("{} cases", n_replay_cases() + 12),
         "{out}"
     );
+    let (code, out) = replay(&["--list", "--suite", "fixtures/replay", "--run", "replay/*"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        last_line(&out),
+        format!("{} cases", n_replay_cases()),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.json"), r#"{"format": "shuttle-replay/1", "id": "x", "title": "", "provenance": {}, "endpoints": [], "steps": [{"expect": {"$": "regex", "re": "("}}]}"#).unwrap();
+    let (code, out) = replay(&["--list", "--suite", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("bad.json: x: step 0: bad regex"), "{out}");
     let (code, out) = replay(&["--connect", "http://x"]);
     assert_eq!(code, 2, "{out}");
     assert!(
