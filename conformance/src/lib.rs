@@ -5,10 +5,12 @@
 //! * [`testee`]: the built-in testee and subprocess testees;
 //! * [`runner`]: running cases and judging answers;
 //! * [`report`]: JSON and JUnit reports;
-//! * [`import`]: turning captures and vectors into cases.
+//! * [`import`]: turning captures and vectors into cases;
+//! * [`live`]: live peer mode (`shuttle replay`, `shuttle serve`).
 
 pub mod case;
 pub mod import;
+pub mod live;
 pub mod protocol;
 pub mod report;
 pub mod runner;

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use shuttle_conformance::case::{self, Suite};
 use shuttle_conformance::runner::{self, ExpectedFailures, Filter, Outcome, Totals};
 use shuttle_conformance::testee::{Builtin, Process, Testee};
-use shuttle_conformance::{import, report};
+use shuttle_conformance::{import, live, report};
 
 mod check;
 mod serve_testee;
@@ -52,6 +52,13 @@ enum Command {
     /// Serve the built-in implementation over stdin/stdout with the testee
     /// protocol (what `run --testee` talks to).
     Testee(serve_testee::Args),
+    /// Replay recorded dialogs and robustness cases against a live peer
+    /// over TCP or a Unix socket.
+    Replay(live::cli::ReplayArgs),
+    /// Run the reference actor (test endpoints of the recorded scenarios).
+    Serve(live::serve::Args),
+    /// Turn captures into replay cases (`shuttle-replay/1`).
+    ImportReplay(live::cli::ImportReplayArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -98,6 +105,9 @@ fn main() -> ExitCode {
         Command::Import { inputs, out } => import_cmd(&inputs, &out),
         Command::Testee(args) => serve_testee::run(&args),
         Command::Schema { out } => schema_cmd(&out),
+        Command::Replay(args) => live::cli::run(&args),
+        Command::Serve(args) => live::serve::run(&args),
+        Command::ImportReplay(args) => live::cli::import_replay(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,0 +1,373 @@
+//! The `shuttle replay` and `shuttle import-replay` commands.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::replay::{self, ReplayCase};
+use super::robust::{self, RobustCase};
+use super::session::Session;
+use super::transport::{self, Address, Listener};
+
+/// Arguments of `shuttle replay`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReplayArgs {
+    /// Connect to a peer listening here (`tcp://HOST:PORT` or
+    /// `uds:///PATH`); the harness plays the caller. One connection per case.
+    #[arg(long, value_name = "ADDR", required_unless_present_any = ["listen", "list"], conflicts_with = "listen")]
+    pub connect: Option<Address>,
+    /// Listen here and play the caller (the parent) on every connection the
+    /// peer makes, one case per connection. Robustness cases need
+    /// `--connect` and are skipped.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<Address>,
+    /// Folder of replay case files to run instead of the embedded ones.
+    #[arg(long)]
+    pub suite: Option<PathBuf>,
+    /// Run only cases whose id matches this glob (repeatable), e.g.
+    /// `replay/portal_*` or `robust/*`.
+    #[arg(long = "run", value_name = "GLOB")]
+    pub run: Vec<String>,
+    /// Skip cases whose id matches this glob (repeatable).
+    #[arg(long = "skip", value_name = "GLOB")]
+    pub skip: Vec<String>,
+    /// How long to wait for each expected frame (and for a connection), in
+    /// milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    pub timeout_ms: u64,
+    /// Write a JSON report (outcome, failure and transcript per case).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// List the selected cases instead of running them.
+    #[arg(long)]
+    pub list: bool,
+    /// Print the transcript of every case, not only of failures.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Arguments of `shuttle import-replay`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ImportReplayArgs {
+    /// The folder of `python-tractor` captures.
+    pub captures: PathBuf,
+    /// Folder to write the replay case files into.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// The outcome of one live case.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase", tag = "outcome", content = "detail")]
+pub enum LiveOutcome {
+    /// Every expectation met.
+    Passed,
+    /// Why it failed.
+    Failed(String),
+    /// Why it was not run.
+    Skipped(String),
+}
+
+/// One case's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct LiveResult {
+    /// The case id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Passed, failed or skipped.
+    #[serde(flatten)]
+    pub outcome: LiveOutcome,
+    /// The frames exchanged.
+    pub transcript: Vec<String>,
+    /// Wall time in milliseconds.
+    pub millis: u64,
+}
+
+/// Runs `shuttle import-replay`.
+pub fn import_replay(args: &ImportReplayArgs) -> anyhow::Result<bool> {
+    std::fs::create_dir_all(&args.out)?;
+    for (name, case) in super::gen::build(&args.captures)? {
+        let path = args.out.join(&name);
+        std::fs::write(&path, super::gen::to_text(&case))?;
+        println!("{}: {} steps", path.display(), case.steps.len());
+    }
+    Ok(true)
+}
+
+/// Runs `shuttle replay`: prints one line per case (with the transcript of
+/// failures) and `N passed, N failed, N skipped`; true when nothing failed.
+pub fn run(args: &ReplayArgs) -> anyhow::Result<bool> {
+    let cases = match &args.suite {
+        Some(dir) => replay::load_dir(dir)?,
+        None => replay::embedded()?,
+    };
+    let pats = |v: &[String]| -> anyhow::Result<Vec<glob::Pattern>> {
+        v.iter()
+            .map(|g| glob::Pattern::new(g).map_err(|e| anyhow::anyhow!("bad glob {g:?}: {e}")))
+            .collect()
+    };
+    let (run_pats, skip_pats) = (pats(&args.run)?, pats(&args.skip)?);
+    let selects = |id: &str| {
+        (run_pats.is_empty() || run_pats.iter().any(|p| p.matches(id)))
+            && !skip_pats.iter().any(|p| p.matches(id))
+    };
+    let cases: Vec<ReplayCase> = cases.into_iter().filter(|c| selects(&c.id)).collect();
+    let robust: Vec<RobustCase> = robust::CASES
+        .iter()
+        .filter(|c| selects(c.id))
+        .copied()
+        .collect();
+    if args.list {
+        for c in &cases {
+            println!("{}  {}  [{}]", c.id, c.title, c.endpoints.join(", "));
+        }
+        for c in &robust {
+            println!("{}  {}", c.id, c.title);
+        }
+        println!("{} cases", cases.len() + robust.len());
+        return Ok(true);
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let timeout = Duration::from_millis(args.timeout_ms.max(1));
+    let verbose = args.verbose;
+    let results = rt.block_on(async {
+        let mut results = Vec::new();
+        let mut report = |r: LiveResult| {
+            print_result(&r, verbose);
+            results.push(r);
+        };
+        if let Some(addr) = &args.connect {
+            println!("peer: {addr} (the harness connects and plays the caller)");
+            for case in &cases {
+                report(replay_connect(case, addr, timeout).await);
+            }
+            for case in &robust {
+                let started = Instant::now();
+                let (r, transcript) = robust::run(case, addr, timeout).await;
+                report(LiveResult {
+                    id: case.id.into(),
+                    title: case.title.into(),
+                    outcome: match r {
+                        Ok(()) => LiveOutcome::Passed,
+                        Err(e) => LiveOutcome::Failed(e),
+                    },
+                    transcript,
+                    millis: started.elapsed().as_millis() as u64,
+                });
+            }
+        } else if let Some(addr) = &args.listen {
+            let listener = Listener::bind(addr).await?;
+            println!(
+                "listening on {} (the peer connects; the harness plays the caller)",
+                listener.local_addr()
+            );
+            let accept_timeout = timeout.max(Duration::from_secs(10));
+            for case in &cases {
+                report(replay_listen(case, &listener, timeout, accept_timeout).await);
+            }
+            for case in &robust {
+                report(LiveResult {
+                    id: case.id.into(),
+                    title: case.title.into(),
+                    outcome: LiveOutcome::Skipped("robustness cases need --connect".into()),
+                    transcript: vec![],
+                    millis: 0,
+                });
+            }
+        }
+        anyhow::Ok(results)
+    })?;
+    let count = |f: fn(&LiveOutcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
+    let passed = count(|o| matches!(o, LiveOutcome::Passed));
+    let failed = count(|o| matches!(o, LiveOutcome::Failed(_)));
+    let skipped = count(|o| matches!(o, LiveOutcome::Skipped(_)));
+    if let Some(p) = &args.json {
+        let peer = args
+            .connect
+            .as_ref()
+            .or(args.listen.as_ref())
+            .map(|a| a.to_string());
+        let doc = serde_json::json!({
+            "format": "shuttle-live-report/1",
+            "peer": peer,
+            "mode": if args.connect.is_some() { "connect" } else { "listen" },
+            "totals": {"passed": passed, "failed": failed, "skipped": skipped},
+            "results": results,
+        });
+        std::fs::write(p, serde_json::to_string_pretty(&doc)? + "\n")?;
+    }
+    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    Ok(failed == 0)
+}
+
+fn print_result(r: &LiveResult, verbose: bool) {
+    let transcript = || {
+        r.transcript
+            .iter()
+            .map(|l| format!("        {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    match &r.outcome {
+        LiveOutcome::Passed => {
+            println!("ok    {}  ({} ms)", r.id, r.millis);
+            if verbose {
+                println!("{}", transcript());
+            }
+        }
+        LiveOutcome::Failed(why) => {
+            println!("FAIL  {}  {}", r.id, r.title);
+            for l in why.lines() {
+                println!("      {l}");
+            }
+            println!("      transcript:\n{}", transcript());
+        }
+        LiveOutcome::Skipped(why) => println!("skip  {}  ({why})", r.id),
+    }
+}
+
+/// Connects, retrying a refused connection until `timeout` has passed.
+pub async fn connect_retry(addr: &Address, timeout: Duration) -> std::io::Result<transport::Conn> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match tokio::time::timeout(timeout, transport::connect(addr)).await {
+            Ok(Ok(c)) => return Ok(c),
+            Ok(Err(e)) if Instant::now() >= deadline => return Err(e),
+            Err(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connect timed out",
+                ))
+            }
+            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(25)).await,
+        }
+    }
+}
+
+async fn replay_connect(case: &ReplayCase, addr: &Address, timeout: Duration) -> LiveResult {
+    let started = Instant::now();
+    let mut retries = 0usize;
+    let retried = |n: usize| -> Vec<String> {
+        if n == 0 {
+            vec![]
+        } else {
+            vec![format!(
+                "   ({n} earlier connection(s) closed by the peer before any frame; retried)"
+            )]
+        }
+    };
+    loop {
+        let left = timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1));
+        let conn = match connect_retry(addr, left).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                return LiveResult {
+                    id: case.id.clone(),
+                    title: case.title.clone(),
+                    outcome: LiveOutcome::Failed(format!(
+                        "cannot connect to {addr}: {e} (the peer is not running, or it died)"
+                    )),
+                    transcript: retried(retries),
+                    millis: started.elapsed().as_millis() as u64,
+                }
+            }
+        };
+        let mut s = Session::new(conn);
+        let r = replay::play(case, &mut s, timeout).await;
+        // A peer restarting between cases (a tractor actor exits after
+        // `self.cancel`) may take a connection and drop it unanswered.
+        if r.is_err() && s.closed_before_any_frame() && started.elapsed() < timeout {
+            retries += 1;
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            continue;
+        }
+        let mut result = finish(case, s, r, timeout, started).await;
+        let mut lines = retried(retries);
+        lines.append(&mut result.transcript);
+        result.transcript = lines;
+        return result;
+    }
+}
+
+async fn replay_listen(
+    case: &ReplayCase,
+    listener: &Listener,
+    timeout: Duration,
+    accept_timeout: Duration,
+) -> LiveResult {
+    let started = Instant::now();
+    match tokio::time::timeout(accept_timeout, listener.accept()).await {
+        Ok(Ok(conn)) => play(case, Session::new(conn), timeout, started).await,
+        Ok(Err(e)) => LiveResult {
+            id: case.id.clone(),
+            title: case.title.clone(),
+            outcome: LiveOutcome::Failed(format!("accept failed: {e}")),
+            transcript: vec![],
+            millis: started.elapsed().as_millis() as u64,
+        },
+        Err(_) => LiveResult {
+            id: case.id.clone(),
+            title: case.title.clone(),
+            outcome: LiveOutcome::Failed(format!(
+                "the peer did not connect within {} ms",
+                accept_timeout.as_millis()
+            )),
+            transcript: vec![],
+            millis: started.elapsed().as_millis() as u64,
+        },
+    }
+}
+
+async fn play(
+    case: &ReplayCase,
+    mut s: Session,
+    timeout: Duration,
+    started: Instant,
+) -> LiveResult {
+    let r = replay::play(case, &mut s, timeout).await;
+    finish(case, s, r, timeout, started).await
+}
+
+async fn finish(
+    case: &ReplayCase,
+    mut s: Session,
+    mut r: Result<(), String>,
+    timeout: Duration,
+    started: Instant,
+) -> LiveResult {
+    if r.is_ok() {
+        r = linger(&mut s, timeout).await;
+    }
+    LiveResult {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        outcome: match r {
+            Ok(()) => LiveOutcome::Passed,
+            Err(e) => LiveOutcome::Failed(e),
+        },
+        transcript: s.transcript.lines().to_vec(),
+        millis: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// After the last expected frame: no further frame may come; the peer
+/// closing the connection (as a tractor actor does after `self.cancel`) is
+/// waited for, up to the timeout, so that the next case finds it ready again.
+async fn linger(s: &mut Session, wait: Duration) -> Result<(), String> {
+    match s.recv(wait).await {
+        Ok(Some(body)) => {
+            s.transcript.mark_last("unexpected");
+            Err(format!(
+                "unexpected frame after the recorded dialog: {}",
+                super::session::summarize(&body)
+            ))
+        }
+        Ok(None) | Err(_) => Ok(()),
+    }
+}

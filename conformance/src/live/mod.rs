@@ -1,0 +1,22 @@
+//! Live peer mode: the harness plays one side of recorded dialogs against
+//! a running actor over TCP or Unix sockets (`shuttle replay`), checks that
+//! hostile frames do not take the actor down, and ships a reference actor
+//! built on the message crate (`shuttle serve`). See `spec/replay.md`.
+//!
+//! * [`transport`]: addresses and tractor's framing over tokio streams;
+//! * [`pattern`]: the matchers of the replay format;
+//! * [`replay`]: replay cases and how they are played;
+//! * [`robust`]: the robustness cases;
+//! * [`gen`]: generating replay cases from captures;
+//! * [`serve`]: the reference actor;
+//! * [`cli`]: the `replay` and `import-replay` commands.
+
+pub mod cli;
+mod embedded;
+pub mod gen;
+pub mod pattern;
+pub mod replay;
+pub mod robust;
+pub mod serve;
+pub mod session;
+pub mod transport;
