@@ -1,6 +1,7 @@
 //! A testee run as a subprocess, spoken to over its stdin/stdout.
 
 use std::io::{BufReader, Read};
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -31,9 +32,23 @@ struct Running {
     stderr_tail: Arc<Mutex<Vec<u8>>>,
 }
 
+impl Running {
+    /// Kills the testee and everything it started (its process group: the
+    /// command runs under `sh -c`, which may leave children behind).
+    fn kill(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = self.child.kill();
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        self.kill();
         let _ = self.child.wait();
     }
 }
@@ -131,6 +146,7 @@ fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
+        .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
