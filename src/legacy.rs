@@ -561,6 +561,28 @@ pub fn translate<'a>(frames: &[(bool, LegacyMsg<'a>)]) -> Vec<Translated<'a>> {
         .collect()
 }
 
+/// Decodes and translates one recorded channel of the dict dialect: each
+/// frame's sender with what became of it. Fails with the index of the
+/// first frame that is not a message of the dialect.
+pub fn translate_channel(
+    frames: &[crate::capture::DecodedFrame],
+) -> Result<Vec<(crate::capture::End, Translated<'_>)>, (usize, DecodeError)> {
+    let decoded = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            LegacyMsg::decode(&f.body)
+                .map(|m| (f.from == crate::capture::End::A, m))
+                .map_err(|e| (i, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(frames
+        .iter()
+        .map(|f| f.from)
+        .zip(translate(&decoded))
+        .collect())
+}
+
 /// Translates a typed message into the dict dialect, where a mapping exists.
 /// `None` for messages the dict dialect cannot carry.
 pub fn from_typed<'a>(msg: &Msg<'a>) -> Option<LegacyMsg<'a>> {

@@ -137,14 +137,10 @@ fn translated_channels_pass_the_typed_dialog_machine() {
     for (name, cap) in captures("python-tractor-0.1.0a5") {
         for ch in 0..cap.channels.len() {
             let frames = cap.channel_frames(ch).unwrap();
-            let decoded: Vec<(bool, LegacyMsg<'_>)> = frames
-                .iter()
-                .map(|f| (f.from == End::A, LegacyMsg::decode(&f.body).unwrap()))
-                .collect();
             let mut typed = Vec::new();
-            for (t, f) in legacy::translate(&decoded).into_iter().zip(&frames) {
+            for (from, t) in legacy::translate_channel(&frames).unwrap() {
                 match t.msg {
-                    Some(m) => typed.push((f.from, m.to_vec().unwrap())),
+                    Some(m) => typed.push((from, m.to_vec().unwrap())),
                     None => {
                         repeats += t.losses.contains(&legacy::REPEATED_STOP) as usize;
                     }

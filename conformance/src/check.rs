@@ -311,7 +311,6 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 /// its translation to the typed protocol.
 fn dialog_violations(frames: &[shuttle::capture::DecodedFrame], dialect: Dialect) -> Vec<String> {
     use shuttle::dialog::check_channel;
-    use shuttle::legacy::{translate, LegacyMsg};
     let report = match dialect {
         Dialect::Typed => {
             let input: Vec<(End, &[u8])> =
@@ -319,19 +318,15 @@ fn dialog_violations(frames: &[shuttle::capture::DecodedFrame], dialect: Dialect
             check_channel(&input, false)
         }
         Dialect::Dict => {
-            let mut legacy = Vec::new();
-            for (i, f) in frames.iter().enumerate() {
-                match LegacyMsg::decode(&f.body) {
-                    Ok(m) => legacy.push((f.from == End::A, m)),
-                    Err(e) => {
-                        return vec![format!("frame {i}: not a message of the dict dialect: {e}")]
-                    }
+            let translated = match shuttle::legacy::translate_channel(frames) {
+                Ok(t) => t,
+                Err((i, e)) => {
+                    return vec![format!("frame {i}: not a message of the dict dialect: {e}")]
                 }
-            }
-            let typed: Vec<(End, Vec<u8>)> = translate(&legacy)
+            };
+            let typed: Vec<(End, Vec<u8>)> = translated
                 .into_iter()
-                .zip(frames)
-                .filter_map(|(t, f)| Some((f.from, t.msg?.to_vec().ok()?)))
+                .filter_map(|(from, t)| Some((from, t.msg?.to_vec().ok()?)))
                 .collect();
             let input: Vec<(End, &[u8])> = typed.iter().map(|(e, b)| (*e, b.as_slice())).collect();
             check_channel(&input, false)
