@@ -93,6 +93,9 @@ pub enum ErrorKind {
         /// The limit in force.
         limit: usize,
     },
+    /// A Python `ValueError` leaking out of msgspec (e.g. a timestamp
+    /// beyond year 9999: `year 10000 is out of range`). Carries no path.
+    ValueError(String),
     /// Any other message, verbatim.
     Other(String),
 }
@@ -135,7 +138,7 @@ impl DecodeError {
 
     /// Adds a path segment on the way out (callers wrap inner errors).
     pub fn at(mut self, seg: PathSegment) -> Self {
-        if !self.is_malformed() {
+        if !self.is_malformed() && !matches!(self.kind, ErrorKind::ValueError(_)) {
             self.path_rev.push(seg);
         }
         self
@@ -197,6 +200,7 @@ impl DecodeError {
         match self.kind {
             ErrorKind::InvalidUtf8 { .. } => "UnicodeDecodeError",
             ErrorKind::TooDeep { .. } => "RecursionError",
+            ErrorKind::ValueError(_) => "ValueError",
             _ if self.is_malformed() => "DecodeError",
             _ => "ValidationError",
         }
@@ -274,7 +278,7 @@ impl DecodeError {
             ErrorKind::TooLarge { size, limit } => {
                 format!("frame of {size} bytes exceeds the limit of {limit} bytes")
             }
-            ErrorKind::Other(s) => s.clone(),
+            ErrorKind::ValueError(s) | ErrorKind::Other(s) => s.clone(),
         };
         match self.path_string() {
             Some(p) => format!("{base} - at `{p}`"),

@@ -48,6 +48,7 @@ pub mod capture;
 pub mod error;
 pub mod frame;
 pub mod msgpack;
+pub mod pld_spec;
 mod msg;
 mod raw;
 

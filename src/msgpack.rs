@@ -281,6 +281,50 @@ impl<'a> Reader<'a> {
         Ok(Some(n))
     }
 
+    /// Reads an array header without checking its length against the
+    /// remaining input; `None` (consuming nothing) if not an array.
+    #[inline]
+    pub fn array_header(&mut self) -> Result<Option<usize>, DecodeError> {
+        let b = self.peek_byte()?;
+        Ok(Some(match b {
+            0x90..=0x9f => {
+                self.pos += 1;
+                (b & 0x0f) as usize
+            }
+            0xdc => {
+                self.pos += 1;
+                self.len16()?
+            }
+            0xdd => {
+                self.pos += 1;
+                self.len32()?
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Reads a map header without checking its length against the
+    /// remaining input; `None` (consuming nothing) if not a map.
+    #[inline]
+    pub fn map_header(&mut self) -> Result<Option<usize>, DecodeError> {
+        let b = self.peek_byte()?;
+        Ok(Some(match b {
+            0x80..=0x8f => {
+                self.pos += 1;
+                (b & 0x0f) as usize
+            }
+            0xde => {
+                self.pos += 1;
+                self.len16()?
+            }
+            0xdf => {
+                self.pos += 1;
+                self.len32()?
+            }
+            _ => return Ok(None),
+        }))
+    }
+
     /// Reads an array header; `None` (consuming nothing) if not an array.
     /// The length is checked against the remaining bytes.
     #[inline]

@@ -5,5 +5,6 @@ mod support;
 mod codec;
 mod framing;
 mod hostile;
+mod pld_spec;
 mod roundtrip_props;
 mod snapshots;

@@ -1,0 +1,5 @@
+//! MTE
+/// x
+#[derive(Debug)] pub struct MsgTypeError;
+/// x
+#[derive(Debug)] pub struct MsgTypeErrorView;

@@ -1,0 +1,771 @@
+//! The one-pass validator: walks the payload bytes with the [`Reader`],
+//! dispatching on each value's first byte against the compiled node, and
+//! reproduces msgspec's verdict and error text. Nothing is allocated on the
+//! success path (struct field bookkeeping uses a bit set on the stack for
+//! structs of up to 64 fields).
+
+use std::borrow::Cow;
+
+use super::compile::{
+    ArrayKind, Compiled, NodeId, ObjKind, Sel, TagVal, BOOL, BYTES, FLOAT, INT, NONE, STR,
+};
+use crate::error::{python_str_repr, DecodeError, ErrorKind, PathSegment};
+use crate::msgpack::{Int, Kind, Reader};
+
+/// Smallest epoch second msgspec turns into a `datetime` (0001-01-01).
+const EPOCH_MIN: i64 = -62_135_596_800;
+/// 10000-01-01: the first second Python's `datetime` cannot hold.
+const EPOCH_YEAR_10000: i64 = 253_402_300_800;
+
+pub(crate) struct Validator<'a, 'c> {
+    pub(crate) r: Reader<'a>,
+    pub(crate) c: &'c Compiled,
+    pub(crate) max_depth: usize,
+}
+
+type R<T = ()> = Result<T, DecodeError>;
+
+fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
+    match r.peek_kind() {
+        Ok(k) => DecodeError::expected(expected.to_string(), k),
+        Err(e) => e,
+    }
+}
+
+fn key_kind_err(r: &Reader<'_>, expected: &'static str) -> DecodeError {
+    match r.peek_kind() {
+        Ok(got) => DecodeError::new(ErrorKind::ExpectedKey {
+            expected: Cow::Borrowed(expected),
+            got,
+        }),
+        Err(e) => e,
+    }
+}
+
+fn utf8(b: &[u8]) -> R<&str> {
+    std::str::from_utf8(b).map_err(|e| DecodeError::utf8(b, e, 0))
+}
+
+fn field_seg(name: &str) -> PathSegment {
+    PathSegment::Field(Cow::Owned(name.to_string()))
+}
+
+/// Checks a msgpack timestamp (ext `-1`) as msgspec does when it builds a
+/// `datetime` from it.
+pub(crate) fn check_timestamp(data: &[u8]) -> R {
+    let (secs, nanos): (i64, u32) = match data.len() {
+        4 => (u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as i64, 0),
+        8 => {
+            let v = u64::from_be_bytes([
+                data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
+            ]);
+            ((v & 0x3_ffff_ffff) as i64, (v >> 34) as u32)
+        }
+        12 => (
+            i64::from_be_bytes([
+                data[4], data[5], data[6], data[7], data[8], data[9], data[10], data[11],
+            ]),
+            u32::from_be_bytes([data[0], data[1], data[2], data[3]]),
+        ),
+        _ => {
+            return Err(DecodeError::new(ErrorKind::Other(
+                "Invalid MessagePack timestamp".into(),
+            )))
+        }
+    };
+    if nanos >= 1_000_000_000 {
+        return Err(DecodeError::new(ErrorKind::Other(
+            "Invalid MessagePack timestamp: nanoseconds out of range".into(),
+        )));
+    }
+    if !(EPOCH_MIN..=EPOCH_YEAR_10000).contains(&secs) {
+        return Err(DecodeError::new(ErrorKind::Other(
+            "Timestamp is out of range ".into(),
+        )));
+    }
+    let rounded = secs + i64::from((nanos + 500) / 1000 >= 1_000_000);
+    if rounded >= EPOCH_YEAR_10000 {
+        return Err(DecodeError::new(ErrorKind::ValueError(
+            "year 10000 is out of range".into(),
+        )));
+    }
+    Ok(())
+}
+
+/// What a value is checked against.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    Node(NodeId),
+    Any,
+}
+
+/// Which struct field bookkeeping a struct map frame uses.
+#[derive(Debug)]
+enum Seen {
+    Small(u64),
+    Big(Vec<bool>),
+}
+
+impl Seen {
+    fn new(n: usize) -> Seen {
+        if n > 64 {
+            Seen::Big(vec![false; n])
+        } else {
+            Seen::Small(0)
+        }
+    }
+    fn set(&mut self, i: usize) {
+        match self {
+            Seen::Small(b) => *b |= 1 << i,
+            Seen::Big(v) => v[i] = true,
+        }
+    }
+    fn get(&self, i: usize) -> bool {
+        match self {
+            Seen::Small(b) => *b & (1 << i) != 0,
+            Seen::Big(v) => v[i],
+        }
+    }
+}
+
+/// An open container on the explicit stack.
+#[derive(Debug)]
+enum Frame<'c> {
+    /// list, variadic tuple or `Any` array: `done` items read of `len`.
+    Seq {
+        elem: Target,
+        len: usize,
+        done: usize,
+        in_key: bool,
+        list: bool,
+        unhashable: bool,
+    },
+    /// Fixed tuple.
+    Tuple {
+        items: &'c [NodeId],
+        done: usize,
+        in_key: bool,
+        unhashable: bool,
+    },
+    /// dict or `Any` map.
+    Map {
+        k: Target,
+        v: Target,
+        len: usize,
+        done: usize,
+        at_value: bool,
+        key_unhashable: bool,
+    },
+    /// A struct in map form: `done` keys read of `len`, `cur` the field
+    /// whose value is being read.
+    StructMap {
+        sid: u32,
+        len: usize,
+        done: usize,
+        cur: usize,
+        seen: Seen,
+    },
+    /// A struct in array form: `rem` items left, `next` the next field.
+    StructArr {
+        sid: u32,
+        rem: usize,
+        next: usize,
+        tagged: usize,
+    },
+}
+
+/// What starting a value did.
+enum Started<'c> {
+    /// A complete value was read; whether it is unhashable.
+    Done(bool),
+    /// A container was opened.
+    Open(Frame<'c>),
+}
+
+impl<'c> Frame<'c> {
+    /// The path segment of the child being read.
+    fn seg(&self, c: &Compiled) -> PathSegment {
+        match self {
+            Frame::Seq { done, .. } | Frame::Tuple { done, .. } => PathSegment::Index(*done),
+            Frame::Map { at_value, .. } => {
+                if *at_value {
+                    PathSegment::DictValue
+                } else {
+                    PathSegment::Key
+                }
+            }
+            Frame::StructMap { sid, cur, .. } => field_seg(&c.structs[*sid as usize].fields[*cur].wire),
+            Frame::StructArr { next, tagged, .. } => PathSegment::Index(next - 1 + tagged),
+        }
+    }
+}
+
+fn with_path(mut e: DecodeError, stack: &[Frame<'_>], c: &Compiled) -> DecodeError {
+    for f in stack.iter().rev() {
+        e = e.at(f.seg(c));
+    }
+    e
+}
+
+impl<'a, 'c> Validator<'a, 'c> {
+    /// Validates one value against `root`, iteratively.
+    pub(crate) fn run(&mut self, root: NodeId) -> R {
+        let c = self.c;
+        let mut stack: Vec<Frame<'c>> = Vec::new();
+        let mut pending: Option<(Target, bool)> = Some((Target::Node(root), false));
+        loop {
+            // Start the pending value, if any.
+            let mut completed: Option<bool> = None;
+            if let Some((t, in_key)) = pending.take() {
+                match self.start(t, in_key) {
+                    Ok(Started::Done(u)) => completed = Some(u),
+                    Ok(Started::Open(f)) => {
+                        if stack.len() >= self.max_depth {
+                            return Err(DecodeError::new(ErrorKind::TooDeep {
+                                limit: self.max_depth,
+                            }));
+                        }
+                        stack.push(f);
+                    }
+                    Err(e) => return Err(with_path(e, &stack, c)),
+                }
+            }
+            // Feed results upwards until some frame wants another child.
+            loop {
+                let Some(top) = stack.last_mut() else {
+                    return Ok(());
+                };
+                let step = match completed.take() {
+                    Some(u) => self.child_done(top, u),
+                    None => Ok(()),
+                }
+                .and_then(|()| self.next_child(top));
+                match step {
+                    Ok(Some(next)) => {
+                        pending = Some(next);
+                        break;
+                    }
+                    Ok(None) => {
+                        let unhashable = match stack.pop() {
+                            Some(Frame::Seq { list, unhashable, .. }) => list || unhashable,
+                            Some(Frame::Tuple { unhashable, .. }) => unhashable,
+                            _ => true,
+                        };
+                        completed = Some(unhashable);
+                    }
+                    Err(e) => {
+                        stack.pop();
+                        return Err(with_path(e, &stack, c));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records a finished child in its frame.
+    fn child_done(&mut self, f: &mut Frame<'c>, u: bool) -> R {
+        match f {
+            Frame::Seq { done, unhashable, .. } | Frame::Tuple { done, unhashable, .. } => {
+                *done += 1;
+                *unhashable |= u;
+            }
+            Frame::Map {
+                done,
+                at_value,
+                key_unhashable,
+                ..
+            } => {
+                if *at_value {
+                    *at_value = false;
+                    *done += 1;
+                    if *key_unhashable {
+                        return Err(DecodeError::new(ErrorKind::UnhashableKey { at: self.r.pos() }));
+                    }
+                } else {
+                    *at_value = true;
+                    *key_unhashable = u;
+                }
+            }
+            Frame::StructMap { .. } | Frame::StructArr { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The next child a frame wants read, or `None` when it is complete.
+    fn next_child(&mut self, f: &mut Frame<'c>) -> R<Option<(Target, bool)>> {
+        let c = self.c;
+        match f {
+            Frame::Seq {
+                elem,
+                len,
+                done,
+                in_key,
+                ..
+            } => Ok((*done < *len).then_some((*elem, *in_key))),
+            Frame::Tuple {
+                items, done, in_key, ..
+            } => Ok(items.get(*done).map(|t| (Target::Node(*t), *in_key))),
+            Frame::Map {
+                k,
+                v,
+                len,
+                done,
+                at_value,
+                ..
+            } => Ok(if *at_value {
+                Some((*v, false))
+            } else if *done < *len {
+                Some((*k, true))
+            } else {
+                None
+            }),
+            Frame::StructMap {
+                sid,
+                len,
+                done,
+                cur,
+                seen,
+            } => {
+                let s = &c.structs[*sid as usize];
+                while *done < *len {
+                    *done += 1;
+                    let key = match self.r.str_bytes()? {
+                        Some(k) => k,
+                        None => return Err(key_kind_err(&self.r, "str").at(PathSegment::Key)),
+                    };
+                    if let Some(tag) = &s.tag {
+                        if key == s.tag_field.as_bytes() {
+                            self.check_tag(tag).map_err(|e| e.at(field_seg(&s.tag_field)))?;
+                            continue;
+                        }
+                    }
+                    match s.fields.iter().position(|f| f.wire.as_bytes() == key) {
+                        Some(i) => {
+                            seen.set(i);
+                            *cur = i;
+                            return Ok(Some((Target::Node(s.fields[i].ty), false)));
+                        }
+                        None if s.forbid_unknown => {
+                            return Err(DecodeError::new(ErrorKind::UnknownField(
+                                utf8(key)?.to_string(),
+                            )))
+                        }
+                        None => self.r.skip_values(1)?,
+                    }
+                }
+                missing(s, seen)?;
+                Ok(None)
+            }
+            Frame::StructArr {
+                sid,
+                rem,
+                next,
+                ..
+            } => {
+                let s = &c.structs[*sid as usize];
+                if *rem > 0 && *next < s.fields.len() {
+                    *rem -= 1;
+                    *next += 1;
+                    return Ok(Some((Target::Node(s.fields[*next - 1].ty), false)));
+                }
+                if *rem > 0 {
+                    if s.forbid_unknown {
+                        return Err(DecodeError::new(ErrorKind::ArrayLength {
+                            bound: "at most ",
+                            expected: s.fields.len(),
+                            got: s.fields.len() + *rem,
+                        }));
+                    }
+                    self.r.skip_values(*rem)?;
+                    *rem = 0;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Reads a scalar completely, or a container header (opening a frame).
+    fn start(&mut self, t: Target, in_key: bool) -> R<Started<'c>> {
+        let c = self.c;
+        let id = match t {
+            Target::Any => return self.start_any(in_key),
+            Target::Node(id) => id,
+        };
+        let n = &c.nodes[id as usize];
+        if n.any {
+            return self.start_any(in_key);
+        }
+        let b = self.r.peek_byte()?;
+        let bad = |k: Kind| Err(DecodeError::expected(n.expected.to_string(), k));
+        match b {
+            0xc0 => {
+                if n.flags & NONE == 0 {
+                    return bad(Kind::Nil);
+                }
+                self.r.nil()?;
+            }
+            0xc2 | 0xc3 => {
+                if n.flags & BOOL == 0 {
+                    return bad(Kind::Bool);
+                }
+                self.r.bool()?;
+            }
+            0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xcf | 0xd0..=0xd3 => {
+                let Some(v) = self.r.int()? else {
+                    return Err(kind_err(&self.r, &n.expected));
+                };
+                if n.flags & INT != 0 {
+                } else if !n.int_lits.is_empty() {
+                    let hit = match v {
+                        Int::U(u) => {
+                            i64::try_from(u).is_ok_and(|i| n.int_lits.binary_search(&i).is_ok())
+                        }
+                        Int::I(i) => n.int_lits.binary_search(&i).is_ok(),
+                    };
+                    if !hit {
+                        return Err(DecodeError::new(ErrorKind::InvalidEnum(int_text(v))));
+                    }
+                } else if n.flags & FLOAT == 0 {
+                    return bad(Kind::Int);
+                }
+            }
+            0xca | 0xcb => {
+                self.r.float()?;
+                if n.flags & FLOAT == 0 {
+                    return bad(Kind::Float);
+                }
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                let Some(s) = self.r.str_bytes()? else {
+                    return Err(kind_err(&self.r, &n.expected));
+                };
+                if n.flags & STR != 0 {
+                    utf8(s)?;
+                } else if !n.str_lits.is_empty() {
+                    if n.str_lits.binary_search_by(|l| l.as_bytes().cmp(s)).is_err() {
+                        return Err(DecodeError::new(ErrorKind::InvalidEnum(python_str_repr(
+                            utf8(s)?,
+                        ))));
+                    }
+                } else {
+                    return bad(Kind::Str);
+                }
+            }
+            0xc4..=0xc6 => {
+                self.r.bin()?;
+                if n.flags & BYTES == 0 {
+                    return bad(Kind::Bytes);
+                }
+            }
+            0xd4..=0xd8 | 0xc7..=0xc9 => {
+                self.r.ext()?;
+                return bad(Kind::Ext);
+            }
+            0x90..=0x9f | 0xdc | 0xdd => return self.start_array(id, in_key),
+            0x80..=0x8f | 0xde | 0xdf => return self.start_map(id),
+            _ => return Err(kind_err(&self.r, &n.expected)),
+        }
+        Ok(Started::Done(false))
+    }
+
+    fn start_array(&mut self, id: NodeId, in_key: bool) -> R<Started<'c>> {
+        let c = self.c;
+        let n = &c.nodes[id as usize];
+        let len = self.r.array_header()?.unwrap_or(0);
+        if matches!(n.array, ArrayKind::No) {
+            return Err(DecodeError::expected(n.expected.to_string(), Kind::Array));
+        }
+        if len > self.r.remaining() {
+            return Err(DecodeError::new(ErrorKind::Truncated));
+        }
+        Ok(match &n.array {
+            ArrayKind::List(e) | ArrayKind::VarTuple(e) => {
+                let list = matches!(n.array, ArrayKind::List(_));
+                if len == 0 {
+                    Started::Done(list)
+                } else {
+                    Started::Open(Frame::Seq {
+                        elem: Target::Node(*e),
+                        len,
+                        done: 0,
+                        in_key,
+                        list,
+                        unhashable: false,
+                    })
+                }
+            }
+            ArrayKind::Tuple(items) => {
+                if len != items.len() {
+                    return Err(DecodeError::new(ErrorKind::ArrayLength {
+                        bound: "",
+                        expected: items.len(),
+                        got: len,
+                    }));
+                }
+                if len == 0 {
+                    Started::Done(false)
+                } else {
+                    Started::Open(Frame::Tuple {
+                        items,
+                        done: 0,
+                        in_key,
+                        unhashable: false,
+                    })
+                }
+            }
+            ArrayKind::Structs(Sel::One(sid)) => self.start_struct_array(*sid, len, false)?,
+            ArrayKind::Structs(Sel::Tagged(u)) => {
+                if len == 0 {
+                    return Err(DecodeError::new(ErrorKind::ArrayLength {
+                        bound: "at least ",
+                        expected: 1,
+                        got: 0,
+                    }));
+                }
+                let sid = self
+                    .lookup_tag_in(&c.unions[*u as usize])
+                    .map_err(|e| e.at_index(0))?;
+                self.start_struct_array(sid, len, true)?
+            }
+            ArrayKind::No => Started::Done(false),
+        })
+    }
+
+    fn start_struct_array(&mut self, sid: u32, len: usize, tag_read: bool) -> R<Started<'c>> {
+        let s = &self.c.structs[sid as usize];
+        let tagged = usize::from(s.tag.is_some());
+        let nrequired = tagged + s.nrequired;
+        if len < nrequired {
+            return Err(DecodeError::new(ErrorKind::ArrayLength {
+                bound: "at least ",
+                expected: nrequired,
+                got: len,
+            }));
+        }
+        if let Some(tag) = &s.tag {
+            if !tag_read {
+                self.check_tag(tag).map_err(|e| e.at_index(0))?;
+            }
+        }
+        if len == 0 {
+            return Ok(Started::Done(true));
+        }
+        Ok(Started::Open(Frame::StructArr {
+            sid,
+            rem: len - tagged,
+            next: 0,
+            tagged,
+        }))
+    }
+
+    fn start_map(&mut self, id: NodeId) -> R<Started<'c>> {
+        let c = self.c;
+        let n = &c.nodes[id as usize];
+        let len = self.r.map_header()?.unwrap_or(0);
+        if matches!(n.object, ObjKind::No) {
+            return Err(DecodeError::expected(n.expected.to_string(), Kind::Object));
+        }
+        if len.saturating_mul(2) > self.r.remaining() {
+            return Err(DecodeError::new(ErrorKind::Truncated));
+        }
+        let sid = match &n.object {
+            ObjKind::Dict(k, v) => {
+                return Ok(if len == 0 {
+                    Started::Done(true)
+                } else {
+                    Started::Open(Frame::Map {
+                        k: Target::Node(*k),
+                        v: Target::Node(*v),
+                        len,
+                        done: 0,
+                        at_value: false,
+                        key_unhashable: false,
+                    })
+                })
+            }
+            ObjKind::Structs(Sel::One(sid)) => *sid,
+            ObjKind::Structs(Sel::Tagged(u)) => {
+                let u = &c.unions[*u as usize];
+                let mut scan = self.r.clone();
+                let mut found = None;
+                for _ in 0..len {
+                    let Some(key) = scan.str_bytes()? else {
+                        return Err(key_kind_err(&scan, "str").at(PathSegment::Key));
+                    };
+                    if key == u.tag_field.as_bytes() {
+                        std::mem::swap(&mut self.r, &mut scan);
+                        let sid = self.lookup_tag_in(u);
+                        std::mem::swap(&mut self.r, &mut scan);
+                        found = Some(sid.map_err(|e| e.at(field_seg(&u.tag_field)))?);
+                        break;
+                    }
+                    scan.skip_values(1)?;
+                }
+                match found {
+                    Some(sid) => sid,
+                    None => {
+                        return Err(DecodeError::new(ErrorKind::MissingField(Cow::Owned(
+                            u.tag_field.to_string(),
+                        ))))
+                    }
+                }
+            }
+            ObjKind::No => return Ok(Started::Done(false)),
+        };
+        let s = &c.structs[sid as usize];
+        if len == 0 {
+            missing(s, &Seen::new(0))?;
+            return Ok(Started::Done(true));
+        }
+        Ok(Started::Open(Frame::StructMap {
+            sid,
+            len,
+            done: 0,
+            cur: 0,
+            seen: Seen::new(s.fields.len()),
+        }))
+    }
+
+    /// A value typed `Any`: structure, UTF-8, timestamps and key
+    /// hashability are checked.
+    fn start_any(&mut self, in_key: bool) -> R<Started<'c>> {
+        let b = self.r.peek_byte()?;
+        match b {
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                if let Some(s) = self.r.str_bytes()? {
+                    utf8(s)?;
+                }
+                Ok(Started::Done(false))
+            }
+            0x90..=0x9f | 0xdc | 0xdd => {
+                let len = self.r.array_header()?.unwrap_or(0);
+                if len > self.r.remaining() {
+                    return Err(DecodeError::new(ErrorKind::Truncated));
+                }
+                Ok(if len == 0 {
+                    Started::Done(false)
+                } else {
+                    Started::Open(Frame::Seq {
+                        elem: Target::Any,
+                        len,
+                        done: 0,
+                        in_key,
+                        list: false,
+                        unhashable: false,
+                    })
+                })
+            }
+            0x80..=0x8f | 0xde | 0xdf => {
+                let len = self.r.map_header()?.unwrap_or(0);
+                if len.saturating_mul(2) > self.r.remaining() {
+                    return Err(DecodeError::new(ErrorKind::Truncated));
+                }
+                Ok(if len == 0 {
+                    Started::Done(true)
+                } else {
+                    Started::Open(Frame::Map {
+                        k: Target::Any,
+                        v: Target::Any,
+                        len,
+                        done: 0,
+                        at_value: false,
+                        key_unhashable: false,
+                    })
+                })
+            }
+            0xd4..=0xd8 | 0xc7..=0xc9 => match self.r.ext()? {
+                Some((-1, data)) => {
+                    check_timestamp(data)?;
+                    Ok(Started::Done(false))
+                }
+                _ => Ok(Started::Done(true)),
+            },
+            0xc1 => Err(DecodeError::new(ErrorKind::ReservedByte { at: self.r.pos() })),
+            _ => {
+                self.r.skip_values(1)?;
+                Ok(Started::Done(false))
+            }
+        }
+    }
+
+    fn lookup_tag_in(&mut self, u: &super::compile::TagUnion) -> R<u32> {
+        if u.ints.is_empty() {
+            let s = match self.r.str_bytes()? {
+                Some(s) => s,
+                None => return Err(key_kind_err(&self.r, "str")),
+            };
+            match u.strs.iter().find(|(t, _)| t.as_bytes() == s) {
+                Some((_, sid)) => Ok(*sid),
+                None => Err(DecodeError::new(ErrorKind::InvalidTag(python_str_repr(
+                    utf8(s)?,
+                )))),
+            }
+        } else {
+            let v = match self.r.int()? {
+                Some(v) => v,
+                None => return Err(key_kind_err(&self.r, "int")),
+            };
+            let hit = u.ints.iter().find(|(t, _)| match v {
+                Int::U(x) => i64::try_from(x).is_ok_and(|x| x == *t),
+                Int::I(x) => x == *t,
+            });
+            match hit {
+                Some((_, sid)) => Ok(*sid),
+                None => Err(DecodeError::new(ErrorKind::InvalidTag(int_text(v)))),
+            }
+        }
+    }
+
+    /// Reads a tag value and checks it is `want`.
+    fn check_tag(&mut self, want: &TagVal) -> R {
+        match want {
+            TagVal::Str(t) => {
+                let s = match self.r.str_bytes()? {
+                    Some(s) => s,
+                    None => return Err(key_kind_err(&self.r, "str")),
+                };
+                if s == t.as_bytes() {
+                    Ok(())
+                } else {
+                    Err(DecodeError::new(ErrorKind::InvalidTag(python_str_repr(
+                        utf8(s)?,
+                    ))))
+                }
+            }
+            TagVal::Int(t) => {
+                let v = match self.r.int()? {
+                    Some(v) => v,
+                    None => return Err(key_kind_err(&self.r, "int")),
+                };
+                let same = match v {
+                    Int::U(x) => i64::try_from(x).is_ok_and(|x| x == *t),
+                    Int::I(x) => x == *t,
+                };
+                if same {
+                    Ok(())
+                } else {
+                    Err(DecodeError::new(ErrorKind::InvalidTag(int_text(v))))
+                }
+            }
+        }
+    }
+
+}
+
+fn missing(s: &super::compile::StructDef, seen: &Seen) -> R {
+    for (i, f) in s.fields.iter().enumerate() {
+        if f.required && !seen.get(i) {
+            return Err(DecodeError::new(ErrorKind::MissingField(Cow::Owned(
+                f.wire.to_string(),
+            ))));
+        }
+    }
+    Ok(())
+}
+
+fn int_text(v: Int) -> String {
+    match v {
+        Int::U(u) => u.to_string(),
+        Int::I(i) => i.to_string(),
+    }
+}
