@@ -565,7 +565,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips `n` complete values without recursion.
-    pub fn skip_values(&mut self, mut n: usize) -> Result<(), DecodeError> {
+    pub fn skip_values(&mut self, n: usize) -> Result<(), DecodeError> {
+        self.skip_impl(n, true)
+    }
+
+    /// Like [`Reader::skip_values`], but container counts are not checked
+    /// against the remaining input up front: as msgspec does, the values
+    /// are read one by one, so a reserved byte before the end of the input
+    /// is reported as such rather than as truncation. Still bounded: every
+    /// value takes at least one byte.
+    pub fn skip_values_lazy(&mut self, n: usize) -> Result<(), DecodeError> {
+        self.skip_impl(n, false)
+    }
+
+    fn skip_impl(&mut self, mut n: usize, eager: bool) -> Result<(), DecodeError> {
         while n > 0 {
             n -= 1;
             let b = self.peek_byte()?;
@@ -630,7 +643,7 @@ impl<'a> Reader<'a> {
                 // Every value takes at least one byte: a count larger than
                 // what is left is truncated input, found before any work.
                 n = n.saturating_add(children);
-                if n > self.remaining() {
+                if eager && n > self.remaining() {
                     return Err(DecodeError::truncated());
                 }
             }

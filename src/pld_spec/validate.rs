@@ -350,7 +350,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                                 utf8(key)?.to_string(),
                             )))
                         }
-                        None => self.r.skip_values(1)?,
+                        None => self.r.skip_values_lazy(1)?,
                     }
                 }
                 missing(s, seen)?;
@@ -376,7 +376,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                             got: s.fields.len() + *rem,
                         }));
                     }
-                    self.r.skip_values(*rem)?;
+                    self.r.skip_values_lazy(*rem)?;
                     *rem = 0;
                 }
                 Ok(None)
@@ -475,9 +475,6 @@ impl<'a, 'c> Validator<'a, 'c> {
         if matches!(n.array, ArrayKind::No) {
             return Err(DecodeError::expected(n.expected.to_string(), Kind::Array));
         }
-        if len > self.r.remaining() {
-            return Err(DecodeError::new(ErrorKind::Truncated));
-        }
         Ok(match &n.array {
             ArrayKind::List(e) | ArrayKind::VarTuple(e) => {
                 let list = matches!(n.array, ArrayKind::List(_));
@@ -565,9 +562,6 @@ impl<'a, 'c> Validator<'a, 'c> {
         if matches!(n.object, ObjKind::No) {
             return Err(DecodeError::expected(n.expected.to_string(), Kind::Object));
         }
-        if len.saturating_mul(2) > self.r.remaining() {
-            return Err(DecodeError::new(ErrorKind::Truncated));
-        }
         let sid = match &n.object {
             ObjKind::Dict(k, v) => {
                 return Ok(if len == 0 {
@@ -599,7 +593,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                         found = Some(sid.map_err(|e| e.at(field_seg(&u.tag_field)))?);
                         break;
                     }
-                    scan.skip_values(1)?;
+                    scan.skip_values_lazy(1)?;
                 }
                 match found {
                     Some(sid) => sid,
@@ -639,9 +633,6 @@ impl<'a, 'c> Validator<'a, 'c> {
             }
             0x90..=0x9f | 0xdc | 0xdd => {
                 let len = self.r.array_header()?.unwrap_or(0);
-                if len > self.r.remaining() {
-                    return Err(DecodeError::new(ErrorKind::Truncated));
-                }
                 Ok(if len == 0 {
                     Started::Done(false)
                 } else {
@@ -657,9 +648,6 @@ impl<'a, 'c> Validator<'a, 'c> {
             }
             0x80..=0x8f | 0xde | 0xdf => {
                 let len = self.r.map_header()?.unwrap_or(0);
-                if len.saturating_mul(2) > self.r.remaining() {
-                    return Err(DecodeError::new(ErrorKind::Truncated));
-                }
                 Ok(if len == 0 {
                     Started::Done(true)
                 } else {
@@ -682,7 +670,7 @@ impl<'a, 'c> Validator<'a, 'c> {
             },
             0xc1 => Err(DecodeError::new(ErrorKind::ReservedByte { at: self.r.pos() })),
             _ => {
-                self.r.skip_values(1)?;
+                self.r.skip_values_lazy(1)?;
                 Ok(Started::Done(false))
             }
         }
