@@ -77,7 +77,11 @@ pub struct Frame {
     /// The msgpack body, standard base64.
     pub msgpack_b64: String,
     /// Known only from the receiver's copy.
-    #[serde(default, rename = "_recv_copy", skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        default,
+        rename = "_recv_copy",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub recv_copy: bool,
 }
 

@@ -47,9 +47,9 @@
 pub mod capture;
 pub mod error;
 pub mod frame;
+mod msg;
 pub mod msgpack;
 pub mod pld_spec;
-mod msg;
 mod raw;
 
 pub use error::{DecodeError, EncodeError};

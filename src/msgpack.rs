@@ -538,7 +538,11 @@ impl<'a> Reader<'a> {
                         if stack.len() >= max_depth {
                             return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
                         }
-                        stack.push(Open { rem: n, map: false, in_key });
+                        stack.push(Open {
+                            rem: n,
+                            map: false,
+                            in_key,
+                        });
                     }
                 }
                 Kind::Object => {
@@ -550,7 +554,11 @@ impl<'a> Reader<'a> {
                         if stack.len() >= max_depth {
                             return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
                         }
-                        stack.push(Open { rem: 2 * n, map: true, in_key: false });
+                        stack.push(Open {
+                            rem: 2 * n,
+                            map: true,
+                            in_key: false,
+                        });
                     }
                 }
                 Kind::Ext => {
@@ -658,7 +666,11 @@ pub fn check_timestamp(data: &[u8]) -> Result<(), DecodeError> {
         4 => 0,
         8 => u32::from_be_bytes([data[0], data[1], data[2], data[3]]) >> 2,
         12 => u32::from_be_bytes([data[0], data[1], data[2], data[3]]),
-        _ => return Err(DecodeError::new(ErrorKind::Other("Invalid MessagePack timestamp".into()))),
+        _ => {
+            return Err(DecodeError::new(ErrorKind::Other(
+                "Invalid MessagePack timestamp".into(),
+            )))
+        }
     };
     if nanos >= 1_000_000_000 {
         return Err(DecodeError::new(ErrorKind::Other(

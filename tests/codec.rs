@@ -8,15 +8,28 @@ use crate::support::{current_frames, fixtures, unhex};
 #[test]
 fn every_captured_frame_round_trips_byte_identically() {
     let frames = current_frames();
-    assert!(frames.len() > 1000, "expected the full capture set, got {}", frames.len());
+    assert!(
+        frames.len() > 1000,
+        "expected the full capture set, got {}",
+        frames.len()
+    );
     let mut seen = std::collections::BTreeSet::new();
     for (label, f) in &frames {
         let msg = Msg::decode(&f.body).unwrap_or_else(|e| panic!("{label}: {e}"));
         seen.insert(msg.msg_type());
         let again = msg.to_vec().unwrap();
-        assert!(again == f.body, "{label}: re-encoding differs\n  in:  {}\n  out: {}", hex::encode(&f.body), hex::encode(&again));
+        assert!(
+            again == f.body,
+            "{label}: re-encoding differs\n  in:  {}\n  out: {}",
+            hex::encode(&f.body),
+            hex::encode(&again)
+        );
     }
-    assert_eq!(seen.len(), 10, "every message type appears in the captures: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        10,
+        "every message type appears in the captures: {seen:?}"
+    );
 }
 
 /// The golden vectors file: `### Name (N bytes)`, a JSON line, a hex line.
@@ -25,7 +38,12 @@ fn golden() -> Vec<(String, serde_json::Value, Vec<u8>)> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     for chunk in lines.chunks(3) {
-        let name = chunk[0].trim_start_matches("### ").split(' ').next().unwrap().to_string();
+        let name = chunk[0]
+            .trim_start_matches("### ")
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string();
         let json: serde_json::Value = serde_json::from_str(chunk[1]).unwrap();
         out.push((name, json, unhex(chunk[2])));
     }
@@ -141,7 +159,12 @@ fn short_golden_forms_encode_exactly() {
          "87a86d73675f74797065a55374617274a3636964a26331a26e73a56d796d6f64a466756e63a166a66b776172677381a17801a375696492a4726f6f74a3616263a8706c645f73706563aa747970696e672e416e79"),
     ];
     for (msg, hexed) in cases {
-        assert_eq!(hex::encode(msg.to_vec().unwrap()), hexed, "{:?}", msg.msg_type());
+        assert_eq!(
+            hex::encode(msg.to_vec().unwrap()),
+            hexed,
+            "{:?}",
+            msg.msg_type()
+        );
         assert_eq!(Msg::decode(&unhex(hexed)).unwrap(), msg);
     }
 }
@@ -159,32 +182,75 @@ fn decoding_is_lenient_like_msgspec() {
     assert_eq!(msg, Msg::Stop(Stop { cid: "c1".into() }));
     // Missing defaulted fields are filled; non-minimal ints and float32 elsewhere are accepted.
     let aid = b"\x83\xa8msg_type\xa3Aid\xa4name\xa1a\xa4uuid\xa1u";
-    let Msg::Aid(a) = Msg::decode(aid).unwrap() else { panic!() };
+    let Msg::Aid(a) = Msg::decode(aid).unwrap() else {
+        panic!()
+    };
     assert_eq!((a.pid, a.is_registrar, a.is_probe), (None, None, false));
     let aid = b"\x84\xa8msg_type\xa3Aid\xa4name\xa1a\xa4uuid\xa1u\xa3pid\xcd\x00\x01";
-    let Msg::Aid(a) = Msg::decode(aid).unwrap() else { panic!() };
+    let Msg::Aid(a) = Msg::decode(aid).unwrap() else {
+        panic!()
+    };
     assert_eq!(a.pid, Some(Int::U(1)));
 }
 
 #[test]
 fn decoding_is_strict_like_msgspec() {
     let cases: &[(&[u8], &str)] = &[
-        (b"\x82\xa8msg_type\xa4Stop\xa3cid\xc4\x02c1", "invalid `Stop`: Expected `str`, got `bytes` - at `$.cid`"),
-        (b"\x82\xa8msg_type\xa4Stop\xa3cid\x01", "invalid `Stop`: Expected `str`, got `int` - at `$.cid`"),
-        (b"\x81\xa8msg_type\xa4Stop", "invalid `Stop`: Object missing required field `cid`"),
-        (b"\x81\xa8msg_type\xa3Foo", "Invalid value 'Foo' - at `$.msg_type`"),
-        (b"\x81\xa8msg_type\xa4stop", "Invalid value 'stop' - at `$.msg_type`"),
-        (b"\x81\xa3cid\xa2c1", "Object missing required field `msg_type`"),
+        (
+            b"\x82\xa8msg_type\xa4Stop\xa3cid\xc4\x02c1",
+            "invalid `Stop`: Expected `str`, got `bytes` - at `$.cid`",
+        ),
+        (
+            b"\x82\xa8msg_type\xa4Stop\xa3cid\x01",
+            "invalid `Stop`: Expected `str`, got `int` - at `$.cid`",
+        ),
+        (
+            b"\x81\xa8msg_type\xa4Stop",
+            "invalid `Stop`: Object missing required field `cid`",
+        ),
+        (
+            b"\x81\xa8msg_type\xa3Foo",
+            "Invalid value 'Foo' - at `$.msg_type`",
+        ),
+        (
+            b"\x81\xa8msg_type\xa4stop",
+            "Invalid value 'stop' - at `$.msg_type`",
+        ),
+        (
+            b"\x81\xa3cid\xa2c1",
+            "Object missing required field `msg_type`",
+        ),
         (b"\x01", "Expected `object`, got `int`"),
         (b"\x90", "Expected `object`, got `array`"),
         (b"\xc0", "Expected `object`, got `None`"),
-        (b"\x83\xa8msg_type\xa8StartAck\xa3cid\xa2c1\xa8functype\xa3gen", "invalid `StartAck`: Invalid enum value 'gen' - at `$.functype`"),
-        (b"\x84\xa8msg_type\xa3Aid\xa4name\xa1a\xa4uuid\xa1u\xa3pid\xcb\x3f\xf0\0\0\0\0\0\0", "invalid `Aid`: Expected `int | null`, got `float` - at `$.pid`"),
-        (b"\x84\xa8msg_type\xa3Aid\xa4name\xa1a\xa4uuid\xa1u\xa8is_probe\xc0", "invalid `Aid`: Expected `bool`, got `None` - at `$.is_probe`"),
-        (b"\x84\xa8msg_type\xa3Aid\xa4name\xa1a\xa4uuid\xa1u\xacis_registrar\x01", "invalid `Aid`: Expected `bool | null`, got `int` - at `$.is_registrar`"),
-        (b"\x83\xa8msg_type\xa9CancelAck\xa3cid\xa2c1\xa3pld\xa1x", "invalid `CancelAck`: Expected `bool`, got `str` - at `$.pld`"),
-        (b"\x82\xa8msg_type\xa4Stop\x01\xa2c1", "invalid `Stop`: Expected `str`, got `int` - at `key` in `$`"),
-        (b"\x82\xa8msg_type\xa4Stop\xa3cid\xa2c1\x00", "MessagePack data is malformed: trailing characters (byte 22)"),
+        (
+            b"\x83\xa8msg_type\xa8StartAck\xa3cid\xa2c1\xa8functype\xa3gen",
+            "invalid `StartAck`: Invalid enum value 'gen' - at `$.functype`",
+        ),
+        (
+            b"\x84\xa8msg_type\xa3Aid\xa4name\xa1a\xa4uuid\xa1u\xa3pid\xcb\x3f\xf0\0\0\0\0\0\0",
+            "invalid `Aid`: Expected `int | null`, got `float` - at `$.pid`",
+        ),
+        (
+            b"\x84\xa8msg_type\xa3Aid\xa4name\xa1a\xa4uuid\xa1u\xa8is_probe\xc0",
+            "invalid `Aid`: Expected `bool`, got `None` - at `$.is_probe`",
+        ),
+        (
+            b"\x84\xa8msg_type\xa3Aid\xa4name\xa1a\xa4uuid\xa1u\xacis_registrar\x01",
+            "invalid `Aid`: Expected `bool | null`, got `int` - at `$.is_registrar`",
+        ),
+        (
+            b"\x83\xa8msg_type\xa9CancelAck\xa3cid\xa2c1\xa3pld\xa1x",
+            "invalid `CancelAck`: Expected `bool`, got `str` - at `$.pld`",
+        ),
+        (
+            b"\x82\xa8msg_type\xa4Stop\x01\xa2c1",
+            "invalid `Stop`: Expected `str`, got `int` - at `key` in `$`",
+        ),
+        (
+            b"\x82\xa8msg_type\xa4Stop\xa3cid\xa2c1\x00",
+            "MessagePack data is malformed: trailing characters (byte 22)",
+        ),
     ];
     for (bytes, text) in cases {
         let err = Msg::decode(bytes).expect_err(text);
@@ -196,19 +262,33 @@ fn decoding_is_strict_like_msgspec() {
 fn wrong_tuple_length_and_nested_bad_msg_tag_are_rejected() {
     use shuttle::*;
     let mut e = Error {
-        src_uid: Uid::new("a", "u"), src_type_str: "X".into(), boxed_type_str: "X".into(),
-        relay_path: vec![Uid::new("a", "u")], message: None, tb_str: "".into(), canceller: None,
-        sender: None, cid: Some("c".into()), bad_msg: None, bad_msg_as_dict: None,
+        src_uid: Uid::new("a", "u"),
+        src_type_str: "X".into(),
+        boxed_type_str: "X".into(),
+        relay_path: vec![Uid::new("a", "u")],
+        message: None,
+        tb_str: "".into(),
+        canceller: None,
+        sender: None,
+        cid: Some("c".into()),
+        bad_msg: None,
+        bad_msg_as_dict: None,
     };
     let good = Msg::from(e.clone()).to_vec().unwrap();
     // relay_path[0] with three elements.
     let bad = hex::encode(&good).replace("9192a161a175", "9193a161a175a178");
     let err = Msg::decode(&unhex(&bad)).unwrap_err();
-    assert_eq!(err.to_string(), "invalid `Error`: Expected `array` of length 2, got 3 - at `$.relay_path[0]`");
+    assert_eq!(
+        err.to_string(),
+        "invalid `Error`: Expected `array` of length 2, got 3 - at `$.relay_path[0]`"
+    );
     // A `Stop` nested in `_bad_msg`.
     e.bad_msg = Some(BadMsg::Yield(Yield::new("c", Raw::nil())));
     let good = hex::encode(Msg::from(e).to_vec().unwrap());
     let bad = good.replace("a55969656c64", "a453746f70");
     let err = Msg::decode(&unhex(&bad)).unwrap_err();
-    assert_eq!(err.to_string(), "invalid `Error`: Invalid value 'Stop' - at `$._bad_msg.msg_type`");
+    assert_eq!(
+        err.to_string(),
+        "invalid `Error`: Invalid value 'Stop' - at `$._bad_msg.msg_type`"
+    );
 }

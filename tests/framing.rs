@@ -56,10 +56,25 @@ fn incremental_feeding_yields_the_same_frames() {
 fn absurd_length_prefix_is_refused_before_allocation() {
     let wire = [0xff, 0xff, 0xff, 0xff, 0x80];
     let err = FrameSplitter::default().split(&wire).unwrap_err();
-    assert_eq!(err, FrameError::TooLarge { announced: u32::MAX as u64, max: 64 * 1024 * 1024 });
+    assert_eq!(
+        err,
+        FrameError::TooLarge {
+            announced: u32::MAX as u64,
+            max: 64 * 1024 * 1024
+        }
+    );
     let small = FrameSplitter::new(16);
-    assert!(matches!(small.split(&[17, 0, 0, 0]), Err(FrameError::TooLarge { announced: 17, max: 16 })));
-    assert_eq!(small.split(&[16, 0, 0, 0]).unwrap(), Split::NeedMore { at_least: 16 });
+    assert!(matches!(
+        small.split(&[17, 0, 0, 0]),
+        Err(FrameError::TooLarge {
+            announced: 17,
+            max: 16
+        })
+    ));
+    assert_eq!(
+        small.split(&[16, 0, 0, 0]).unwrap(),
+        Split::NeedMore { at_least: 16 }
+    );
 }
 
 #[test]
@@ -68,7 +83,10 @@ fn truncated_stream_is_reported() {
     write_frame(&mut wire, b"\xc0").unwrap();
     wire.extend_from_slice(&[5, 0, 0, 0, 1, 2]);
     let items: Vec<_> = FrameSplitter::default().frames(&wire).collect();
-    assert_eq!(items, vec![Ok(&b"\xc0"[..]), Err(FrameError::Truncated { missing: 3 })]);
+    assert_eq!(
+        items,
+        vec![Ok(&b"\xc0"[..]), Err(FrameError::Truncated { missing: 3 })]
+    );
 }
 
 #[test]

@@ -44,7 +44,9 @@ fn every_truncation_of_real_frames_is_an_error() {
         let cuts: Vec<usize> = if body.len() <= 4096 {
             (0..body.len()).collect()
         } else {
-            (0..64).chain((64..body.len()).step_by(body.len() / 64)).collect()
+            (0..64)
+                .chain((64..body.len()).step_by(body.len() / 64))
+                .collect()
         };
         for cut in cuts {
             let err = Msg::decode(&body[..cut]).expect_err(&label);
@@ -63,7 +65,11 @@ fn decoding_allocates_nothing_that_grows_with_the_input() {
         // Envelopes borrow their strings and payloads from the frame; only
         // the uid/address vectors and the walk of `Any` fields allocate, a
         // few hundred bytes whatever the frame's size (up to 1 MiB here).
-        assert!(bytes <= 1024, "{label}: {bytes} bytes allocated for a {}-byte frame", f.body.len());
+        assert!(
+            bytes <= 1024,
+            "{label}: {bytes} bytes allocated for a {}-byte frame",
+            f.body.len()
+        );
         if matches!(msg, Msg::Yield(_)) && f.body.len() > 1 << 20 {
             assert_eq!(bytes, 0, "{label}: a raw payload of any size is borrowed");
         }
@@ -91,7 +97,10 @@ fn deeply_nested_payloads_neither_overflow_nor_allocate() {
     assert_eq!(y.pld.as_bytes().len(), 100_001);
     // Decoding it as a value hits the depth limit with a clear error.
     let err = y.pld.to_value().unwrap_err();
-    assert_eq!(err.msgspec_text(), "maximum recursion depth exceeded while deserializing an object");
+    assert_eq!(
+        err.msgspec_text(),
+        "maximum recursion depth exceeded while deserializing an object"
+    );
     // Inside a field typed `Any` (Start.kwargs) the limit applies at once.
     let mut start = b"\x86\xa8msg_type\xa5Start\xa3cid\xa2c1\xa2ns\xa1m\xa4func\xa1f\xa3uid\x92\xa1a\xa1u\xa6kwargs\x81\xa1x".to_vec();
     start.extend_from_slice(&pld);
@@ -100,13 +109,22 @@ fn deeply_nested_payloads_neither_overflow_nor_allocate() {
     // And a truncated deep payload is truncated, not a crash.
     let mut cut = body.clone();
     cut.pop();
-    assert_eq!(Msg::decode(&cut).unwrap_err().msgspec_text(), "Input data was truncated");
+    assert_eq!(
+        Msg::decode(&cut).unwrap_err().msgspec_text(),
+        "Input data was truncated"
+    );
 }
 
 #[test]
 fn huge_collection_lengths_are_checked_against_the_input() {
     // array32 / map32 / str32 / bin32 announcing 4 GiB inside a payload.
-    for header in [&b"\xdd\xff\xff\xff\xff"[..], b"\xdf\xff\xff\xff\xff", b"\xdb\xff\xff\xff\xff", b"\xc6\xff\xff\xff\xff", b"\xc9\xff\xff\xff\xff\x01"] {
+    for header in [
+        &b"\xdd\xff\xff\xff\xff"[..],
+        b"\xdf\xff\xff\xff\xff",
+        b"\xdb\xff\xff\xff\xff",
+        b"\xc6\xff\xff\xff\xff",
+        b"\xc9\xff\xff\xff\xff\x01",
+    ] {
         let mut body = b"\x83\xa8msg_type\xa5Yield\xa3cid\xa2c1\xa3pld".to_vec();
         body.extend_from_slice(header);
         let (err, bytes) = allocated_by(|| Msg::decode(&body).unwrap_err());
@@ -120,12 +138,24 @@ fn huge_collection_lengths_are_checked_against_the_input() {
 fn non_map_bodies_and_unknown_tags_are_errors() {
     for (body, text) in [
         (&b""[..], "Input data was truncated"),
-        (b"\xc1", "MessagePack data is malformed: invalid opcode '\\xc1' (byte 0)"),
+        (
+            b"\xc1",
+            "MessagePack data is malformed: invalid opcode '\\xc1' (byte 0)",
+        ),
         (b"\x92\xa4root\xa2u1", "Expected `object`, got `array`"),
         (b"\xa4Stop", "Expected `object`, got `str`"),
-        (b"\x81\xa8msg_type\xa9PldMsgXYZ", "Invalid value 'PldMsgXYZ' - at `$.msg_type`"),
-        (b"\x81\xa8msg_type\x05", "Expected `str`, got `int` - at `$.msg_type`"),
-        (b"\x81\xa8msg_type\xaaPayloadMsg", "Invalid value 'PayloadMsg' - at `$.msg_type`"),
+        (
+            b"\x81\xa8msg_type\xa9PldMsgXYZ",
+            "Invalid value 'PldMsgXYZ' - at `$.msg_type`",
+        ),
+        (
+            b"\x81\xa8msg_type\x05",
+            "Expected `str`, got `int` - at `$.msg_type`",
+        ),
+        (
+            b"\x81\xa8msg_type\xaaPayloadMsg",
+            "Invalid value 'PayloadMsg' - at `$.msg_type`",
+        ),
     ] {
         assert_eq!(Msg::decode(body).unwrap_err().to_string(), text);
     }
@@ -159,7 +189,11 @@ fn every_field_with_a_wrong_type_is_named_in_the_error() {
                 rmpv::encode::write_value(&mut body, &Value::Map(mutated)).unwrap();
                 let err = Msg::decode(&body).expect_err(&format!("{label} {key} {wrong}"));
                 assert_eq!(err.msg_type(), Some(msg.msg_type().as_str()));
-                assert_eq!(err.path_string().as_deref(), Some(format!("$.{key}").as_str()), "{label}: {err}");
+                assert_eq!(
+                    err.path_string().as_deref(),
+                    Some(format!("$.{key}").as_str()),
+                    "{label}: {err}"
+                );
                 assert!(err.to_string().contains("Expected `"), "{err}");
                 checked += 1;
             }

@@ -14,7 +14,12 @@ fn assert_all_agree(name: &str) {
     let report = run(&file);
     let bad: Vec<String> = report
         .disagreements()
-        .map(|o| format!("  {}\n    msgspec: {}\n    ours:    {}", o.id, o.expected, o.got))
+        .map(|o| {
+            format!(
+                "  {}\n    msgspec: {}\n    ours:    {}",
+                o.id, o.expected, o.got
+            )
+        })
         .collect();
     assert!(
         bad.is_empty(),
@@ -65,4 +70,232 @@ fn extra_vectors_are_msgspec_verdicts() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+mod captures {
+    use shuttle::pld_spec::{capture_verdicts, MsgTypeError, MsgTypeErrorView, PldSpec};
+    use shuttle::{Msg, Uid};
+
+    use crate::support::captures;
+
+    /// Every capture with `pld_specs`: our verdicts are exactly its
+    /// `pld_verdicts` (same frames, same verdicts, same error texts).
+    #[test]
+    fn typed_capture_verdicts_agree() {
+        let mut checked = 0;
+        for (name, cap) in captures("python-tractor") {
+            if cap.pld_specs.is_empty() {
+                continue;
+            }
+            let ours: Vec<serde_json::Value> = capture_verdicts(&cap)
+                .unwrap()
+                .iter()
+                .map(|v| v.to_json())
+                .collect();
+            let theirs = cap.pld_verdicts.clone().unwrap_or(serde_json::json!([]));
+            assert_eq!(serde_json::Value::Array(ours), theirs, "{name}");
+            checked += 1;
+        }
+        assert!(checked >= 4, "only {checked} typed captures");
+    }
+
+    /// The real send-side MsgTypeError `Error` frame: rebuilding it from its
+    /// `_bad_msg`, the endpoint's spec and its uids gives the same message,
+    /// byte for byte once `tb_str` is copied over.
+    #[test]
+    fn real_msg_type_error_frames_rebuild() {
+        let mut seen = 0;
+        for (name, cap) in captures("python-tractor") {
+            if cap.pld_specs.is_empty() {
+                continue;
+            }
+            let entry = &cap.pld_specs[0];
+            let spec = PldSpec::parse(entry["spec"].as_str().unwrap(), &entry["structs"]).unwrap();
+            for ch in 0..cap.channels.len() {
+                for f in cap.channel_frames(ch).unwrap() {
+                    let Ok(Msg::Error(err)) = Msg::decode(&f.body) else {
+                        continue;
+                    };
+                    let Some(view) = MsgTypeErrorView::from_error(&err) else {
+                        continue;
+                    };
+                    seen += 1;
+                    let bad = view.bad_msg().expect("_bad_msg shipped").clone();
+                    assert_eq!(view.expected_msg_type(), Some(shuttle::MsgType::Started));
+                    assert_eq!(view.spec_str(), Some("PldMsg|NoneType"), "{name}");
+                    assert!(!view.is_reshipped());
+                    assert!(
+                        view.revalidate(&spec).unwrap().is_err(),
+                        "{name}: payload passes?"
+                    );
+                    let packer = view.relay_path()[0].clone();
+                    let mut mte = MsgTypeError::new(bad, &spec, view.src_uid().clone(), packer);
+                    mte.tb_str = err.tb_str.to_string();
+                    let rebuilt = mte.to_error();
+                    assert_eq!(rebuilt, err, "{name}");
+                    let mut wire = Vec::new();
+                    rebuilt.encode(&mut wire);
+                    assert_eq!(wire, f.body, "{name}: re-encoding differs");
+                }
+            }
+        }
+        assert!(seen >= 1, "no MsgTypeError frame in the typed captures");
+    }
+
+    /// Build a receive-side MTE for a bad `Yield`, send it, read it back.
+    #[test]
+    fn msg_type_error_round_trip() {
+        let spec = PldSpec::parse(
+            "Point | None",
+            &serde_json::json!({"Point": {"fields": [["x", "int"], ["y", "int"]]}}),
+        )
+        .unwrap();
+        let pld =
+            shuttle::Raw::encode(&serde_json::json!({"x": 1.5, "y": "a", "z": [1, b'x']})).unwrap();
+        let err = spec.validate(pld.as_bytes()).unwrap_err();
+        assert_eq!(err.msgspec_text(), "Expected `int`, got `float` - at `$.x`");
+        let bad = shuttle::BadMsg::Yield(shuttle::Yield::new("cid-1", pld.clone()));
+        let mte = MsgTypeError::new(bad, &spec, Uid::new("peer", "u1"), Uid::new("me", "u2"));
+        assert_eq!(
+            mte.message(),
+            "invalid `Yield` msg payload\n\n{'x': 1.5, 'y': 'a', 'z': [1, 120]}\n\nhas type <class 'dict'>\n\nand does not match type-spec `Yield.pld: Point|NoneType`"
+        );
+        let mut wire = Vec::new();
+        mte.to_error().encode(&mut wire);
+        let Msg::Error(back) = Msg::decode(&wire).unwrap() else {
+            panic!("not an Error")
+        };
+        let view = MsgTypeErrorView::from_error(&back).unwrap();
+        assert_eq!(view.cid(), Some("cid-1"));
+        assert_eq!(view.src_uid(), &Uid::new("peer", "u1"));
+        assert_eq!(view.relay_path(), &[Uid::new("me", "u2")]);
+        assert_eq!(view.expected_msg_type(), Some(shuttle::MsgType::Yield));
+        assert_eq!(view.payload().unwrap().as_bytes(), pld.as_bytes());
+        assert_eq!(view.spec_str(), Some("Point|NoneType"));
+        assert_eq!(view.revalidate(&spec).unwrap().unwrap_err(), err);
+        assert_eq!(back.src_type_str, "MsgTypeError");
+    }
+}
+
+mod typed {
+    use serde::Deserialize;
+    use shuttle::pld_spec::{decode_typed, spec_of, PldSpec, TypedSpec};
+    use shuttle::Raw;
+
+    #[derive(Debug, Deserialize, schemars::JsonSchema, PartialEq)]
+    struct Point {
+        x: i64,
+        y: i64,
+    }
+
+    #[derive(Debug, Deserialize, schemars::JsonSchema, PartialEq)]
+    struct Polyline {
+        name: String,
+        points: Vec<Point>,
+        note: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize, schemars::JsonSchema, PartialEq)]
+    #[serde(tag = "type")]
+    enum Pet {
+        Cat { name: String },
+        Dog { name: String, good: bool },
+    }
+
+    fn raw(v: serde_json::Value) -> Raw<'static> {
+        Raw::encode(&v).unwrap()
+    }
+
+    #[test]
+    fn static_decode_and_msgspec_errors() {
+        let p: Polyline = decode_typed(&raw(serde_json::json!(
+            {"name": "l", "points": [{"x": 1, "y": 2}], "note": null}
+        )))
+        .unwrap();
+        assert_eq!(p.points, vec![Point { x: 1, y: 2 }]);
+        let e = decode_typed::<Polyline>(&raw(serde_json::json!(
+            {"name": "l", "points": [{"x": 1, "y": 2}, {"x": 1, "y": "2"}]}
+        )))
+        .unwrap_err();
+        assert_eq!(
+            e.msgspec_text(),
+            "Expected `int`, got `str` - at `$.points[1].y`"
+        );
+        let e = decode_typed::<Point>(&raw(serde_json::json!([1, 2]))).unwrap_err();
+        assert_eq!(e.msgspec_text(), "Expected `object`, got `array`");
+        let e = decode_typed::<Point>(&raw(serde_json::json!({"x": 1}))).unwrap_err();
+        assert_eq!(e.msgspec_text(), "Object missing required field `y`");
+    }
+
+    #[test]
+    fn tagged_enum_becomes_tagged_union() {
+        let spec = TypedSpec::<Pet>::new().unwrap();
+        let dog = spec
+            .decode(&raw(
+                serde_json::json!({"type": "Dog", "name": "rex", "good": true}),
+            ))
+            .unwrap();
+        assert_eq!(
+            dog,
+            Pet::Dog {
+                name: "rex".into(),
+                good: true
+            }
+        );
+        let e = spec
+            .decode(&raw(serde_json::json!({"type": "Cow", "name": "x"})))
+            .unwrap_err();
+        assert_eq!(e.msgspec_text(), "Invalid value 'Cow' - at `$.type`");
+    }
+
+    #[test]
+    fn derived_spec_agrees_with_handwritten() {
+        let derived = spec_of::<Point>().unwrap();
+        let written = PldSpec::parse(
+            "Point",
+            &serde_json::json!({"Point": {"fields": [["x", "int"], ["y", "int"]]}}),
+        )
+        .unwrap();
+        for v in [
+            serde_json::json!({"x": 1, "y": 2}),
+            serde_json::json!({"x": 1}),
+            serde_json::json!({"x": 1.0, "y": 2}),
+            serde_json::json!(null),
+        ] {
+            let r = raw(v);
+            assert_eq!(
+                derived.validate(r.as_bytes()),
+                written.validate(r.as_bytes())
+            );
+        }
+    }
+
+    #[test]
+    fn json_schema_round_trips_through_from_schema() {
+        let spec = PldSpec::parse(
+            "list[Cat | Dog] | None",
+            &serde_json::json!({
+                "Cat": {"fields": [["name", "str"]], "tag": true},
+                "Dog": {"fields": [["name", "str"], ["good", "bool", true]], "tag": true}
+            }),
+        )
+        .unwrap();
+        let schema = spec.json_schema();
+        assert_eq!(schema["$defs"]["Cat"]["properties"]["type"]["const"], "Cat");
+        let back = PldSpec::from_schema(&schema).unwrap();
+        for v in [
+            serde_json::json!([{"type": "Cat", "name": "a"}, {"type": "Dog", "name": "b"}]),
+            serde_json::json!([{"type": "Cow", "name": "a"}]),
+            serde_json::json!([{"type": "Dog", "name": 1}]),
+            serde_json::json!(null),
+            serde_json::json!(3),
+        ] {
+            let r = raw(v.clone());
+            assert_eq!(
+                back.validate(r.as_bytes()).map_err(|e| e.msgspec_text()),
+                spec.validate(r.as_bytes()).map_err(|e| e.msgspec_text()),
+                "{v}"
+            );
+        }
+    }
 }

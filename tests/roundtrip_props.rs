@@ -16,7 +16,10 @@ fn s() -> impl Strategy<Value = Cow<'static, str>> {
 }
 
 fn int() -> impl Strategy<Value = Int> {
-    prop_oneof![any::<u64>().prop_map(Int::U), (i64::MIN..0).prop_map(Int::I)]
+    prop_oneof![
+        any::<u64>().prop_map(Int::U),
+        (i64::MIN..0).prop_map(Int::I)
+    ]
 }
 
 fn uid() -> impl Strategy<Value = Uid<'static>> {
@@ -30,7 +33,9 @@ fn raw() -> impl Strategy<Value = Raw<'static>> {
         any::<bool>().prop_map(serde_json::Value::from),
         any::<i64>().prop_map(serde_json::Value::from),
         any::<u64>().prop_map(serde_json::Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(serde_json::Value::from),
         ".{0,20}".prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
@@ -44,26 +49,58 @@ fn raw() -> impl Strategy<Value = Raw<'static>> {
 }
 
 fn addr() -> impl Strategy<Value = Addr<'static>> {
-    (s(), prop_oneof![int().prop_map(AddrPort::Int), s().prop_map(AddrPort::Str)])
+    (
+        s(),
+        prop_oneof![int().prop_map(AddrPort::Int), s().prop_map(AddrPort::Str)],
+    )
         .prop_map(|(host, port)| Addr { host, port })
 }
 
 fn msg() -> impl Strategy<Value = Msg<'static>> {
-    let functype = prop_oneof![Just(Functype::AsyncFunc), Just(Functype::AsyncGen), Just(Functype::Context)];
+    let functype = prop_oneof![
+        Just(Functype::AsyncFunc),
+        Just(Functype::AsyncGen),
+        Just(Functype::Context)
+    ];
     prop_oneof![
-        (s(), s(), prop::option::of(int()), prop::option::of(any::<bool>()), any::<bool>()).prop_map(
-            |(name, uuid, pid, is_registrar, is_probe)| Msg::Aid(Aid { name, uuid, pid, is_registrar, is_probe })
-        ),
-        (prop::collection::vec((s(), s()), 0..4), prop::collection::vec(addr(), 0..3), prop::option::of(prop::collection::vec(addr(), 0..3)))
-            .prop_map(|(enable_modules, reg_addrs, bind_addrs)| Msg::SpawnSpec(SpawnSpec {
-                parent_main_data: AnyMap::empty(),
-                runtime_vars: StrMap::encode(&serde_json::json!({"_is_root": false, "_debug_mode": true})).unwrap(),
-                enable_modules,
-                reg_addrs,
-                bind_addrs,
+        (
+            s(),
+            s(),
+            prop::option::of(int()),
+            prop::option::of(any::<bool>()),
+            any::<bool>()
+        )
+            .prop_map(|(name, uuid, pid, is_registrar, is_probe)| Msg::Aid(Aid {
+                name,
+                uuid,
+                pid,
+                is_registrar,
+                is_probe
             })),
+        (
+            prop::collection::vec((s(), s()), 0..4),
+            prop::collection::vec(addr(), 0..3),
+            prop::option::of(prop::collection::vec(addr(), 0..3))
+        )
+            .prop_map(|(enable_modules, reg_addrs, bind_addrs)| Msg::SpawnSpec(
+                SpawnSpec {
+                    parent_main_data: AnyMap::empty(),
+                    runtime_vars: StrMap::encode(
+                        &serde_json::json!({"_is_root": false, "_debug_mode": true})
+                    )
+                    .unwrap(),
+                    enable_modules,
+                    reg_addrs,
+                    bind_addrs,
+                }
+            )),
         (s(), s(), s(), uid(), s()).prop_map(|(cid, ns, func, uid, pld_spec)| Msg::Start(Start {
-            cid, ns, func, kwargs: StrMap::encode(&serde_json::json!({"x": 1, "y": [2.5, "z"]})).unwrap(), uid, pld_spec,
+            cid,
+            ns,
+            func,
+            kwargs: StrMap::encode(&serde_json::json!({"x": 1, "y": [2.5, "z"]})).unwrap(),
+            uid,
+            pld_spec,
         })),
         (s(), functype).prop_map(|(cid, functype)| Msg::StartAck(StartAck { cid, functype })),
         (s(), raw()).prop_map(|(c, p)| Msg::Started(Started::new(c, p))),
@@ -71,17 +108,51 @@ fn msg() -> impl Strategy<Value = Msg<'static>> {
         s().prop_map(|cid| Msg::Stop(Stop { cid })),
         (s(), raw()).prop_map(|(c, p)| Msg::Return(Return::new(c, p))),
         (s(), any::<bool>()).prop_map(|(cid, pld)| Msg::CancelAck(CancelAck { cid, pld })),
-        (uid(), s(), s(), prop::collection::vec(uid(), 0..4), prop::option::of(s()), s(),
-         prop::option::of(uid()), prop::option::of(uid()), prop::option::of(s()),
-         prop::option::of((0..3u8, s(), raw())))
-            .prop_map(|(src_uid, src_type_str, boxed_type_str, relay_path, message, tb_str, canceller, sender, cid, bad)| {
-                let bad_msg = bad.map(|(k, c, p)| match k {
-                    0 => BadMsg::Started(Started::new(c, p)),
-                    1 => BadMsg::Yield(Yield::new(c, p)),
-                    _ => BadMsg::Return(Return::new(c, p)),
-                });
-                Msg::Error(Error { src_uid, src_type_str, boxed_type_str, relay_path, message, tb_str, canceller, sender, cid, bad_msg, bad_msg_as_dict: None })
-            }),
+        (
+            uid(),
+            s(),
+            s(),
+            prop::collection::vec(uid(), 0..4),
+            prop::option::of(s()),
+            s(),
+            prop::option::of(uid()),
+            prop::option::of(uid()),
+            prop::option::of(s()),
+            prop::option::of((0..3u8, s(), raw()))
+        )
+            .prop_map(
+                |(
+                    src_uid,
+                    src_type_str,
+                    boxed_type_str,
+                    relay_path,
+                    message,
+                    tb_str,
+                    canceller,
+                    sender,
+                    cid,
+                    bad,
+                )| {
+                    let bad_msg = bad.map(|(k, c, p)| match k {
+                        0 => BadMsg::Started(Started::new(c, p)),
+                        1 => BadMsg::Yield(Yield::new(c, p)),
+                        _ => BadMsg::Return(Return::new(c, p)),
+                    });
+                    Msg::Error(Error {
+                        src_uid,
+                        src_type_str,
+                        boxed_type_str,
+                        relay_path,
+                        message,
+                        tb_str,
+                        canceller,
+                        sender,
+                        cid,
+                        bad_msg,
+                        bad_msg_as_dict: None,
+                    })
+                }
+            ),
     ]
 }
 

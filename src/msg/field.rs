@@ -234,7 +234,9 @@ impl<'a> StrMap<'a> {
     }
 
     /// Encodes a serde value that serializes as a map with str keys.
-    pub fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Result<StrMap<'static>, crate::EncodeError> {
+    pub fn encode<T: serde::Serialize + ?Sized>(
+        value: &T,
+    ) -> Result<StrMap<'static>, crate::EncodeError> {
         let raw = Raw::encode(value)?;
         StrMap::from_raw(raw).map_err(|e| crate::EncodeError::Payload(e.to_string()))
     }

@@ -15,8 +15,8 @@ use crate::msgpack::{write, Int, Reader};
 use crate::raw::{EncodePld, Raw};
 
 mod field;
-pub use field::{AnyMap, StrMap};
 use field::WireField;
+pub use field::{AnyMap, StrMap};
 
 /// The tag of a message: the value of its `msg_type` key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -509,7 +509,10 @@ impl<'a> Msg<'a> {
     /// Decodes the payload of a `Started`, `Yield` or `Return` with `f`,
     /// leaving every other message as it is. This is the static payload
     /// limiter: `msg.try_map_pld(|raw| raw.decode::<Point>())`.
-    pub fn try_map_pld<Q, E>(self, f: impl FnOnce(Raw<'a>) -> Result<Q, E>) -> Result<Msg<'a, Q>, E> {
+    pub fn try_map_pld<Q, E>(
+        self,
+        f: impl FnOnce(Raw<'a>) -> Result<Q, E>,
+    ) -> Result<Msg<'a, Q>, E> {
         Ok(match self {
             Msg::Aid(m) => Msg::Aid(m),
             Msg::SpawnSpec(m) => Msg::SpawnSpec(m),
@@ -641,14 +644,18 @@ fn read_tag<'a>(r: &mut Reader<'a>, allowed: &[MsgType]) -> Result<(MsgType, usi
         }
         scan.skip_values(1)?;
     }
-    Err(DecodeError::new(ErrorKind::MissingField(Cow::Borrowed("msg_type"))))
+    Err(DecodeError::new(ErrorKind::MissingField(Cow::Borrowed(
+        "msg_type",
+    ))))
 }
 
 fn read_tag_value(r: &mut Reader<'_>, allowed: &[MsgType]) -> Result<MsgType, DecodeError> {
     let s = r.str().map_err(|e| e.at_field("msg_type"))?;
     MsgType::from_wire(s.as_bytes())
         .filter(|t| allowed.contains(t))
-        .ok_or_else(|| DecodeError::new(ErrorKind::InvalidTag(python_str_repr(s))).at_field("msg_type"))
+        .ok_or_else(|| {
+            DecodeError::new(ErrorKind::InvalidTag(python_str_repr(s))).at_field("msg_type")
+        })
 }
 
 /// A tag key met again inside the fields must repeat the chosen tag.
@@ -691,7 +698,11 @@ fn decode_payload_fields<'a>(
         match key {
             b"cid" => cid = Some(r.str().map_err(|e| e.at_field("cid"))?),
             b"pld" => {
-                let bytes = if any { r.any(crate::DEFAULT_MAX_DEPTH) } else { r.raw() };
+                let bytes = if any {
+                    r.any(crate::DEFAULT_MAX_DEPTH)
+                } else {
+                    r.raw()
+                };
                 pld = Some(Raw::from_checked(bytes.map_err(|e| e.at_field("pld"))?));
             }
             b"msg_type" => check_repeated_tag(r, tag.as_str())?,

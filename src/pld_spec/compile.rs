@@ -68,8 +68,6 @@ pub(crate) enum TagVal {
 /// One struct field.
 #[derive(Clone, Debug)]
 pub(crate) struct FieldDef {
-    /// Python name.
-    pub(crate) name: Box<str>,
     /// Name on the wire (after `rename`).
     pub(crate) wire: Box<str>,
     pub(crate) ty: NodeId,
@@ -87,8 +85,6 @@ pub(crate) struct StructDef {
     pub(crate) tag_field: Box<str>,
     pub(crate) array_like: bool,
     pub(crate) forbid_unknown: bool,
-    pub(crate) omit_defaults: bool,
-    pub(crate) rename: Option<String>,
     pub(crate) nrequired: usize,
 }
 
@@ -148,7 +144,11 @@ fn parse_structs(
     let map = match table {
         serde_json::Value::Object(m) => m,
         serde_json::Value::Null => return Ok((structs, by_name)),
-        _ => return Err(SpecError::syntax("the struct table must be a JSON object".into())),
+        _ => {
+            return Err(SpecError::syntax(
+                "the struct table must be a JSON object".into(),
+            ))
+        }
     };
     for (name, def) in map {
         let bad = |why: &str| SpecError::syntax(format!("struct {name}: {why}"));
@@ -199,7 +199,6 @@ fn parse_structs(
                 None => fname.clone(),
             };
             fields.push(FieldDef {
-                name: fname.as_str().into(),
                 wire: wire.into(),
                 ty: 0,
                 required: default.is_none(),
@@ -214,7 +213,9 @@ fn parse_structs(
         };
         let tag = match obj.get("tag") {
             None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => {
-                tag_field_opt.as_ref().map(|_| TagVal::Str(name.as_str().into()))
+                tag_field_opt
+                    .as_ref()
+                    .map(|_| TagVal::Str(name.as_str().into()))
             }
             Some(serde_json::Value::Bool(true)) => Some(TagVal::Str(name.as_str().into())),
             Some(serde_json::Value::String(s)) => Some(TagVal::Str(s.as_str().into())),
@@ -242,8 +243,6 @@ fn parse_structs(
             tag_field,
             array_like: flag("array_like"),
             forbid_unknown: flag("forbid_unknown_fields"),
-            omit_defaults: flag("omit_defaults"),
-            rename: rename_how,
             nrequired,
         });
     }
@@ -266,10 +265,9 @@ fn flatten<'t>(t: &'t Ty, out: &mut Vec<&'t Ty>) {
 
 impl Builder {
     fn sid(&mut self, name: &str) -> Result<u32, SpecError> {
-        let sid = *self
-            .by_name
-            .get(name)
-            .ok_or_else(|| SpecError::syntax(format!("unknown struct `{name}` (not in the struct table)")))?;
+        let sid = *self.by_name.get(name).ok_or_else(|| {
+            SpecError::syntax(format!("unknown struct `{name}` (not in the struct table)"))
+        })?;
         if !self.scheduled[sid as usize] {
             self.scheduled[sid as usize] = true;
             self.queue.push(sid);
@@ -341,7 +339,10 @@ impl Builder {
             return Err(decoder_err("TypeError", "Type unions may not contain more than one str-like type (`str`, `Enum`, `Literal[str values]`, `datetime`, `date`, `time`, `timedelta`, `uuid`, `decimal`, `bytes`, `bytearray`)", t));
         }
         if structs.len() > 1 {
-            let defs: Vec<&StructDef> = structs.iter().map(|s| &self.c.structs[*s as usize]).collect();
+            let defs: Vec<&StructDef> = structs
+                .iter()
+                .map(|s| &self.c.structs[*s as usize])
+                .collect();
             if defs.iter().any(|d| d.tag.is_none()) {
                 return Err(decoder_err("TypeError", "If a type union contains multiple Struct types, all Struct types must be tagged (via `tag` or `tag_field` kwarg)", t));
             }
@@ -351,9 +352,16 @@ impl Builder {
             if defs.iter().any(|d| d.array_like != defs[0].array_like) {
                 return Err(decoder_err("TypeError", "Type unions may not contain Struct types with `array_like=True` and `array_like=False`", t));
             }
-            let n_int = defs.iter().filter(|d| matches!(d.tag, Some(TagVal::Int(_)))).count();
+            let n_int = defs
+                .iter()
+                .filter(|d| matches!(d.tag, Some(TagVal::Int(_))))
+                .count();
             if n_int != 0 && n_int != defs.len() {
-                return Err(decoder_err("TypeError", "Type unions may not contain Struct types with both `int` and `str` tags", t));
+                return Err(decoder_err(
+                    "TypeError",
+                    "Type unions may not contain Struct types with both `int` and `str` tags",
+                    t,
+                ));
             }
             for (i, d) in defs.iter().enumerate() {
                 if defs[..i].iter().any(|e| e.tag == d.tag) {
@@ -361,8 +369,12 @@ impl Builder {
                 }
             }
         }
-        let map_structs = structs.iter().any(|s| !self.c.structs[*s as usize].array_like);
-        let arr_structs = structs.iter().any(|s| self.c.structs[*s as usize].array_like);
+        let map_structs = structs
+            .iter()
+            .any(|s| !self.c.structs[*s as usize].array_like);
+        let arr_structs = structs
+            .iter()
+            .any(|s| self.c.structs[*s as usize].array_like);
         if dicts.len() + usize::from(map_structs) > 1 {
             let reason = if map_structs {
                 "Type unions may not contain more than one dict-like type (`Struct`, `dict`, `TypedDict`, `dataclass`)"
@@ -372,7 +384,11 @@ impl Builder {
             return Err(decoder_err("TypeError", reason, t));
         }
         if arrays.len() > 1 {
-            return Err(decoder_err("TypeError", "Type unions may not contain more than one array-like (list, set, tuple) type", t));
+            return Err(decoder_err(
+                "TypeError",
+                "Type unions may not contain more than one array-like (list, set, tuple) type",
+                t,
+            ));
         }
         if arr_structs && !arrays.is_empty() {
             return Err(decoder_err("TypeError", "Type unions may not contain more than one array-like type (`Struct(array_like=True)`, `list`, `set`, `frozenset`, `tuple`, `NamedTuple`)", t));
@@ -383,7 +399,11 @@ impl Builder {
                 Ty::List(e) => ArrayKind::List(self.node(e)?),
                 Ty::VarTuple(e) => ArrayKind::VarTuple(self.node(e)?),
                 Ty::Tuple(items) => ArrayKind::Tuple(
-                    items.iter().map(|i| self.node(i)).collect::<Result<Vec<_>, _>>()?.into(),
+                    items
+                        .iter()
+                        .map(|i| self.node(i))
+                        .collect::<Result<Vec<_>, _>>()?
+                        .into(),
                 ),
                 _ => ArrayKind::No,
             };
@@ -469,7 +489,11 @@ pub(crate) fn compile(spec: &str, table: &serde_json::Value) -> Result<Compiled,
     b.c.root = b.node(&root_ast)?;
     b.c.root_ast = Some(root_ast);
     while let Some(sid) = b.queue.pop() {
-        let asts: Vec<Ty> = b.c.structs[sid as usize].fields.iter().map(|f| f.ty_ast.clone()).collect();
+        let asts: Vec<Ty> = b.c.structs[sid as usize]
+            .fields
+            .iter()
+            .map(|f| f.ty_ast.clone())
+            .collect();
         for (i, a) in asts.iter().enumerate() {
             let id = b.node(a)?;
             b.c.structs[sid as usize].fields[i].ty = id;

@@ -35,9 +35,13 @@ pub mod vectors;
 
 use std::fmt;
 
-pub use dialog::{dialog_verdicts, capture_verdicts, EndpointSpec, EndpointSpecs, FrameVerdict};
-pub use mte::{MsgTypeError, MsgTypeErrorView};
-pub use typed::decode_typed;
+pub use dialog::{
+    capture_verdicts, dialog_verdicts, EndpointSpec, EndpointSpecs, FrameVerdict, VerdictError,
+};
+pub use mte::{
+    python_bytes_repr, python_float, python_repr_of, MsgTypeError, MsgTypeErrorView, MSG_TYPE_ERROR,
+};
+pub use typed::{decode_typed, spec_of, TypedSpec};
 
 use crate::error::DecodeError;
 use crate::msgpack::Reader;
@@ -186,11 +190,7 @@ impl PldSpec {
     /// (`PldMsg|NoneType`, `int|str`, `Any`), used in `MsgTypeError` texts.
     pub fn tractor_spec_str(&self) -> String {
         match &self.c.root_ast {
-            Some(parse::Ty::Union(ts)) => ts
-                .iter()
-                .map(tractor_name)
-                .collect::<Vec<_>>()
-                .join("|"),
+            Some(parse::Ty::Union(ts)) => ts.iter().map(tractor_name).collect::<Vec<_>>().join("|"),
             Some(t) => tractor_name(t),
             None => self.text.clone(),
         }

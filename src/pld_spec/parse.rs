@@ -168,7 +168,8 @@ fn tokenize(spec: &str) -> Result<Vec<Tok>, SpecError> {
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.')
+                {
                     i += 1;
                 }
                 out.push(Tok::Ident(spec[start..i].to_string()));
@@ -176,7 +177,10 @@ fn tokenize(spec: &str) -> Result<Vec<Tok>, SpecError> {
             _ => {
                 return Err(syntax(
                     spec,
-                    format!("unexpected character {:?}", spec[i..].chars().next().unwrap_or(' ')),
+                    format!(
+                        "unexpected character {:?}",
+                        spec[i..].chars().next().unwrap_or(' ')
+                    ),
                 ))
             }
         }
@@ -206,7 +210,10 @@ impl Parser<'_> {
     fn expect(&mut self, t: Tok, what: &str) -> Result<(), SpecError> {
         match self.next() {
             Some(ref got) if *got == t => Ok(()),
-            other => Err(syntax(self.spec, format!("expected {what}, found {other:?}"))),
+            other => Err(syntax(
+                self.spec,
+                format!("expected {what}, found {other:?}"),
+            )),
         }
     }
 
@@ -242,7 +249,12 @@ impl Parser<'_> {
     fn term(&mut self) -> Result<Ty, SpecError> {
         let name = match self.next() {
             Some(Tok::Ident(n)) => n,
-            other => return Err(syntax(self.spec, format!("expected a type, found {other:?}"))),
+            other => {
+                return Err(syntax(
+                    self.spec,
+                    format!("expected a type, found {other:?}"),
+                ))
+            }
         };
         let bare = name.strip_prefix("typing.").unwrap_or(&name);
         Ok(match bare {
@@ -329,7 +341,10 @@ impl Parser<'_> {
                         Some(Tok::Comma) => continue,
                         Some(Tok::Close) => break,
                         other => {
-                            return Err(syntax(self.spec, format!("expected `,` or `]`, found {other:?}")))
+                            return Err(syntax(
+                                self.spec,
+                                format!("expected `,` or `]`, found {other:?}"),
+                            ))
                         }
                     }
                 }

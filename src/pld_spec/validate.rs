@@ -54,7 +54,10 @@ fn field_seg(name: &str) -> PathSegment {
 /// `datetime` from it.
 pub(crate) fn check_timestamp(data: &[u8]) -> R {
     let (secs, nanos): (i64, u32) = match data.len() {
-        4 => (u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as i64, 0),
+        4 => (
+            u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as i64,
+            0,
+        ),
         8 => {
             let v = u64::from_be_bytes([
                 data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
@@ -194,7 +197,9 @@ impl<'c> Frame<'c> {
                     PathSegment::Key
                 }
             }
-            Frame::StructMap { sid, cur, .. } => field_seg(&c.structs[*sid as usize].fields[*cur].wire),
+            Frame::StructMap { sid, cur, .. } => {
+                field_seg(&c.structs[*sid as usize].fields[*cur].wire)
+            }
             Frame::StructArr { next, tagged, .. } => PathSegment::Index(next - 1 + tagged),
         }
     }
@@ -247,7 +252,9 @@ impl<'a, 'c> Validator<'a, 'c> {
                     }
                     Ok(None) => {
                         let unhashable = match stack.pop() {
-                            Some(Frame::Seq { list, unhashable, .. }) => list || unhashable,
+                            Some(Frame::Seq {
+                                list, unhashable, ..
+                            }) => list || unhashable,
                             Some(Frame::Tuple { unhashable, .. }) => unhashable,
                             _ => true,
                         };
@@ -265,7 +272,12 @@ impl<'a, 'c> Validator<'a, 'c> {
     /// Records a finished child in its frame.
     fn child_done(&mut self, f: &mut Frame<'c>, u: bool) -> R {
         match f {
-            Frame::Seq { done, unhashable, .. } | Frame::Tuple { done, unhashable, .. } => {
+            Frame::Seq {
+                done, unhashable, ..
+            }
+            | Frame::Tuple {
+                done, unhashable, ..
+            } => {
                 *done += 1;
                 *unhashable |= u;
             }
@@ -279,7 +291,9 @@ impl<'a, 'c> Validator<'a, 'c> {
                     *at_value = false;
                     *done += 1;
                     if *key_unhashable {
-                        return Err(DecodeError::new(ErrorKind::UnhashableKey { at: self.r.pos() }));
+                        return Err(DecodeError::new(ErrorKind::UnhashableKey {
+                            at: self.r.pos(),
+                        }));
                     }
                 } else {
                     *at_value = true;
@@ -303,7 +317,10 @@ impl<'a, 'c> Validator<'a, 'c> {
                 ..
             } => Ok((*done < *len).then_some((*elem, *in_key))),
             Frame::Tuple {
-                items, done, in_key, ..
+                items,
+                done,
+                in_key,
+                ..
             } => Ok(items.get(*done).map(|t| (Target::Node(*t), *in_key))),
             Frame::Map {
                 k,
@@ -335,7 +352,8 @@ impl<'a, 'c> Validator<'a, 'c> {
                     };
                     if let Some(tag) = &s.tag {
                         if key == s.tag_field.as_bytes() {
-                            self.check_tag(tag).map_err(|e| e.at(field_seg(&s.tag_field)))?;
+                            self.check_tag(tag)
+                                .map_err(|e| e.at(field_seg(&s.tag_field)))?;
                             continue;
                         }
                     }
@@ -356,12 +374,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                 missing(s, seen)?;
                 Ok(None)
             }
-            Frame::StructArr {
-                sid,
-                rem,
-                next,
-                ..
-            } => {
+            Frame::StructArr { sid, rem, next, .. } => {
                 let s = &c.structs[*sid as usize];
                 if *rem > 0 && *next < s.fields.len() {
                     *rem -= 1;
@@ -442,7 +455,10 @@ impl<'a, 'c> Validator<'a, 'c> {
                 if n.flags & STR != 0 {
                     utf8(s)?;
                 } else if !n.str_lits.is_empty() {
-                    if n.str_lits.binary_search_by(|l| l.as_bytes().cmp(s)).is_err() {
+                    if n.str_lits
+                        .binary_search_by(|l| l.as_bytes().cmp(s))
+                        .is_err()
+                    {
                         return Err(DecodeError::new(ErrorKind::InvalidEnum(python_str_repr(
                             utf8(s)?,
                         ))));
@@ -668,7 +684,9 @@ impl<'a, 'c> Validator<'a, 'c> {
                 }
                 _ => Ok(Started::Done(true)),
             },
-            0xc1 => Err(DecodeError::new(ErrorKind::ReservedByte { at: self.r.pos() })),
+            0xc1 => Err(DecodeError::new(ErrorKind::ReservedByte {
+                at: self.r.pos(),
+            })),
             _ => {
                 self.r.skip_values_lazy(1)?;
                 Ok(Started::Done(false))
@@ -737,7 +755,6 @@ impl<'a, 'c> Validator<'a, 'c> {
             }
         }
     }
-
 }
 
 fn missing(s: &super::compile::StructDef, seen: &Seen) -> R {

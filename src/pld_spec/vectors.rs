@@ -147,11 +147,18 @@ impl Report {
     }
     /// How many agree.
     pub fn agreed(&self) -> usize {
-        self.cases.iter().chain(&self.invalid_specs).filter(|o| o.agrees).count()
+        self.cases
+            .iter()
+            .chain(&self.invalid_specs)
+            .filter(|o| o.agrees)
+            .count()
     }
     /// Every disagreement.
     pub fn disagreements(&self) -> impl Iterator<Item = &Outcome> {
-        self.cases.iter().chain(&self.invalid_specs).filter(|o| !o.agrees)
+        self.cases
+            .iter()
+            .chain(&self.invalid_specs)
+            .filter(|o| !o.agrees)
     }
     /// True when everything agrees.
     pub fn all_agree(&self) -> bool {
@@ -196,7 +203,8 @@ pub fn run_case(case: &Case) -> Outcome {
                 return mk(false, false, got);
             }
             let same_type = case.error_type.as_deref() == Some(ty);
-            let same_text = RUNTIME_ERROR_TYPES.contains(&ty) || case.error.as_deref() == Some(&text);
+            let same_text =
+                RUNTIME_ERROR_TYPES.contains(&ty) || case.error.as_deref() == Some(&text);
             mk(same_type && same_text, true, got)
         }
     }
