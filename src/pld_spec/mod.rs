@@ -28,6 +28,7 @@ mod compile;
 mod dialog;
 mod mte;
 mod parse;
+mod sample;
 mod schema;
 mod typed;
 mod validate;
@@ -221,6 +222,49 @@ impl PldSpec {
         v.run(self.c.root)?;
         *r = v.r;
         Ok(())
+    }
+
+    /// A random payload that conforms to this spec, drawing randomness from
+    /// `rng` (for property tests and fuzzing). Encodings are often
+    /// non-minimal; nesting is kept shallow.
+    pub fn sample(&self, rng: &mut dyn FnMut() -> u64) -> Vec<u8> {
+        let mut s = sample::Sampler {
+            c: &self.c,
+            rng,
+            poison: None,
+            typed_seen: 0,
+            poisoned: false,
+        };
+        let mut out = Vec::new();
+        s.node(&mut out, self.c.root, 0, false);
+        out
+    }
+
+    /// A random payload that conforms to this spec except for one value:
+    /// the `k`-th typed (not `Any`, not a map key) value, counted modulo
+    /// their number, is replaced by an ext value, which no spec of the
+    /// grammar accepts. `None` when the spec has no typed position (`Any`).
+    pub fn sample_invalid(&self, rng: &mut dyn FnMut() -> u64, k: usize) -> Option<Vec<u8>> {
+        let mut target = k;
+        for _ in 0..8 {
+            let mut s = sample::Sampler {
+                c: &self.c,
+                rng: &mut *rng,
+                poison: Some(target),
+                typed_seen: 0,
+                poisoned: false,
+            };
+            let mut out = Vec::new();
+            s.node(&mut out, self.c.root, 0, false);
+            if s.poisoned {
+                return Some(out);
+            }
+            if s.typed_seen == 0 {
+                return None;
+            }
+            target = k % s.typed_seen;
+        }
+        None
     }
 
     /// A JSON Schema (draft 2020-12) describing the payloads this spec
