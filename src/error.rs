@@ -101,22 +101,38 @@ pub enum ErrorKind {
 }
 
 /// An error while decoding msgpack bytes into a message or a payload.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecodeError {
+///
+/// One pointer wide (the details are boxed), so that `Result`s on the
+/// decoding hot paths stay small; the box is only allocated on error.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecodeError(Box<Inner>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
     kind: ErrorKind,
     /// Innermost segment first; reversed when rendered.
     path_rev: Vec<PathSegment>,
     msg_type: Option<&'static str>,
 }
 
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("kind", &self.0.kind)
+            .field("path_rev", &self.0.path_rev)
+            .field("msg_type", &self.0.msg_type)
+            .finish()
+    }
+}
+
 impl DecodeError {
     /// An error of the given kind at the top level.
     pub fn new(kind: ErrorKind) -> Self {
-        DecodeError {
+        DecodeError(Box::new(Inner {
             kind,
             path_rev: Vec::new(),
             msg_type: None,
-        }
+        }))
     }
 
     pub(crate) fn truncated() -> Self {
@@ -138,8 +154,8 @@ impl DecodeError {
 
     /// Adds a path segment on the way out (callers wrap inner errors).
     pub fn at(mut self, seg: PathSegment) -> Self {
-        if !self.is_malformed() && !matches!(self.kind, ErrorKind::ValueError(_)) {
-            self.path_rev.push(seg);
+        if !self.is_malformed() && !matches!(self.0.kind, ErrorKind::ValueError(_)) {
+            self.0.path_rev.push(seg);
         }
         self
     }
@@ -156,23 +172,23 @@ impl DecodeError {
 
     /// Records the message type the error happened in.
     pub fn in_msg(mut self, msg_type: &'static str) -> Self {
-        self.msg_type.get_or_insert(msg_type);
+        self.0.msg_type.get_or_insert(msg_type);
         self
     }
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The message type whose decoding failed, when its tag was known.
     pub fn msg_type(&self) -> Option<&'static str> {
-        self.msg_type
+        self.0.msg_type
     }
 
     /// The path, outermost first.
     pub fn path(&self) -> impl Iterator<Item = &PathSegment> {
-        self.path_rev.iter().rev()
+        self.0.path_rev.iter().rev()
     }
 
     /// True for errors about the msgpack encoding itself (truncation,
@@ -182,7 +198,7 @@ impl DecodeError {
     /// for the rest.
     pub fn is_malformed(&self) -> bool {
         matches!(
-            self.kind,
+            self.0.kind,
             ErrorKind::Truncated
                 | ErrorKind::TrailingBytes { .. }
                 | ErrorKind::ReservedByte { .. }
@@ -197,7 +213,7 @@ impl DecodeError {
     /// `DecodeError`, `ValidationError`, `UnicodeDecodeError` or
     /// `RecursionError`.
     pub fn python_type(&self) -> &'static str {
-        match self.kind {
+        match self.0.kind {
             ErrorKind::InvalidUtf8 { .. } => "UnicodeDecodeError",
             ErrorKind::TooDeep { .. } => "RecursionError",
             ErrorKind::ValueError(_) => "ValueError",
@@ -209,7 +225,7 @@ impl DecodeError {
     /// The path rendered as msgspec renders it (`$.a[1][...]`, or
     /// `` key` in `$ `` form for map keys), or `None` at the top level.
     pub fn path_string(&self) -> Option<String> {
-        if self.path_rev.is_empty() {
+        if self.0.path_rev.is_empty() {
             return None;
         }
         let segs: Vec<&PathSegment> = self.path().collect();
@@ -245,7 +261,7 @@ impl DecodeError {
     /// The text msgspec gives for this error, byte for byte where msgspec
     /// has a rule for it (without the message-type prefix).
     pub fn msgspec_text(&self) -> String {
-        let base = match &self.kind {
+        let base = match &self.0.kind {
             ErrorKind::Truncated => "Input data was truncated".to_string(),
             ErrorKind::TrailingBytes { at } => {
                 format!("MessagePack data is malformed: trailing characters (byte {at})")
@@ -289,7 +305,7 @@ impl DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(t) = self.msg_type {
+        if let Some(t) = self.0.msg_type {
             write!(f, "invalid `{t}`: ")?;
         }
         f.write_str(&self.msgspec_text())

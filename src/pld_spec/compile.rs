@@ -56,6 +56,9 @@ pub(crate) struct Node {
     pub(crate) object: ObjKind,
     /// msgspec's rendering of what is expected (`int | null`).
     pub(crate) expected: Box<str>,
+    /// Only scalars are accepted (no container, not `Any`): validated
+    /// inline by the frame that holds it.
+    pub(crate) leaf: bool,
 }
 
 /// A tag value.
@@ -286,6 +289,7 @@ impl Builder {
             array: ArrayKind::No,
             object: ObjKind::No,
             expected: "".into(),
+            leaf: false,
         };
         if members.iter().any(|m| matches!(m, Ty::Any)) {
             n.any = true;
@@ -467,6 +471,7 @@ impl Builder {
             parts.push("null");
         }
         n.expected = parts.join(" | ").into();
+        n.leaf = matches!(n.array, ArrayKind::No) && matches!(n.object, ObjKind::No);
         self.c.nodes.push(n);
         Ok((self.c.nodes.len() - 1) as NodeId)
     }

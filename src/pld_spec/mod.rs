@@ -207,7 +207,7 @@ impl PldSpec {
             c: &self.c,
             max_depth: self.max_depth,
         };
-        v.run(self.c.root)?;
+        validate::with_stack(|stack| v.run(self.c.root, stack))?;
         v.r.finish()
     }
 
@@ -219,7 +219,7 @@ impl PldSpec {
             c: &self.c,
             max_depth: self.max_depth,
         };
-        v.run(self.c.root)?;
+        validate::with_stack(|stack| v.run(self.c.root, stack))?;
         *r = v.r;
         Ok(())
     }

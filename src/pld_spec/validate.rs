@@ -1,8 +1,10 @@
 //! The one-pass validator: walks the payload bytes with the [`Reader`],
 //! dispatching on each value's first byte against the compiled node, and
 //! reproduces msgspec's verdict and error text. Nothing is allocated on the
-//! success path (struct field bookkeeping uses a bit set on the stack for
-//! structs of up to 64 fields).
+//! success path: containers are tracked on an explicit stack (no recursion,
+//! so hostile nesting cannot overflow the thread's stack) that is reused
+//! between calls on the same thread, and struct field bookkeeping is a bit
+//! set for structs of up to 64 fields.
 
 use std::borrow::Cow;
 
@@ -16,6 +18,20 @@ use crate::msgpack::{Int, Kind, Reader};
 const EPOCH_MIN: i64 = -62_135_596_800;
 /// 10000-01-01: the first second Python's `datetime` cannot hold.
 const EPOCH_YEAR_10000: i64 = 253_402_300_800;
+
+thread_local! {
+    /// The container stack, reused by every validation on this thread.
+    static STACK: std::cell::RefCell<Vec<Frame>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's reusable container stack (a fresh one if it
+/// is already in use).
+pub(crate) fn with_stack<T>(f: impl FnOnce(&mut Vec<Frame>) -> T) -> T {
+    STACK.with(|s| match s.try_borrow_mut() {
+        Ok(mut v) => f(&mut v),
+        Err(_) => f(&mut Vec::new()),
+    })
+}
 
 pub(crate) struct Validator<'a, 'c> {
     pub(crate) r: Reader<'a>,
@@ -97,14 +113,14 @@ pub(crate) fn check_timestamp(data: &[u8]) -> R {
 
 /// What a value is checked against.
 #[derive(Clone, Copy, Debug)]
-enum Target {
+pub(crate) enum Target {
     Node(NodeId),
     Any,
 }
 
 /// Which struct field bookkeeping a struct map frame uses.
 #[derive(Debug)]
-enum Seen {
+pub(crate) enum Seen {
     Small(u64),
     Big(Vec<bool>),
 }
@@ -133,7 +149,7 @@ impl Seen {
 
 /// An open container on the explicit stack.
 #[derive(Debug)]
-enum Frame<'c> {
+pub(crate) enum Frame {
     /// list, variadic tuple or `Any` array: `done` items read of `len`.
     Seq {
         elem: Target,
@@ -145,7 +161,7 @@ enum Frame<'c> {
     },
     /// Fixed tuple.
     Tuple {
-        items: &'c [NodeId],
+        node: NodeId,
         done: usize,
         in_key: bool,
         unhashable: bool,
@@ -178,14 +194,14 @@ enum Frame<'c> {
 }
 
 /// What starting a value did.
-enum Started<'c> {
+enum Started {
     /// A complete value was read; whether it is unhashable.
     Done(bool),
     /// A container was opened.
-    Open(Frame<'c>),
+    Open(Frame),
 }
 
-impl<'c> Frame<'c> {
+impl Frame {
     /// The path segment of the child being read.
     fn seg(&self, c: &Compiled) -> PathSegment {
         match self {
@@ -205,7 +221,7 @@ impl<'c> Frame<'c> {
     }
 }
 
-fn with_path(mut e: DecodeError, stack: &[Frame<'_>], c: &Compiled) -> DecodeError {
+fn with_path(mut e: DecodeError, stack: &[Frame], c: &Compiled) -> DecodeError {
     for f in stack.iter().rev() {
         e = e.at(f.seg(c));
     }
@@ -214,9 +230,9 @@ fn with_path(mut e: DecodeError, stack: &[Frame<'_>], c: &Compiled) -> DecodeErr
 
 impl<'a, 'c> Validator<'a, 'c> {
     /// Validates one value against `root`, iteratively.
-    pub(crate) fn run(&mut self, root: NodeId) -> R {
+    pub(crate) fn run(&mut self, root: NodeId, stack: &mut Vec<Frame>) -> R {
         let c = self.c;
-        let mut stack: Vec<Frame<'c>> = Vec::new();
+        stack.clear();
         let mut pending: Option<(Target, bool)> = Some((Target::Node(root), false));
         loop {
             // Start the pending value, if any.
@@ -232,7 +248,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                         }
                         stack.push(f);
                     }
-                    Err(e) => return Err(with_path(e, &stack, c)),
+                    Err(e) => return Err(with_path(e, stack, c)),
                 }
             }
             // Feed results upwards until some frame wants another child.
@@ -262,7 +278,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                     }
                     Err(e) => {
                         stack.pop();
-                        return Err(with_path(e, &stack, c));
+                        return Err(with_path(e, stack, c));
                     }
                 }
             }
@@ -270,7 +286,7 @@ impl<'a, 'c> Validator<'a, 'c> {
     }
 
     /// Records a finished child in its frame.
-    fn child_done(&mut self, f: &mut Frame<'c>, u: bool) -> R {
+    fn child_done(&mut self, f: &mut Frame, u: bool) -> R {
         match f {
             Frame::Seq {
                 done, unhashable, ..
@@ -306,7 +322,7 @@ impl<'a, 'c> Validator<'a, 'c> {
     }
 
     /// The next child a frame wants read, or `None` when it is complete.
-    fn next_child(&mut self, f: &mut Frame<'c>) -> R<Option<(Target, bool)>> {
+    fn next_child(&mut self, f: &mut Frame) -> R<Option<(Target, bool)>> {
         let c = self.c;
         match f {
             Frame::Seq {
@@ -315,13 +331,33 @@ impl<'a, 'c> Validator<'a, 'c> {
                 done,
                 in_key,
                 ..
-            } => Ok((*done < *len).then_some((*elem, *in_key))),
+            } => {
+                if let Target::Node(id) = *elem {
+                    if c.nodes[id as usize].leaf {
+                        while *done < *len {
+                            self.leaf(id).map_err(|e| e.at_index(*done))?;
+                            *done += 1;
+                        }
+                        return Ok(None);
+                    }
+                }
+                Ok((*done < *len).then_some((*elem, *in_key)))
+            }
             Frame::Tuple {
-                items,
-                done,
-                in_key,
-                ..
-            } => Ok(items.get(*done).map(|t| (Target::Node(*t), *in_key))),
+                node, done, in_key, ..
+            } => {
+                let ArrayKind::Tuple(items) = &c.nodes[*node as usize].array else {
+                    return Ok(None);
+                };
+                while let Some(t) = items.get(*done) {
+                    if !c.nodes[*t as usize].leaf {
+                        return Ok(Some((Target::Node(*t), *in_key)));
+                    }
+                    self.leaf(*t).map_err(|e| e.at_index(*done))?;
+                    *done += 1;
+                }
+                Ok(None)
+            }
             Frame::Map {
                 k,
                 v,
@@ -360,8 +396,13 @@ impl<'a, 'c> Validator<'a, 'c> {
                     match s.fields.iter().position(|f| f.wire.as_bytes() == key) {
                         Some(i) => {
                             seen.set(i);
+                            let f = &s.fields[i];
+                            if c.nodes[f.ty as usize].leaf {
+                                self.leaf(f.ty).map_err(|e| e.at(field_seg(&f.wire)))?;
+                                continue;
+                            }
                             *cur = i;
-                            return Ok(Some((Target::Node(s.fields[i].ty), false)));
+                            return Ok(Some((Target::Node(f.ty), false)));
                         }
                         None if s.forbid_unknown => {
                             return Err(DecodeError::new(ErrorKind::UnknownField(
@@ -374,12 +415,21 @@ impl<'a, 'c> Validator<'a, 'c> {
                 missing(s, seen)?;
                 Ok(None)
             }
-            Frame::StructArr { sid, rem, next, .. } => {
+            Frame::StructArr {
+                sid,
+                rem,
+                next,
+                tagged,
+            } => {
                 let s = &c.structs[*sid as usize];
-                if *rem > 0 && *next < s.fields.len() {
+                while *rem > 0 && *next < s.fields.len() {
                     *rem -= 1;
                     *next += 1;
-                    return Ok(Some((Target::Node(s.fields[*next - 1].ty), false)));
+                    let ty = s.fields[*next - 1].ty;
+                    if !c.nodes[ty as usize].leaf {
+                        return Ok(Some((Target::Node(ty), false)));
+                    }
+                    self.leaf(ty).map_err(|e| e.at_index(*next - 1 + *tagged))?;
                 }
                 if *rem > 0 {
                     if s.forbid_unknown {
@@ -398,7 +448,7 @@ impl<'a, 'c> Validator<'a, 'c> {
     }
 
     /// Reads a scalar completely, or a container header (opening a frame).
-    fn start(&mut self, t: Target, in_key: bool) -> R<Started<'c>> {
+    fn start(&mut self, t: Target, in_key: bool) -> R<Started> {
         let c = self.c;
         let id = match t {
             Target::Any => return self.start_any(in_key),
@@ -408,6 +458,22 @@ impl<'a, 'c> Validator<'a, 'c> {
         if n.any {
             return self.start_any(in_key);
         }
+        match self.r.peek_byte()? {
+            0x90..=0x9f | 0xdc | 0xdd => self.start_array(id, in_key),
+            0x80..=0x8f | 0xde | 0xdf => self.start_map(id),
+            _ => {
+                self.leaf(id)?;
+                Ok(Started::Done(false))
+            }
+        }
+    }
+
+    /// Validates one value that is not a container against node `id` (a
+    /// container found here is reported as the wrong kind).
+    #[inline]
+    fn leaf(&mut self, id: NodeId) -> R {
+        let c = self.c;
+        let n = &c.nodes[id as usize];
         let b = self.r.peek_byte()?;
         let bad = |k: Kind| Err(DecodeError::expected(n.expected.to_string(), k));
         match b {
@@ -477,14 +543,20 @@ impl<'a, 'c> Validator<'a, 'c> {
                 self.r.ext()?;
                 return bad(Kind::Ext);
             }
-            0x90..=0x9f | 0xdc | 0xdd => return self.start_array(id, in_key),
-            0x80..=0x8f | 0xde | 0xdf => return self.start_map(id),
+            0x90..=0x9f | 0xdc | 0xdd => {
+                self.r.array_header()?;
+                return bad(Kind::Array);
+            }
+            0x80..=0x8f | 0xde | 0xdf => {
+                self.r.map_header()?;
+                return bad(Kind::Object);
+            }
             _ => return Err(kind_err(&self.r, &n.expected)),
         }
-        Ok(Started::Done(false))
+        Ok(())
     }
 
-    fn start_array(&mut self, id: NodeId, in_key: bool) -> R<Started<'c>> {
+    fn start_array(&mut self, id: NodeId, in_key: bool) -> R<Started> {
         let c = self.c;
         let n = &c.nodes[id as usize];
         let len = self.r.array_header()?.unwrap_or(0);
@@ -519,7 +591,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                     Started::Done(false)
                 } else {
                     Started::Open(Frame::Tuple {
-                        items,
+                        node: id,
                         done: 0,
                         in_key,
                         unhashable: false,
@@ -544,7 +616,7 @@ impl<'a, 'c> Validator<'a, 'c> {
         })
     }
 
-    fn start_struct_array(&mut self, sid: u32, len: usize, tag_read: bool) -> R<Started<'c>> {
+    fn start_struct_array(&mut self, sid: u32, len: usize, tag_read: bool) -> R<Started> {
         let s = &self.c.structs[sid as usize];
         let tagged = usize::from(s.tag.is_some());
         let nrequired = tagged + s.nrequired;
@@ -571,7 +643,7 @@ impl<'a, 'c> Validator<'a, 'c> {
         }))
     }
 
-    fn start_map(&mut self, id: NodeId) -> R<Started<'c>> {
+    fn start_map(&mut self, id: NodeId) -> R<Started> {
         let c = self.c;
         let n = &c.nodes[id as usize];
         let len = self.r.map_header()?.unwrap_or(0);
@@ -638,7 +710,7 @@ impl<'a, 'c> Validator<'a, 'c> {
 
     /// A value typed `Any`: structure, UTF-8, timestamps and key
     /// hashability are checked.
-    fn start_any(&mut self, in_key: bool) -> R<Started<'c>> {
+    fn start_any(&mut self, in_key: bool) -> R<Started> {
         let b = self.r.peek_byte()?;
         match b {
             0xa0..=0xbf | 0xd9..=0xdb => {
