@@ -190,6 +190,12 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes(self.be()?) as usize)
     }
 
+    /// Skips `n` raw bytes (the caller knows what they hold).
+    #[inline]
+    pub fn skip_bytes(&mut self, n: usize) -> Result<(), DecodeError> {
+        self.take(n).map(|_| ())
+    }
+
     /// Reads a str header and body. Returns `Ok(None)` (consuming nothing)
     /// when the next value is not a str. The bytes are not checked for UTF-8.
     #[inline]

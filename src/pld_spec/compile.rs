@@ -59,6 +59,9 @@ pub(crate) struct Node {
     /// Only scalars are accepted (no container, not `Any`): validated
     /// inline by the frame that holds it.
     pub(crate) leaf: bool,
+    /// Per first byte: the size of a value accepted without further checks
+    /// (fixed-size scalars), or 0 for the general path.
+    pub(crate) fast: Box<[u8; 256]>,
 }
 
 /// A tag value.
@@ -89,6 +92,9 @@ pub(crate) struct StructDef {
     pub(crate) array_like: bool,
     pub(crate) forbid_unknown: bool,
     pub(crate) nrequired: usize,
+    /// Every field is a leaf node, at most 64 fields: validated by one
+    /// flat loop.
+    pub(crate) flat: bool,
 }
 
 /// A union of tagged structs.
@@ -247,6 +253,7 @@ fn parse_structs(
             array_like: flag("array_like"),
             forbid_unknown: flag("forbid_unknown_fields"),
             nrequired,
+            flat: false,
         });
     }
     Ok((structs, by_name))
@@ -290,6 +297,7 @@ impl Builder {
             object: ObjKind::No,
             expected: "".into(),
             leaf: false,
+            fast: Box::new([0; 256]),
         };
         if members.iter().any(|m| matches!(m, Ty::Any)) {
             n.any = true;
@@ -472,9 +480,45 @@ impl Builder {
         }
         n.expected = parts.join(" | ").into();
         n.leaf = matches!(n.array, ArrayKind::No) && matches!(n.object, ObjKind::No);
+        n.fast = fast_table(&n);
         self.c.nodes.push(n);
         Ok((self.c.nodes.len() - 1) as NodeId)
     }
+}
+
+/// The fixed sizes of the scalars a node accepts outright.
+fn fast_table(n: &Node) -> Box<[u8; 256]> {
+    let mut t = Box::new([0u8; 256]);
+    if n.flags & NONE != 0 {
+        t[0xc0] = 1;
+    }
+    if n.flags & BOOL != 0 {
+        t[0xc2] = 1;
+        t[0xc3] = 1;
+    }
+    let ints = n.flags & INT != 0 || (n.flags & FLOAT != 0 && n.int_lits.is_empty());
+    if ints {
+        for b in (0x00..=0x7f).chain(0xe0..=0xff) {
+            t[b] = 1;
+        }
+        for (b, size) in [
+            (0xcc, 2),
+            (0xcd, 3),
+            (0xce, 5),
+            (0xcf, 9),
+            (0xd0, 2),
+            (0xd1, 3),
+            (0xd2, 5),
+            (0xd3, 9),
+        ] {
+            t[b] = size;
+        }
+    }
+    if n.flags & FLOAT != 0 {
+        t[0xca] = 5;
+        t[0xcb] = 9;
+    }
+    t
 }
 
 /// Parses and compiles a spec with its struct table.
@@ -503,6 +547,10 @@ pub(crate) fn compile(spec: &str, table: &serde_json::Value) -> Result<Compiled,
             let id = b.node(a)?;
             b.c.structs[sid as usize].fields[i].ty = id;
         }
+    }
+    let nodes = &b.c.nodes;
+    for s in &mut b.c.structs {
+        s.flat = s.fields.len() <= 64 && s.fields.iter().all(|f| nodes[f.ty as usize].leaf);
     }
     Ok(b.c)
 }

@@ -207,7 +207,11 @@ impl PldSpec {
             c: &self.c,
             max_depth: self.max_depth,
         };
-        validate::with_stack(|stack| v.run(self.c.root, stack))?;
+        if self.c.nodes[self.c.root as usize].leaf {
+            v.leaf_root(self.c.root)?;
+        } else {
+            validate::with_stack(|stack| v.run(self.c.root, stack))?;
+        }
         v.r.finish()
     }
 

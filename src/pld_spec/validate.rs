@@ -9,7 +9,8 @@
 use std::borrow::Cow;
 
 use super::compile::{
-    ArrayKind, Compiled, NodeId, ObjKind, Sel, TagVal, BOOL, BYTES, FLOAT, INT, NONE, STR,
+    ArrayKind, Compiled, NodeId, ObjKind, Sel, StructDef, TagVal, BOOL, BYTES, FLOAT, INT, NONE,
+    STR,
 };
 use crate::error::{python_str_repr, DecodeError, ErrorKind, PathSegment};
 use crate::msgpack::{Int, Kind, Reader};
@@ -20,17 +21,32 @@ const EPOCH_MIN: i64 = -62_135_596_800;
 const EPOCH_YEAR_10000: i64 = 253_402_300_800;
 
 thread_local! {
-    /// The container stack, reused by every validation on this thread.
-    static STACK: std::cell::RefCell<Vec<Frame>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// A container stack kept between validations on this thread, so that
+    /// nested payloads do not allocate once the thread is warm.
+    static STACK: std::cell::Cell<Vec<Frame>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
-/// Runs `f` with this thread's reusable container stack (a fresh one if it
-/// is already in use).
+/// Runs `f` with an empty container stack: a local one that borrows this
+/// thread's kept allocation only when a container must be pushed (flat
+/// payloads never touch the thread-local), and gives it back afterwards.
 pub(crate) fn with_stack<T>(f: impl FnOnce(&mut Vec<Frame>) -> T) -> T {
-    STACK.with(|s| match s.try_borrow_mut() {
-        Ok(mut v) => f(&mut v),
-        Err(_) => f(&mut Vec::new()),
-    })
+    let mut stack = Vec::new();
+    let out = f(&mut stack);
+    if stack.capacity() > 0 {
+        stack.clear();
+        STACK.with(|s| s.set(stack));
+    }
+    out
+}
+
+/// Makes sure `stack` has room, taking this thread's kept allocation the
+/// first time.
+#[inline]
+fn reserve(stack: &mut Vec<Frame>) {
+    if stack.capacity() == 0 {
+        *stack = STACK.with(|s| s.take());
+        stack.clear();
+    }
 }
 
 pub(crate) struct Validator<'a, 'c> {
@@ -221,6 +237,17 @@ impl Frame {
     }
 }
 
+/// Whether a finished container would be unhashable in Python.
+fn unhashable_of(f: &Frame) -> bool {
+    match f {
+        Frame::Seq {
+            list, unhashable, ..
+        } => *list || *unhashable,
+        Frame::Tuple { unhashable, .. } => *unhashable,
+        _ => true,
+    }
+}
+
 fn with_path(mut e: DecodeError, stack: &[Frame], c: &Compiled) -> DecodeError {
     for f in stack.iter().rev() {
         e = e.at(f.seg(c));
@@ -232,49 +259,46 @@ impl<'a, 'c> Validator<'a, 'c> {
     /// Validates one value against `root`, iteratively.
     pub(crate) fn run(&mut self, root: NodeId, stack: &mut Vec<Frame>) -> R {
         let c = self.c;
-        stack.clear();
-        let mut pending: Option<(Target, bool)> = Some((Target::Node(root), false));
+        let mut next: (Target, bool) = (Target::Node(root), false);
         loop {
-            // Start the pending value, if any.
-            let mut completed: Option<bool> = None;
-            if let Some((t, in_key)) = pending.take() {
-                match self.start(t, in_key) {
-                    Ok(Started::Done(u)) => completed = Some(u),
-                    Ok(Started::Open(f)) => {
-                        if stack.len() >= self.max_depth {
-                            return Err(DecodeError::new(ErrorKind::TooDeep {
-                                limit: self.max_depth,
-                            }));
-                        }
-                        stack.push(f);
+            // Start the next value; a container is run at once as far as
+            // its leaves go, and only pushed if it has a nested container.
+            let mut completed = match self.start(next.0, next.1) {
+                Ok(Started::Done(u)) => u,
+                Ok(Started::Open(mut f)) => {
+                    if stack.len() >= self.max_depth {
+                        return Err(DecodeError::new(ErrorKind::TooDeep {
+                            limit: self.max_depth,
+                        }));
                     }
-                    Err(e) => return Err(with_path(e, stack, c)),
+                    match self.next_child(&mut f) {
+                        Ok(Some(n)) => {
+                            reserve(stack);
+                            stack.push(f);
+                            next = n;
+                            continue;
+                        }
+                        Ok(None) => unhashable_of(&f),
+                        Err(e) => return Err(with_path(e, stack, c)),
+                    }
                 }
-            }
+                Err(e) => return Err(with_path(e, stack, c)),
+            };
             // Feed results upwards until some frame wants another child.
             loop {
                 let Some(top) = stack.last_mut() else {
                     return Ok(());
                 };
-                let step = match completed.take() {
-                    Some(u) => self.child_done(top, u),
-                    None => Ok(()),
-                }
-                .and_then(|()| self.next_child(top));
+                let step = self
+                    .child_done(top, completed)
+                    .and_then(|()| self.next_child(top));
                 match step {
-                    Ok(Some(next)) => {
-                        pending = Some(next);
+                    Ok(Some(n)) => {
+                        next = n;
                         break;
                     }
                     Ok(None) => {
-                        let unhashable = match stack.pop() {
-                            Some(Frame::Seq {
-                                list, unhashable, ..
-                            }) => list || unhashable,
-                            Some(Frame::Tuple { unhashable, .. }) => unhashable,
-                            _ => true,
-                        };
-                        completed = Some(unhashable);
+                        completed = stack.pop().as_ref().is_some_and(unhashable_of);
                     }
                     Err(e) => {
                         stack.pop();
@@ -334,10 +358,15 @@ impl<'a, 'c> Validator<'a, 'c> {
             } => {
                 if let Target::Node(id) = *elem {
                     if c.nodes[id as usize].leaf {
-                        while *done < *len {
-                            self.leaf(id).map_err(|e| e.at_index(*done))?;
-                            *done += 1;
+                        let (mut i, n) = (*done, *len);
+                        i += self.fast_run(id, n - i);
+                        while i < n {
+                            if let Err(e) = self.leaf(id) {
+                                return Err(e.at_index(i));
+                            }
+                            i += 1;
                         }
+                        *done = i;
                         return Ok(None);
                     }
                 }
@@ -365,13 +394,25 @@ impl<'a, 'c> Validator<'a, 'c> {
                 done,
                 at_value,
                 ..
-            } => Ok(if *at_value {
-                Some((*v, false))
-            } else if *done < *len {
-                Some((*k, true))
-            } else {
-                None
-            }),
+            } => {
+                if let (Target::Node(kn), Target::Node(vn), false) = (*k, *v, *at_value) {
+                    if c.nodes[kn as usize].leaf && c.nodes[vn as usize].leaf {
+                        while *done < *len {
+                            self.leaf(kn).map_err(|e| e.at(PathSegment::Key))?;
+                            self.leaf(vn).map_err(|e| e.at(PathSegment::DictValue))?;
+                            *done += 1;
+                        }
+                        return Ok(None);
+                    }
+                }
+                Ok(if *at_value {
+                    Some((*v, false))
+                } else if *done < *len {
+                    Some((*k, true))
+                } else {
+                    None
+                })
+            }
             Frame::StructMap {
                 sid,
                 len,
@@ -470,8 +511,93 @@ impl<'a, 'c> Validator<'a, 'c> {
 
     /// Validates one value that is not a container against node `id` (a
     /// container found here is reported as the wrong kind).
-    #[inline]
+    #[inline(always)]
     fn leaf(&mut self, id: NodeId) -> R {
+        let n = &self.c.nodes[id as usize];
+        if let Some(&b) = self.r.buf().get(self.r.pos()) {
+            let size = n.fast[b as usize];
+            if size != 0 {
+                return self.r.skip_bytes(size as usize);
+            }
+        }
+        self.leaf_slow(id)
+    }
+
+    /// Skips up to `count` consecutive values that node `id` accepts
+    /// outright (fixed-size scalars), returning how many were skipped.
+    #[inline]
+    fn fast_run(&mut self, id: NodeId, count: usize) -> usize {
+        let fast: &[u8; 256] = &self.c.nodes[id as usize].fast;
+        let buf = self.r.buf();
+        let start = self.r.pos();
+        let mut pos = start;
+        let mut i = 0;
+        while i < count {
+            let Some(&b) = buf.get(pos) else { break };
+            let size = fast[b as usize] as usize;
+            if size == 0 || size > buf.len() - pos {
+                break;
+            }
+            pos += size;
+            i += 1;
+        }
+        // In bounds: every step was checked against the buffer's length.
+        let _ = self.r.skip_bytes(pos - start);
+        i
+    }
+
+    /// Validates a whole payload whose spec is a leaf node.
+    pub(crate) fn leaf_root(&mut self, id: NodeId) -> R {
+        self.leaf(id)
+    }
+
+    /// A struct in map form whose fields are all leaves: one loop, no
+    /// frame. Same rules as the `StructMap` frame.
+    fn flat_struct_map(&mut self, s: &StructDef, len: usize) -> R {
+        let mut seen: u64 = 0;
+        let mut hint = 0usize;
+        for _ in 0..len {
+            let key = match self.r.str_bytes()? {
+                Some(k) => k,
+                None => return Err(key_kind_err(&self.r, "str").at(PathSegment::Key)),
+            };
+            // Keys usually come in declaration order: try the next field first.
+            let i = match s.fields.get(hint) {
+                Some(f) if f.wire.as_bytes() == key => Some(hint),
+                _ => s.fields.iter().position(|f| f.wire.as_bytes() == key),
+            };
+            match i {
+                Some(i) => {
+                    seen |= 1 << i;
+                    hint = i + 1;
+                    let f = &s.fields[i];
+                    if let Err(e) = self.leaf(f.ty) {
+                        return Err(e.at(field_seg(&f.wire)));
+                    }
+                }
+                None => {
+                    if let Some(tag) = &s.tag {
+                        if key == s.tag_field.as_bytes() {
+                            self.check_tag(tag)
+                                .map_err(|e| e.at(field_seg(&s.tag_field)))?;
+                            continue;
+                        }
+                    }
+                    if s.forbid_unknown {
+                        return Err(DecodeError::new(ErrorKind::UnknownField(
+                            utf8(key)?.to_string(),
+                        )));
+                    }
+                    self.r.skip_values_lazy(1)?;
+                }
+            }
+        }
+        missing(s, &Seen::Small(seen))
+    }
+
+    /// The general path of [`Validator::leaf`].
+    #[inline(never)]
+    fn leaf_slow(&mut self, id: NodeId) -> R {
         let c = self.c;
         let n = &c.nodes[id as usize];
         let b = self.r.peek_byte()?;
@@ -699,6 +825,10 @@ impl<'a, 'c> Validator<'a, 'c> {
             missing(s, &Seen::new(0))?;
             return Ok(Started::Done(true));
         }
+        if s.flat {
+            self.flat_struct_map(s, len)?;
+            return Ok(Started::Done(true));
+        }
         Ok(Started::Open(Frame::StructMap {
             sid,
             len,
@@ -829,7 +959,7 @@ impl<'a, 'c> Validator<'a, 'c> {
     }
 }
 
-fn missing(s: &super::compile::StructDef, seen: &Seen) -> R {
+fn missing(s: &StructDef, seen: &Seen) -> R {
     for (i, f) in s.fields.iter().enumerate() {
         if f.required && !seen.get(i) {
             return Err(DecodeError::new(ErrorKind::MissingField(Cow::Owned(
