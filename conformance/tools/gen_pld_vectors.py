@@ -261,6 +261,13 @@ def cases():
     add(case("extra-literal-str-quote-repr", g, "Literal['a']", P("it's")))
     add(case("extra-literal-str-newline-repr", g, "Literal['a']", P("x\ny")))
     add(case("extra-literal-bool-spec-str", g, "Literal['a', 'b'] | bool", b"\x01"))
+    for name, text in [("nbsp", "\xa0"), ("soft-hyphen", "x\xad"), ("line-separator", "\u2028"),
+                       ("zero-width-space", "\u00e9\u200b"), ("private-use-plane-15", "\U000f0000"),
+                       ("ideographic-space", "\u3000"), ("emoji", "\U0001f600"), ("tab-quote", "\t'\"")]:
+        add(case(f"extra-literal-str-repr-{name}", g, "Literal['a']", P(text)))
+    add(case("extra-literal-tag-raw-nbsp", g, "Cat | Dog", P({"type": "\xa0"}), CAT_DOG))
+    add(case("extra-literal-tag-raw-quote", g, "Cat | Dog", P({"type": "it's\n"}), CAT_DOG))
+    add(case("extra-literal-tag-raw-single-struct", g, "Cat", P({"type": "\t"}), CAT_DOG))
 
     # Tags.
     g = "extra-tags"

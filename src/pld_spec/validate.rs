@@ -904,8 +904,9 @@ impl<'a, 'c> Validator<'a, 'c> {
             };
             match u.strs.iter().find(|(t, _)| t.as_bytes() == s) {
                 Some((_, sid)) => Ok(*sid),
-                None => Err(DecodeError::new(ErrorKind::InvalidTag(python_str_repr(
-                    utf8(s)?,
+                None => Err(DecodeError::new(ErrorKind::InvalidTag(format!(
+                    "'{}'",
+                    utf8(s)?
                 )))),
             }
         } else {
@@ -935,8 +936,9 @@ impl<'a, 'c> Validator<'a, 'c> {
                 if s == t.as_bytes() {
                     Ok(())
                 } else {
-                    Err(DecodeError::new(ErrorKind::InvalidTag(python_str_repr(
-                        utf8(s)?,
+                    Err(DecodeError::new(ErrorKind::InvalidTag(format!(
+                        "'{}'",
+                        utf8(s)?
                     ))))
                 }
             }
