@@ -248,14 +248,15 @@ impl DecodeError {
             }
             s
         };
-        match segs.iter().position(|s| matches!(s, PathSegment::Key)) {
-            Some(k) => Some(format!(
-                "{}` in `{}",
-                render("key", &segs[k + 1..]),
-                render("$", &segs[..k])
-            )),
-            None => Some(render("$", &segs)),
-        }
+        // Each map key starts a new rendering, innermost first:
+        // `key` in `key[2]` in `$` for a key inside an array used as a key.
+        let mut parts: Vec<String> = segs
+            .split(|s| matches!(s, PathSegment::Key))
+            .enumerate()
+            .map(|(i, g)| render(if i == 0 { "$" } else { "key" }, g))
+            .collect();
+        parts.reverse();
+        Some(parts.join("` in `"))
     }
 
     /// The text msgspec gives for this error, byte for byte where msgspec

@@ -232,6 +232,10 @@ def cases():
     add(case("extra-keys-any-map-key-invalid-utf8-value", g, "dict[Any, Any]", b"\x81\x80\xa1\xff"))
     add(case("extra-keys-nested-unhashable-inside-value", g, "dict[str, dict[Any, int]]",
              b"\x81\xa1a\x81\x91\x80\x01"))
+    add(case("extra-keys-bad-timestamp-in-map-in-array-key", g, "dict[Any, Any]",
+             b"\x81\x93\x01\x02\x81\xd5\xff\x00\x00\xc0\x01"))
+    add(case("extra-keys-bad-key-in-dict-in-tuple-key", g, "dict[tuple[int, dict[str, int]], int]",
+             b"\x81\x92\x01\x81\x01\x02\x03"))
     add(case("extra-keys-vartuple-key-ok", g, "dict[tuple[int, ...], str]", b"\x81\x92\x01\x02\xa1v"))
     add(case("extra-keys-bool-key-ok", g, "dict[bool, int]", b"\x82\xc3\x01\xc2\x00"))
     add(case("extra-keys-none-key", g, "dict[None, int]", b"\x81\xc0\x01"))
