@@ -285,6 +285,12 @@ def cases():
              b"\x82\xa4name\x01\xa4type\xa3Cat", CAT_DOG))
     add(case("extra-tags-union-reserved-byte-before-tag", g, "Cat | Dog",
              b"\x82\xa1z\xc1\xa4type\xa3Cat", CAT_DOG))
+    add(case("extra-tags-reserved-byte-as-struct-key", g, "Point", b"\x81\xc1\x01", POINT))
+    add(case("extra-tags-reserved-byte-as-union-key", g, "Cat | Dog", b"\x81\xc1\x01", CAT_DOG))
+    add(case("extra-tags-reserved-byte-as-str-tag", g, "Cat", b"\x81\xa4type\xc1", CAT_DOG))
+    add(case("extra-tags-reserved-byte-as-int-tag", g, "MsgV1 | MsgV2", b"\x81\xa7version\xc1", V12))
+    add(case("extra-tags-reserved-byte-as-array-tag", g, "CatArr", b"\x92\xc1\xa1a", CATARR))
+    add(case("extra-tags-reserved-byte-as-dict-key", g, "dict[str, int]", b"\x81\xc1\x01"))
     add(case("extra-tags-union-empty-map", g, "Cat | Dog", b"\x80", CAT_DOG))
     add(case("extra-tags-single-tag-bin", g, "Cat", b"\x81\xa4type\xc4\x03Cat", CAT_DOG))
     add(case("extra-tags-catarr-at-most", g, "CatArr", b"\x93\xa6CatArr\xa1a\xa1b", CATARR))

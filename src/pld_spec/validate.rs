@@ -64,12 +64,17 @@ fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
     }
 }
 
+/// The error for a struct key or tag value of the wrong kind (msgspec
+/// spells a found nil `null` there, and the reserved byte `unknown`).
 fn key_kind_err(r: &Reader<'_>, expected: &'static str) -> DecodeError {
     match r.peek_kind() {
         Ok(got) => DecodeError::new(ErrorKind::ExpectedKey {
             expected: Cow::Borrowed(expected),
             got,
         }),
+        Err(e) if matches!(e.kind(), ErrorKind::ReservedByte { .. }) => DecodeError::new(
+            ErrorKind::Other(format!("Expected `{expected}`, got `unknown`")),
+        ),
         Err(e) => e,
     }
 }
