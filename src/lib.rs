@@ -40,6 +40,15 @@
 //! | `msgspec.Raw` payload | [`Raw`] |
 //! | `Started[T]` | `Started<'a, T>` |
 //!
+//! # Payload specs
+//!
+//! [`pld_spec`] limits what `Started`/`Yield`/`Return` payloads may be, as
+//! `@tractor.context(pld_spec=...)` does, with msgspec's verdicts and error
+//! texts: dynamic specs in Python annotation syntax ([`pld_spec::PldSpec`]),
+//! Rust types as specs ([`pld_spec::TypedSpec`]), per-dialog limiting over a
+//! channel ([`pld_spec::dialog_verdicts`]) and `MsgTypeError`
+//! ([`pld_spec::MsgTypeError`]).
+//!
 //! [tractor]: https://github.com/goodboy/tractor
 
 #![forbid(unsafe_code)]

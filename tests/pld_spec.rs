@@ -94,6 +94,8 @@ mod captures {
                 .collect();
             let theirs = cap.pld_verdicts.clone().unwrap_or(serde_json::json!([]));
             assert_eq!(serde_json::Value::Array(ours), theirs, "{name}");
+            let checks = shuttle::pld_spec::check_capture(&cap).unwrap();
+            assert!(checks.iter().all(|c| c.agrees()), "{name}: {checks:?}");
             checked += 1;
         }
         assert!(checked >= 4, "only {checked} typed captures");

@@ -37,7 +37,8 @@ pub mod vectors;
 use std::fmt;
 
 pub use dialog::{
-    capture_verdicts, dialog_verdicts, EndpointSpec, EndpointSpecs, FrameVerdict, VerdictError,
+    capture_verdicts, check_capture, dialog_verdicts, EndpointSpec, EndpointSpecs, FrameVerdict,
+    VerdictCheck, VerdictError,
 };
 pub use mte::{
     python_bytes_repr, python_float, python_repr_of, MsgTypeError, MsgTypeErrorView, MSG_TYPE_ERROR,

@@ -1,5 +1,5 @@
 //! The pld-vectors/1 file model (`fixtures/vectors/FORMAT.md`) and a runner
-//! that checks every case against [`PldSpec`](super::PldSpec).
+//! that checks every case against [`PldSpec`].
 //!
 //! ```no_run
 //! use shuttle::pld_spec::vectors::{VectorFile, run};
