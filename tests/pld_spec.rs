@@ -422,3 +422,81 @@ mod props {
         }
     }
 }
+
+mod api {
+    use proptest::prelude::*;
+    use shuttle::pld_spec::{PldSpec, Stage};
+
+    #[test]
+    fn depth_limit_is_configurable_and_reports_recursion_error() {
+        let spec = PldSpec::any().with_max_depth(3);
+        assert!(spec.validate(&[0x91, 0x91, 0x91, 0x01]).is_ok());
+        let err = spec.validate(&[0x91, 0x91, 0x91, 0x91, 0x01]).unwrap_err();
+        assert_eq!(err.python_type(), "RecursionError");
+        assert_eq!(
+            err.msgspec_text(),
+            "maximum recursion depth exceeded while deserializing an object"
+        );
+        // Empty containers do not count, as in msgspec.
+        assert!(spec.validate(&[0x91, 0x91, 0x91, 0x90]).is_ok());
+    }
+
+    #[test]
+    fn validate_in_leaves_the_reader_after_the_value() {
+        let spec = PldSpec::parse("list[int]", &serde_json::Value::Null).unwrap();
+        let bytes = [0x92, 0x01, 0x02, 0xc3];
+        let mut r = shuttle::msgpack::Reader::new(&bytes);
+        spec.validate_in(&mut r).unwrap();
+        assert_eq!(r.pos(), 3);
+    }
+
+    #[test]
+    fn spec_errors_name_their_stage() {
+        let e = PldSpec::parse("list[", &serde_json::json!({})).unwrap_err();
+        assert_eq!(e.stage(), Stage::Syntax);
+        let e = PldSpec::parse("Nope", &serde_json::json!({})).unwrap_err();
+        assert_eq!(e.stage(), Stage::Syntax);
+        let e = PldSpec::parse(
+            "Literal[123456789012345678901234567890123456789012]",
+            &serde_json::json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(e.error_type(), "NotImplementedError");
+        let e = PldSpec::parse("str | bytes", &serde_json::json!({})).unwrap_err();
+        assert_eq!((e.stage(), e.error_type()), (Stage::Decoder, "TypeError"));
+        assert!(e
+            .message()
+            .ends_with(" - type `str | bytes` is not supported"));
+    }
+
+    #[test]
+    fn tractor_spec_strings() {
+        let s = serde_json::json!({"PldMsg": {"fields": [["field", "str"]]}});
+        assert_eq!(
+            PldSpec::parse("PldMsg | None", &s)
+                .unwrap()
+                .tractor_spec_str(),
+            "PldMsg|NoneType"
+        );
+        assert_eq!(
+            PldSpec::parse("int | str", &s).unwrap().tractor_spec_str(),
+            "int|str"
+        );
+        assert_eq!(PldSpec::any().tractor_spec_str(), "Any");
+    }
+
+    proptest! {
+        /// Arbitrary spec strings and struct tables never panic the parser.
+        #[test]
+        fn arbitrary_specs_never_panic(
+            spec in "[a-zA-Z_\\[\\]|, .()'0-9-]{0,40}",
+            field_ty in "[a-zA-Z_\\[\\]|, .()'0-9-]{0,20}",
+        ) {
+            let table = serde_json::json!({"S": {"fields": [["a", field_ty]], "tag": true}});
+            if let Ok(s) = PldSpec::parse(&spec, &table) {
+                let _ = s.validate(&[0x81, 0xa1, b'a', 0x01]);
+                let _ = s.json_schema();
+            }
+        }
+    }
+}

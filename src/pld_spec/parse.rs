@@ -161,9 +161,20 @@ fn tokenize(spec: &str) -> Result<Vec<Tok>, SpecError> {
                 while i < b.len() && b[i].is_ascii_digit() {
                     i += 1;
                 }
-                let n: i128 = spec[start..i]
-                    .parse()
-                    .map_err(|_| syntax(spec, format!("bad integer {:?}", &spec[start..i])))?;
+                let text = &spec[start..i];
+                let n: i128 = match text.parse() {
+                    Ok(n) => n,
+                    // Too large even for i128: still an integer literal,
+                    // which msgspec refuses as out of the int64 range.
+                    Err(_) if text.len() > 1 => {
+                        if text.starts_with('-') {
+                            i128::MIN
+                        } else {
+                            i128::MAX
+                        }
+                    }
+                    Err(_) => return Err(syntax(spec, format!("bad integer {text:?}"))),
+                };
                 out.push(Tok::Int(n));
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
