@@ -176,6 +176,25 @@ mod captures {
         assert_eq!(view.spec_str(), Some("Point|NoneType"));
         assert_eq!(view.revalidate(&spec).unwrap().unwrap_err(), err);
         assert_eq!(back.src_type_str, "MsgTypeError");
+
+        // §3.5 D: the callee re-ships it when its task died from it.
+        let callee = Uid::new("callee", "u3");
+        let d = mte.to_reshipped_error(callee.clone());
+        assert_eq!(
+            d.message.as_deref(),
+            Some("remote task raised a 'MsgTypeError'\n")
+        );
+        assert_eq!(d.relay_path, vec![callee.clone(), callee.clone()]);
+        let view = MsgTypeErrorView::from_error(&d).unwrap();
+        assert!(view.is_reshipped());
+        assert_eq!(view.spec_str(), None);
+        assert_eq!(view.expected_msg_type(), Some(shuttle::MsgType::Yield));
+
+        // Only payload messages are limited.
+        let y = Msg::Yield(shuttle::Yield::new("c", pld.clone()));
+        assert!(shuttle::pld_spec::validate_msg(&y, &spec).unwrap().is_err());
+        let stop = Msg::Stop(shuttle::Stop { cid: "c".into() });
+        assert!(shuttle::pld_spec::validate_msg(&stop, &spec).is_none());
     }
 }
 
@@ -498,5 +517,45 @@ mod api {
                 let _ = s.json_schema();
             }
         }
+    }
+}
+
+mod repr {
+    use shuttle::pld_spec::python_repr_of;
+    use shuttle::Raw;
+
+    fn r(bytes: &[u8]) -> (String, &'static str) {
+        python_repr_of(&Raw::from_slice(bytes).unwrap())
+    }
+
+    /// Python's own `repr()` of the same values (checked with CPython 3.11).
+    #[test]
+    fn python_reprs() {
+        assert_eq!(
+            r(b"\xd6\xff\x65\x53\xf1\x00"),
+            (
+                "datetime.datetime(2023, 11, 14, 22, 13, 20, tzinfo=datetime.timezone.utc)".into(),
+                "<class 'datetime.datetime'>"
+            )
+        );
+        assert_eq!(
+            r(b"\xd7\xff\x1d\x6f\x34\x54\x65\x53\xf1\x00").0,
+            "datetime.datetime(2023, 11, 14, 22, 13, 20, 123457, tzinfo=datetime.timezone.utc)"
+        );
+        assert_eq!(
+            r(b"\xc7\x0c\xff\x00\x00\x00\x01\xff\xff\xff\xf1\x88\x6e\x09\x00").0,
+            "datetime.datetime(1, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)"
+        );
+        let list = Raw::encode(&(1.5f64, 1e-5f64, 1e16f64, 123456789.0f64, -0.0f64)).unwrap();
+        assert_eq!(
+            python_repr_of(&list).0,
+            "[1.5, 1e-05, 1e+16, 123456789.0, -0.0]"
+        );
+        assert_eq!(r(b"\xc4\x03a'\\").0, "b\"a'\\\\\"");
+        assert_eq!(r(b"\x81\x92\x01\x02\xc0").0, "{(1, 2): None}");
+        assert_eq!(
+            r(b"\xd4\x05\x00"),
+            ("Ext(5, b'\\x00')".into(), "<class 'msgspec.msgpack.Ext'>")
+        );
     }
 }

@@ -41,7 +41,8 @@ pub use dialog::{
     VerdictCheck, VerdictError,
 };
 pub use mte::{
-    python_bytes_repr, python_float, python_repr_of, MsgTypeError, MsgTypeErrorView, MSG_TYPE_ERROR,
+    python_bytes_repr, python_float, python_repr_of, validate_msg, MsgTypeError, MsgTypeErrorView,
+    MSG_TYPE_ERROR,
 };
 pub use typed::{decode_typed, spec_of, TypedSpec};
 

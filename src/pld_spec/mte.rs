@@ -80,6 +80,34 @@ impl MsgTypeError {
     }
 }
 
+impl MsgTypeError {
+    /// The `Error` a callee ships when its task died from this (receive-side)
+    /// error (§3.5 D): `src_uid` is the callee, which also appears twice in
+    /// `relay_path` (once from the local packing, once from re-shipping),
+    /// and the detailed text is replaced by `remote task raised a
+    /// 'MsgTypeError'\n`; `_bad_msg` still carries the offending message.
+    pub fn to_reshipped_error(&self, callee: Uid<'_>) -> Error<'static> {
+        let callee = callee.into_owned();
+        let mut e = self.to_error();
+        e.src_uid = callee.clone();
+        e.relay_path = vec![callee.clone(), callee];
+        e.message = Some(Cow::Borrowed("remote task raised a 'MsgTypeError'\n"));
+        e
+    }
+}
+
+/// Checks the payload of a `Started`, `Yield` or `Return` against `spec`;
+/// `None` for every other message (never limited).
+pub fn validate_msg(msg: &crate::Msg<'_>, spec: &PldSpec) -> Option<Result<(), DecodeError>> {
+    let pld = match msg {
+        crate::Msg::Started(m) => &m.pld,
+        crate::Msg::Yield(m) => &m.pld,
+        crate::Msg::Return(m) => &m.pld,
+        _ => return None,
+    };
+    Some(spec.validate(pld.as_bytes()))
+}
+
 fn owned_bad_msg(m: BadMsg<'_>) -> BadMsg<'static> {
     match m {
         BadMsg::Started(s) => {
@@ -228,6 +256,10 @@ fn repr(v: &rmpv::Value, in_key: bool, out: &mut String) {
             }
             out.push('}');
         }
+        rmpv::Value::Ext(-1, data) => match datetime_repr(data) {
+            Some(d) => out.push_str(&d),
+            None => out.push_str(&format!("Ext(-1, {})", python_bytes_repr(data))),
+        },
         rmpv::Value::Ext(code, data) => {
             out.push_str(&format!("Ext({code}, {})", python_bytes_repr(data)));
         }
@@ -283,4 +315,49 @@ pub fn python_bytes_repr(b: &[u8]) -> String {
     }
     s.push(quote);
     s
+}
+
+/// Python's `repr()` of the UTC `datetime` msgspec builds from a msgpack
+/// timestamp body (rounded to microseconds), or `None` if it has none.
+fn datetime_repr(data: &[u8]) -> Option<String> {
+    super::validate::check_timestamp(data).ok()?;
+    let (secs, nanos): (i64, u32) = match data.len() {
+        4 => (u32::from_be_bytes(data.try_into().ok()?) as i64, 0),
+        8 => {
+            let v = u64::from_be_bytes(data.try_into().ok()?);
+            ((v & 0x3_ffff_ffff) as i64, (v >> 34) as u32)
+        }
+        _ => (
+            i64::from_be_bytes(data[4..12].try_into().ok()?),
+            u32::from_be_bytes(data[..4].try_into().ok()?),
+        ),
+    };
+    let mut micros = (nanos + 500) / 1000;
+    let mut secs = secs;
+    if micros == 1_000_000 {
+        micros = 0;
+        secs += 1;
+    }
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (sod / 3600, sod % 3600 / 60, sod % 60);
+    let mut out = format!("datetime.datetime({year}, {month}, {day}, {h}, {m}");
+    if s != 0 || micros != 0 {
+        out.push_str(&format!(", {s}"));
+    }
+    if micros != 0 {
+        out.push_str(&format!(", {micros}"));
+    }
+    out.push_str(", tzinfo=datetime.timezone.utc)");
+    Some(out)
 }
