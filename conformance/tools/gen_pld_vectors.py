@@ -339,6 +339,14 @@ def cases():
     add(case("extra-nesting-node-depth-5000", g, "Node", deep_bad, NODE))
     add(case("extra-nesting-tuple-in-tuple-bad", g, "tuple[int, tuple[str, bool]]", b"\x92\x01\x92\xa1a\x01"))
 
+    # `Any` stops msgspec's union checks where it appears.
+    g = "extra-any-union"
+    add(case("extra-any-union-after-str-bytes", g, "str | bytes | Any", b"\xc4\x01a"))
+    add(case("extra-any-union-big-literal", g, "Literal[9223372036854775808] | Any", b"\x01"))
+    add(case("extra-any-union-between-lists", g, "list[int] | Any | list[str]", b"\x91\xa1a"))
+    add(case("extra-any-union-untagged-structs", g, "Point | PldMsg | Any", b"\x80",
+             {**POINT, "PldMsg": {"fields": [["field", "str"]]}}))
+
     # Ext under typed specs and unions.
     g = "extra-ext"
     add(case("extra-ext-int-or-none", g, "int | None", b"\xd4\x01\x00"))
@@ -382,6 +390,25 @@ def invalid_specs():
         invalid("extra-invalid-in-dict-key", g, "dict[str | bytes, int]"),
         invalid("extra-invalid-in-recursive-struct", g, "T",
                 {"T": {"fields": [["kids", "list[T] | tuple[T, ...]", []]]}}),
+        # Which rule is reported when several are broken (msgspec's order):
+        # a second list-like or dict member while collecting (member order),
+        # then struct rules, then int64 literals, then array-like / dict-like
+        # mixed with structs, then str-likes; a union's own rules before its
+        # members' inner types. `Any` stops the collection.
+        invalid("extra-invalid-order-dicts-before-lists", g,
+                "dict[str, int] | dict[int, str] | list[int] | tuple[int, ...]"),
+        invalid("extra-invalid-order-lists-before-dicts", g,
+                "list[int] | tuple[int, ...] | dict[str, int] | dict[int, str]"),
+        invalid("extra-invalid-order-dict-like-before-str-like", g,
+                "str | bytes | P | dict[str, int]", p),
+        invalid("extra-invalid-order-array-like-before-str-like", g,
+                "str | bytes | Pa | list[int]", pa),
+        invalid("extra-invalid-order-structs-before-big-literal", g,
+                "Literal[9223372036854775808] | P | C", {**p, **c}),
+        invalid("extra-invalid-order-big-literal-before-array-like", g,
+                "Pa | list[int] | Literal[9223372036854775808]", pa),
+        invalid("extra-invalid-order-outer-before-inner", g, "list[str | bytes] | list[int]"),
+        invalid("extra-invalid-order-lists-before-any", g, "list[int] | list[str] | Any"),
     ]
 
 

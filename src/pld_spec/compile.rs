@@ -299,17 +299,16 @@ impl Builder {
             leaf: false,
             fast: Box::new([0; 256]),
         };
-        if members.iter().any(|m| matches!(m, Ty::Any)) {
-            n.any = true;
-            n.expected = "any".into();
-            self.c.nodes.push(n);
-            return Ok((self.c.nodes.len() - 1) as NodeId);
-        }
         let mut ints: Vec<i64> = Vec::new();
         let mut strs: Vec<Box<str>> = Vec::new();
         let mut arrays: Vec<&Ty> = Vec::new();
         let mut dicts: Vec<&Ty> = Vec::new();
         let mut structs: Vec<u32> = Vec::new();
+        let mut big_literal = false;
+        // msgspec's checks come in a fixed order: a second list-like or
+        // dict type while collecting the members (in member order), then
+        // the struct rules, then out-of-range integer literals, then
+        // array-like / dict-like types mixed with structs, then str-likes.
         for m in &members {
             match m {
                 Ty::None => n.flags |= NONE,
@@ -321,12 +320,11 @@ impl Builder {
                 Ty::Literal(ls) => {
                     for l in ls {
                         match l {
-                            Lit::Int(i) => {
-                                let i = i64::try_from(*i).map_err(|_| big_int())?;
-                                if !ints.contains(&i) {
-                                    ints.push(i)
-                                }
-                            }
+                            Lit::Int(i) => match i64::try_from(*i) {
+                                Ok(i) if !ints.contains(&i) => ints.push(i),
+                                Ok(_) => {}
+                                Err(_) => big_literal = true,
+                            },
                             Lit::Str(s) => {
                                 if !strs.iter().any(|x| **x == **s) {
                                     strs.push(s.as_str().into())
@@ -335,51 +333,80 @@ impl Builder {
                         }
                     }
                 }
-                Ty::List(_) | Ty::VarTuple(_) | Ty::Tuple(_) => arrays.push(m),
-                Ty::Dict(..) => dicts.push(m),
+                Ty::List(_) | Ty::VarTuple(_) | Ty::Tuple(_) => {
+                    if !arrays.is_empty() {
+                        return Err(decoder_err(
+                            "TypeError",
+                            "Type unions may not contain more than one array-like (list, set, tuple) type",
+                            t,
+                        ));
+                    }
+                    arrays.push(m)
+                }
+                Ty::Dict(..) => {
+                    if !dicts.is_empty() {
+                        return Err(decoder_err(
+                            "TypeError",
+                            "Type unions may not contain more than one dict type",
+                            t,
+                        ));
+                    }
+                    dicts.push(m)
+                }
                 Ty::Struct(name) => {
                     let sid = self.sid(name)?;
                     if !structs.contains(&sid) {
                         structs.push(sid)
                     }
                 }
-                Ty::Any | Ty::Union(_) => {}
+                Ty::Any => {
+                    // `Any` swallows the union: msgspec stops collecting
+                    // there (errors on earlier members still count) and
+                    // checks nothing else.
+                    n.any = true;
+                    n.expected = "any".into();
+                    self.c.nodes.push(n);
+                    return Ok((self.c.nodes.len() - 1) as NodeId);
+                }
+                Ty::Union(_) => {}
             }
         }
-        // msgspec's union invariants.
-        if u8::from(n.flags & STR != 0 || !strs.is_empty()) + u8::from(n.flags & BYTES != 0) > 1 {
-            return Err(decoder_err("TypeError", "Type unions may not contain more than one str-like type (`str`, `Enum`, `Literal[str values]`, `datetime`, `date`, `time`, `timedelta`, `uuid`, `decimal`, `bytes`, `bytearray`)", t));
-        }
         if structs.len() > 1 {
+            // msgspec walks a set of the structs (in an order that depends
+            // on object ids); with a single violation the order does not
+            // matter, declaration order is used here.
             let defs: Vec<&StructDef> = structs
                 .iter()
                 .map(|s| &self.c.structs[*s as usize])
                 .collect();
-            if defs.iter().any(|d| d.tag.is_none()) {
-                return Err(decoder_err("TypeError", "If a type union contains multiple Struct types, all Struct types must be tagged (via `tag` or `tag_field` kwarg)", t));
-            }
-            if defs.iter().any(|d| d.tag_field != defs[0].tag_field) {
-                return Err(decoder_err("TypeError", "If a type union contains multiple Struct types, all Struct types must have the same `tag_field`", t));
-            }
-            if defs.iter().any(|d| d.array_like != defs[0].array_like) {
-                return Err(decoder_err("TypeError", "Type unions may not contain Struct types with `array_like=True` and `array_like=False`", t));
-            }
-            let n_int = defs
-                .iter()
-                .filter(|d| matches!(d.tag, Some(TagVal::Int(_))))
-                .count();
-            if n_int != 0 && n_int != defs.len() {
-                return Err(decoder_err(
-                    "TypeError",
-                    "Type unions may not contain Struct types with both `int` and `str` tags",
-                    t,
-                ));
-            }
+            let first = defs[0];
             for (i, d) in defs.iter().enumerate() {
+                if d.tag.is_none() {
+                    return Err(decoder_err("TypeError", "If a type union contains multiple Struct types, all Struct types must be tagged (via `tag` or `tag_field` kwarg)", t));
+                }
+                if i > 0 {
+                    if d.array_like != first.array_like {
+                        return Err(decoder_err("TypeError", "Type unions may not contain Struct types with `array_like=True` and `array_like=False`", t));
+                    }
+                    let is_int = |d: &StructDef| matches!(d.tag, Some(TagVal::Int(_)));
+                    if is_int(d) != is_int(first) {
+                        return Err(decoder_err(
+                            "TypeError",
+                            "Type unions may not contain Struct types with both `int` and `str` tags",
+                            t,
+                        ));
+                    }
+                    if d.tag_field != first.tag_field {
+                        return Err(decoder_err("TypeError", "If a type union contains multiple Struct types, all Struct types must have the same `tag_field`", t));
+                    }
+                }
                 if defs[..i].iter().any(|e| e.tag == d.tag) {
                     return Err(decoder_err("TypeError", "If a type union contains multiple Struct types, all Struct types must have unique `tag` values", t));
                 }
             }
+        }
+        if big_literal {
+            return Err(big_int());
         }
         let map_structs = structs
             .iter()
@@ -387,23 +414,14 @@ impl Builder {
         let arr_structs = structs
             .iter()
             .any(|s| self.c.structs[*s as usize].array_like);
-        if dicts.len() + usize::from(map_structs) > 1 {
-            let reason = if map_structs {
-                "Type unions may not contain more than one dict-like type (`Struct`, `dict`, `TypedDict`, `dataclass`)"
-            } else {
-                "Type unions may not contain more than one dict type"
-            };
-            return Err(decoder_err("TypeError", reason, t));
-        }
-        if arrays.len() > 1 {
-            return Err(decoder_err(
-                "TypeError",
-                "Type unions may not contain more than one array-like (list, set, tuple) type",
-                t,
-            ));
-        }
         if arr_structs && !arrays.is_empty() {
             return Err(decoder_err("TypeError", "Type unions may not contain more than one array-like type (`Struct(array_like=True)`, `list`, `set`, `frozenset`, `tuple`, `NamedTuple`)", t));
+        }
+        if map_structs && !dicts.is_empty() {
+            return Err(decoder_err("TypeError", "Type unions may not contain more than one dict-like type (`Struct`, `dict`, `TypedDict`, `dataclass`)", t));
+        }
+        if u8::from(n.flags & STR != 0 || !strs.is_empty()) + u8::from(n.flags & BYTES != 0) > 1 {
+            return Err(decoder_err("TypeError", "Type unions may not contain more than one str-like type (`str`, `Enum`, `Literal[str values]`, `datetime`, `date`, `time`, `timedelta`, `uuid`, `decimal`, `bytes`, `bytearray`)", t));
         }
         // Children.
         if let Some(a) = arrays.first() {
