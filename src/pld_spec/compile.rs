@@ -174,18 +174,13 @@ fn parse_structs(
         };
         let mut fields = Vec::new();
         let mut seen_default = false;
-        for f in obj
+        let field_list = obj
             .get("fields")
             .and_then(|f| f.as_array())
-            .ok_or_else(|| bad("missing `fields`"))?
-        {
-            let f = f.as_array().ok_or_else(|| bad("a field is not an array"))?;
-            let (fname, fty) = match (f.first(), f.get(1)) {
-                (Some(serde_json::Value::String(n)), Some(serde_json::Value::String(t))) => (n, t),
-                _ => return Err(bad("a field must be [name, type] or [name, type, default]")),
-            };
-            let default = f.get(2).cloned();
-            if let Some(d) = &default {
+            .ok_or_else(|| bad("missing `fields`"))?;
+        // defstruct checks every default before the field order.
+        for f in field_list {
+            if let Some(d) = f.as_array().and_then(|f| f.get(2)) {
                 let non_empty = match d {
                     serde_json::Value::Array(a) => !a.is_empty(),
                     serde_json::Value::Object(o) => !o.is_empty(),
@@ -197,6 +192,16 @@ fn parse_structs(
                         python_repr(d)
                     )));
                 }
+            }
+        }
+        for f in field_list {
+            let f = f.as_array().ok_or_else(|| bad("a field is not an array"))?;
+            let (fname, fty) = match (f.first(), f.get(1)) {
+                (Some(serde_json::Value::String(n)), Some(serde_json::Value::String(t))) => (n, t),
+                _ => return Err(bad("a field must be [name, type] or [name, type, default]")),
+            };
+            let default = f.get(2).cloned();
+            if default.is_some() {
                 seen_default = true;
             } else if seen_default {
                 return Err(def_err("TypeError", format!(
@@ -230,7 +235,12 @@ fn parse_structs(
             Some(serde_json::Value::String(s)) => Some(TagVal::Str(s.as_str().into())),
             Some(serde_json::Value::Number(n)) => match n.as_i64() {
                 Some(i) => Some(TagVal::Int(i)),
-                None if n.is_u64() => return Err(big_int()),
+                None if n.is_u64() => {
+                    return Err(def_err(
+                        "ValueError",
+                        "Integer `tag` values must be within [-2**63, 2**63 - 1]".into(),
+                    ))
+                }
                 None => return Err(bad("a tag must be a bool, a string or an integer")),
             },
             Some(_) => return Err(bad("a tag must be a bool, a string or an integer")),
