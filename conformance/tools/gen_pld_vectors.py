@@ -337,6 +337,16 @@ def cases():
     add(case("extra-nesting-node-depth-300", g, "Node", deep_node, NODE))
     deep_bad = b"\x82\xa5value\x01\xa4next" * 5000 + b"\xc0"
     add(case("extra-nesting-node-depth-5000", g, "Node", deep_bad, NODE))
+    deep = b"\x91" * 3000 + b"\x01"
+    add(case("extra-nesting-deep-unknown-field", g, "Point", b"\x83\xa1x\x01\xa1y\x02\xa1z" + deep, POINT))
+    add(case("extra-nesting-deep-value-before-tag", g, "Cat | Dog",
+             b"\x82\xa1z" + deep + b"\xa4type\xa3Cat", CAT_DOG))
+    add(case("extra-nesting-deep-trailing-array-item", g, "PointArr", b"\x93\x01\x02" + deep,
+             {"PointArr": {"fields": [["x", "int"], ["y", "int"]], "array_like": True}}))
+    add(case("extra-nesting-shallow-unknown-field-ok", g, "Point",
+             b"\x83\xa1x\x01\xa1y\x02\xa1z" + b"\x91" * 300 + b"\x01", POINT))
+    add(case("extra-nesting-deep-empty-maps-skipped", g, "Point",
+             b"\x83\xa1x\x01\xa1y\x02\xa1z" + b"\x81\xa1k" * 2000 + b"\x80", POINT))
     add(case("extra-nesting-tuple-in-tuple-bad", g, "tuple[int, tuple[str, bool]]", b"\x92\x01\x92\xa1a\x01"))
 
     # `Any` stops msgspec's union checks where it appears.

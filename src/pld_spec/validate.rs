@@ -64,6 +64,40 @@ fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
     }
 }
 
+/// Skips one value that is not validated (an unknown struct field, a value
+/// passed over while looking for a tag, trailing array items), checking
+/// only its structure, as msgspec does, including the nesting limit:
+/// `depth` containers are open around it.
+fn skip(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> R {
+    // Values still to skip in each container opened while skipping.
+    let mut open: Vec<usize> = Vec::new();
+    let mut left = 1usize;
+    loop {
+        while left == 0 {
+            match open.pop() {
+                Some(l) => left = l,
+                None => return Ok(()),
+            }
+        }
+        left -= 1;
+        let children = match r.peek_byte()? {
+            0x90..=0x9f | 0xdc | 0xdd => r.array_header()?.unwrap_or(0),
+            0x80..=0x8f | 0xde | 0xdf => r.map_header()?.unwrap_or(0).saturating_mul(2),
+            _ => {
+                r.skip_values_lazy(1)?;
+                continue;
+            }
+        };
+        if children > 0 {
+            if depth + open.len() + 1 > max_depth {
+                return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
+            }
+            open.push(left);
+            left = children;
+        }
+    }
+}
+
 /// The error for a struct key or tag value of the wrong kind (msgspec
 /// spells a found nil `null` there, and the reserved byte `unknown`).
 fn key_kind_err(r: &Reader<'_>, expected: &'static str) -> DecodeError {
@@ -268,7 +302,7 @@ impl<'a, 'c> Validator<'a, 'c> {
         loop {
             // Start the next value; a container is run at once as far as
             // its leaves go, and only pushed if it has a nested container.
-            let mut completed = match self.start(next.0, next.1) {
+            let mut completed = match self.start(next.0, next.1, stack.len()) {
                 Ok(Started::Done(u)) => u,
                 Ok(Started::Open(mut f)) => {
                     if stack.len() >= self.max_depth {
@@ -276,7 +310,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                             limit: self.max_depth,
                         }));
                     }
-                    match self.next_child(&mut f) {
+                    match self.next_child(&mut f, stack.len() + 1) {
                         Ok(Some(n)) => {
                             reserve(stack);
                             stack.push(f);
@@ -291,12 +325,13 @@ impl<'a, 'c> Validator<'a, 'c> {
             };
             // Feed results upwards until some frame wants another child.
             loop {
+                let depth = stack.len();
                 let Some(top) = stack.last_mut() else {
                     return Ok(());
                 };
                 let step = self
                     .child_done(top, completed)
-                    .and_then(|()| self.next_child(top));
+                    .and_then(|()| self.next_child(top, depth));
                 match step {
                     Ok(Some(n)) => {
                         next = n;
@@ -351,7 +386,8 @@ impl<'a, 'c> Validator<'a, 'c> {
     }
 
     /// The next child a frame wants read, or `None` when it is complete.
-    fn next_child(&mut self, f: &mut Frame) -> R<Option<(Target, bool)>> {
+    /// `depth`: how many containers are open, `f` included.
+    fn next_child(&mut self, f: &mut Frame, depth: usize) -> R<Option<(Target, bool)>> {
         let c = self.c;
         match f {
             Frame::Seq {
@@ -455,7 +491,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                                 utf8(key)?.to_string(),
                             )))
                         }
-                        None => self.r.skip_values_lazy(1)?,
+                        None => skip(&mut self.r, depth, self.max_depth)?,
                     }
                 }
                 missing(s, seen)?;
@@ -485,7 +521,9 @@ impl<'a, 'c> Validator<'a, 'c> {
                             got: s.fields.len() + *rem,
                         }));
                     }
-                    self.r.skip_values_lazy(*rem)?;
+                    for _ in 0..*rem {
+                        skip(&mut self.r, depth, self.max_depth)?;
+                    }
                     *rem = 0;
                 }
                 Ok(None)
@@ -494,7 +532,8 @@ impl<'a, 'c> Validator<'a, 'c> {
     }
 
     /// Reads a scalar completely, or a container header (opening a frame).
-    fn start(&mut self, t: Target, in_key: bool) -> R<Started> {
+    /// `depth`: how many containers are open around the value.
+    fn start(&mut self, t: Target, in_key: bool, depth: usize) -> R<Started> {
         let c = self.c;
         let id = match t {
             Target::Any => return self.start_any(in_key),
@@ -506,7 +545,7 @@ impl<'a, 'c> Validator<'a, 'c> {
         }
         match self.r.peek_byte()? {
             0x90..=0x9f | 0xdc | 0xdd => self.start_array(id, in_key),
-            0x80..=0x8f | 0xde | 0xdf => self.start_map(id),
+            0x80..=0x8f | 0xde | 0xdf => self.start_map(id, depth),
             _ => {
                 self.leaf(id)?;
                 Ok(Started::Done(false))
@@ -558,7 +597,7 @@ impl<'a, 'c> Validator<'a, 'c> {
 
     /// A struct in map form whose fields are all leaves: one loop, no
     /// frame. Same rules as the `StructMap` frame.
-    fn flat_struct_map(&mut self, s: &StructDef, len: usize) -> R {
+    fn flat_struct_map(&mut self, s: &StructDef, len: usize, depth: usize) -> R {
         let mut seen: u64 = 0;
         let mut hint = 0usize;
         for _ in 0..len {
@@ -593,7 +632,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                             utf8(key)?.to_string(),
                         )));
                     }
-                    self.r.skip_values_lazy(1)?;
+                    skip(&mut self.r, depth, self.max_depth)?;
                 }
             }
         }
@@ -774,7 +813,7 @@ impl<'a, 'c> Validator<'a, 'c> {
         }))
     }
 
-    fn start_map(&mut self, id: NodeId) -> R<Started> {
+    fn start_map(&mut self, id: NodeId, depth: usize) -> R<Started> {
         let c = self.c;
         let n = &c.nodes[id as usize];
         let len = self.r.map_header()?.unwrap_or(0);
@@ -812,7 +851,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                         found = Some(sid.map_err(|e| e.at(field_seg(&u.tag_field)))?);
                         break;
                     }
-                    scan.skip_values_lazy(1)?;
+                    skip(&mut scan, depth + 1, self.max_depth)?;
                 }
                 match found {
                     Some(sid) => sid,
@@ -831,7 +870,12 @@ impl<'a, 'c> Validator<'a, 'c> {
             return Ok(Started::Done(true));
         }
         if s.flat {
-            self.flat_struct_map(s, len)?;
+            if depth >= self.max_depth {
+                return Err(DecodeError::new(ErrorKind::TooDeep {
+                    limit: self.max_depth,
+                }));
+            }
+            self.flat_struct_map(s, len, depth + 1)?;
             return Ok(Started::Done(true));
         }
         Ok(Started::Open(Frame::StructMap {
