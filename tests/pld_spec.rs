@@ -559,3 +559,45 @@ mod repr {
         );
     }
 }
+
+mod schema_import {
+    use serde::Deserialize;
+    use shuttle::pld_spec::{spec_of, TypedSpec};
+    use shuttle::Raw;
+
+    #[derive(Debug, Deserialize, schemars::JsonSchema, PartialEq)]
+    enum Cmd {
+        Stop,
+        Move { x: i64, y: i64 },
+        Say(String),
+    }
+
+    #[derive(Debug, Deserialize, schemars::JsonSchema, PartialEq)]
+    struct Envelope {
+        id: u32,
+        cmd: Cmd,
+        pair: (String, i64),
+        tags: std::collections::HashMap<String, f64>,
+        next: Option<Box<Envelope>>,
+    }
+
+    /// serde's default (externally tagged) enums and other common shapes
+    /// derive a usable spec.
+    #[test]
+    fn common_serde_shapes() {
+        let spec = TypedSpec::<Envelope>::new().unwrap();
+        let ok = serde_json::json!({
+            "id": 1, "cmd": {"Move": {"x": 1, "y": 2}}, "pair": ["a", 2],
+            "tags": {"t": 1.5}, "next": {"id": 2, "cmd": "Stop", "pair": ["b", 3], "tags": {}, "next": null}
+        });
+        let env = spec.decode(&Raw::encode(&ok).unwrap()).unwrap();
+        assert_eq!(env.cmd, Cmd::Move { x: 1, y: 2 });
+        let bad = serde_json::json!({"id": 1, "cmd": "Stop", "pair": ["a", "b"], "tags": {}, "next": null});
+        let e = spec.decode(&Raw::encode(&bad).unwrap()).unwrap_err();
+        assert_eq!(
+            e.msgspec_text(),
+            "Expected `int`, got `str` - at `$.pair[1]`"
+        );
+        assert!(spec_of::<Cmd>().is_ok());
+    }
+}

@@ -217,6 +217,19 @@ impl PldSpec {
         v.r.finish()
     }
 
+    /// Validates a payload against this spec, then decodes it into `T` with
+    /// serde: static limiting with a hand-written spec (mismatches are
+    /// reported in msgspec's words; a payload that passes the spec but does
+    /// not fit `T` gives serde's message).
+    pub fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        raw: &crate::Raw<'_>,
+    ) -> Result<T, DecodeError> {
+        self.validate(raw.as_bytes())?;
+        rmp_serde::from_slice(raw.as_bytes())
+            .map_err(|e| DecodeError::new(crate::error::ErrorKind::Other(e.to_string())))
+    }
+
     /// Validates the next value of `r` (no trailing-bytes check), leaving
     /// `r` after it. For decoders that embed a limited payload.
     pub fn validate_in(&self, r: &mut Reader<'_>) -> Result<(), DecodeError> {

@@ -226,16 +226,26 @@ impl<'s> Cx<'s> {
             other => return Err(bad(format!("schema {other}"))),
         };
         if let Some(Value::String(r)) = o.get("$ref") {
-            let key = r
-                .strip_prefix("#/$defs/")
-                .or_else(|| r.strip_prefix("#/definitions/"))
-                .ok_or_else(|| bad(format!("$ref {r}")))?;
-            let target = self
+            let root_name = self
                 .root
-                .get("$defs")
-                .or_else(|| self.root.get("definitions"))
-                .and_then(|d| d.get(key))
-                .ok_or_else(|| bad(format!("dangling $ref {r}")))?;
+                .get("title")
+                .and_then(|t| t.as_str())
+                .unwrap_or("Root");
+            let (key, target) = if r == "#" {
+                (root_name, self.root)
+            } else {
+                let key = r
+                    .strip_prefix("#/$defs/")
+                    .or_else(|| r.strip_prefix("#/definitions/"))
+                    .ok_or_else(|| bad(format!("$ref {r}")))?;
+                let target = self
+                    .root
+                    .get("$defs")
+                    .or_else(|| self.root.get("definitions"))
+                    .and_then(|d| d.get(key))
+                    .ok_or_else(|| bad(format!("dangling $ref {r}")))?;
+                (key, target)
+            };
             let sname = sanitize(key);
             if is_struct(target) {
                 if !self.structs.contains_key(&sname) {
@@ -274,6 +284,29 @@ impl<'s> Cx<'s> {
                 let mut parts = Vec::new();
                 for a in alts {
                     parts.push(self.conv(a, None)?);
+                }
+                // Several untagged structs (serde's externally tagged or
+                // untagged enums) cannot be told apart by msgspec's rules:
+                // accept any string-keyed map for them instead.
+                let untagged: Vec<usize> = parts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| {
+                        self.structs
+                            .get(p.as_str())
+                            .is_some_and(|d| d.get("tag").is_none())
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                let maps = untagged.len() + parts.iter().filter(|p| p.starts_with("dict[")).count();
+                if untagged.len() > 1 || (maps > 1 && !untagged.is_empty()) {
+                    let mut i = 0;
+                    parts.retain(|p| {
+                        let keep = !untagged.contains(&i) && !p.starts_with("dict[");
+                        i += 1;
+                        keep
+                    });
+                    parts.push("dict[str, Any]".into());
                 }
                 return Ok(join(parts));
             }
