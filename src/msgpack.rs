@@ -196,6 +196,22 @@ impl<'a> Reader<'a> {
         self.take(n).map(|_| ())
     }
 
+    /// Reads a str header and body like [`Reader::str_bytes`], with the
+    /// common fixstr case inlined at the call site.
+    #[inline(always)]
+    pub fn str_bytes_fast(&mut self) -> Result<Option<&'a [u8]>, DecodeError> {
+        if let Some(&b) = self.buf.get(self.pos) {
+            if (0xa0..=0xbf).contains(&b) {
+                let n = (b & 0x1f) as usize;
+                if let Some(s) = self.buf.get(self.pos + 1..self.pos + 1 + n) {
+                    self.pos += 1 + n;
+                    return Ok(Some(s));
+                }
+            }
+        }
+        self.str_bytes()
+    }
+
     /// Reads a str header and body. Returns `Ok(None)` (consuming nothing)
     /// when the next value is not a str. The bytes are not checked for UTF-8.
     #[inline]

@@ -59,6 +59,10 @@ pub(crate) struct Node {
     /// Only scalars are accepted (no container, not `Any`): validated
     /// inline by the frame that holds it.
     pub(crate) leaf: bool,
+    /// Scalars and, as the only container, one struct in map form whose
+    /// fields are all leaves: the struct this node may hold, validated
+    /// inline by the frame that holds the node (outside map keys).
+    pub(crate) flat_struct: Option<u32>,
     /// Per first byte: the size of a value accepted without further checks
     /// (fixed-size scalars), or 0 for the general path.
     pub(crate) fast: Box<[u8; 256]>,
@@ -307,6 +311,7 @@ impl Builder {
             object: ObjKind::No,
             expected: "".into(),
             leaf: false,
+            flat_struct: None,
             fast: Box::new([0; 256]),
         };
         let mut ints: Vec<i64> = Vec::new();
@@ -579,6 +584,15 @@ pub(crate) fn compile(spec: &str, table: &serde_json::Value) -> Result<Compiled,
     let nodes = &b.c.nodes;
     for s in &mut b.c.structs {
         s.flat = s.fields.len() <= 64 && s.fields.iter().all(|f| nodes[f.ty as usize].leaf);
+    }
+    for n in &mut b.c.nodes {
+        if let (false, ArrayKind::No, ObjKind::Structs(Sel::One(sid))) =
+            (n.any, &n.array, &n.object)
+        {
+            if b.c.structs[*sid as usize].flat {
+                n.flat_struct = Some(*sid);
+            }
+        }
     }
     Ok(b.c)
 }

@@ -209,8 +209,11 @@ impl PldSpec {
             c: &self.c,
             max_depth: self.max_depth,
         };
-        if self.c.nodes[self.c.root as usize].leaf {
+        let root = &self.c.nodes[self.c.root as usize];
+        if root.leaf {
             v.leaf_root(self.c.root)?;
+        } else if let Some(sid) = root.flat_struct {
+            v.flat_root(self.c.root, sid)?;
         } else {
             validate::with_stack(|stack| v.run(self.c.root, stack))?;
         }

@@ -64,6 +64,19 @@ fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
     }
 }
 
+/// Byte equality for short struct keys, without a `memcmp` call for the
+/// common one- and two-byte names.
+#[inline(always)]
+fn key_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && match a.len() {
+            0 => true,
+            1 => a[0] == b[0],
+            2 => a[0] == b[0] && a[1] == b[1],
+            n => a[0] == b[0] && a[n - 1] == b[n - 1] && a == b,
+        }
+}
+
 /// Skips one value that is not validated (an unknown struct field, a value
 /// passed over while looking for a tag, trailing array items), checking
 /// only its structure, as msgspec does, including the nesting limit:
@@ -398,11 +411,23 @@ impl<'a, 'c> Validator<'a, 'c> {
                 ..
             } => {
                 if let Target::Node(id) = *elem {
-                    if c.nodes[id as usize].leaf {
+                    let node = &c.nodes[id as usize];
+                    if node.leaf {
                         let (mut i, n) = (*done, *len);
                         i += self.fast_run(id, n - i);
                         while i < n {
                             if let Err(e) = self.leaf(id) {
+                                return Err(e.at_index(i));
+                            }
+                            i += 1;
+                        }
+                        *done = i;
+                        return Ok(None);
+                    }
+                    if let (Some(sid), false) = (node.flat_struct, *in_key) {
+                        let (mut i, n) = (*done, *len);
+                        while i < n {
+                            if let Err(e) = self.flat_value(id, sid, depth) {
                                 return Err(e.at_index(i));
                             }
                             i += 1;
@@ -475,12 +500,18 @@ impl<'a, 'c> Validator<'a, 'c> {
                             continue;
                         }
                     }
-                    match s.fields.iter().position(|f| f.wire.as_bytes() == key) {
+                    match s.fields.iter().position(|f| key_eq(f.wire.as_bytes(), key)) {
                         Some(i) => {
                             seen.set(i);
                             let f = &s.fields[i];
-                            if c.nodes[f.ty as usize].leaf {
+                            let node = &c.nodes[f.ty as usize];
+                            if node.leaf {
                                 self.leaf(f.ty).map_err(|e| e.at(field_seg(&f.wire)))?;
+                                continue;
+                            }
+                            if let Some(fsid) = node.flat_struct {
+                                self.flat_value(f.ty, fsid, depth)
+                                    .map_err(|e| e.at(field_seg(&f.wire)))?;
                                 continue;
                             }
                             *cur = i;
@@ -590,6 +621,34 @@ impl<'a, 'c> Validator<'a, 'c> {
         i
     }
 
+    /// A value of a node whose only container is flat struct `sid`, inside
+    /// `depth` open containers (not a map key).
+    #[inline]
+    fn flat_value(&mut self, id: NodeId, sid: u32, depth: usize) -> R {
+        match self.r.buf().get(self.r.pos()) {
+            Some(0x80..=0x8f | 0xde | 0xdf) => {
+                let len = self.r.map_header()?.unwrap_or(0);
+                let s = &self.c.structs[sid as usize];
+                if len == 0 {
+                    return missing(s, &Seen::Small(0));
+                }
+                if depth >= self.max_depth {
+                    return Err(DecodeError::new(ErrorKind::TooDeep {
+                        limit: self.max_depth,
+                    }));
+                }
+                self.flat_struct_map(s, len, depth + 1)
+            }
+            _ => self.leaf(id),
+        }
+    }
+
+    /// Validates a whole payload whose spec's only container is a flat
+    /// struct.
+    pub(crate) fn flat_root(&mut self, id: NodeId, sid: u32) -> R {
+        self.flat_value(id, sid, 0)
+    }
+
     /// Validates a whole payload whose spec is a leaf node.
     pub(crate) fn leaf_root(&mut self, id: NodeId) -> R {
         self.leaf(id)
@@ -601,14 +660,14 @@ impl<'a, 'c> Validator<'a, 'c> {
         let mut seen: u64 = 0;
         let mut hint = 0usize;
         for _ in 0..len {
-            let key = match self.r.str_bytes()? {
+            let key = match self.r.str_bytes_fast()? {
                 Some(k) => k,
                 None => return Err(key_kind_err(&self.r, "str").at(PathSegment::Key)),
             };
             // Keys usually come in declaration order: try the next field first.
             let i = match s.fields.get(hint) {
-                Some(f) if f.wire.as_bytes() == key => Some(hint),
-                _ => s.fields.iter().position(|f| f.wire.as_bytes() == key),
+                Some(f) if key_eq(f.wire.as_bytes(), key) => Some(hint),
+                _ => s.fields.iter().position(|f| key_eq(f.wire.as_bytes(), key)),
             };
             match i {
                 Some(i) => {
