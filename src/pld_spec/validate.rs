@@ -607,13 +607,27 @@ impl<'a, 'c> Validator<'a, 'c> {
         let start = self.r.pos();
         let mut pos = start;
         let mut i = 0;
-        while i < count {
-            let Some(&b) = buf.get(pos) else { break };
-            let size = fast[b as usize] as usize;
-            if size == 0 || size > buf.len() - pos {
+        'outer: while i < count {
+            // Runs of one-byte values in a loop of their own: the next
+            // position depends on a predicted branch, not on the loads.
+            while i < count {
+                match buf.get(pos) {
+                    Some(&b) if fast[b as usize] == 1 => {
+                        pos += 1;
+                        i += 1;
+                    }
+                    Some(_) => break,
+                    None => break 'outer,
+                }
+            }
+            if i == count {
                 break;
             }
-            pos += size;
+            let t = fast[buf[pos] as usize] as usize;
+            if t == 0 || t > buf.len() - pos {
+                break;
+            }
+            pos += t;
             i += 1;
         }
         // In bounds: every step was checked against the buffer's length.
