@@ -64,6 +64,92 @@ fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
     }
 }
 
+/// Checks a value typed `Any` (not a map key) in one loop: structure,
+/// UTF-8 of strs, timestamps, the nesting limit, and no container or
+/// non-timestamp ext as a map key. Returns `false` at the first doubt
+/// (including keys that are containers, which are rare), leaving the exact
+/// verdict and error to the frame walker.
+fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bool {
+    /// Containers tracked without allocating; deeper values take the
+    /// general path.
+    const MAX_OPEN: usize = 32;
+    let mut open = [(0usize, false); MAX_OPEN];
+    let mut sp = 0;
+    let (mut rem, mut is_map) = (1usize, false);
+    loop {
+        while rem == 0 {
+            if sp == 0 {
+                return true;
+            }
+            sp -= 1;
+            (rem, is_map) = open[sp];
+        }
+        let in_key = is_map && rem % 2 == 0;
+        rem -= 1;
+        let Some(&b) = r.buf().get(r.pos()) else {
+            return false;
+        };
+        let children = match b {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => {
+                if r.skip_bytes(1).is_err() {
+                    return false;
+                }
+                continue;
+            }
+            0xcc | 0xd0 | 0xcd | 0xd1 | 0xce | 0xd2 | 0xca | 0xcf | 0xd3 | 0xcb => {
+                let n = match b {
+                    0xcc | 0xd0 => 2,
+                    0xcd | 0xd1 => 3,
+                    0xce | 0xd2 | 0xca => 5,
+                    _ => 9,
+                };
+                if r.skip_bytes(n).is_err() {
+                    return false;
+                }
+                continue;
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                match r.str_bytes_fast() {
+                    Ok(Some(s)) if std::str::from_utf8(s).is_ok() => {}
+                    _ => return false,
+                }
+                continue;
+            }
+            0xc4..=0xc6 => {
+                if r.bin().is_err() {
+                    return false;
+                }
+                continue;
+            }
+            0xd4..=0xd8 | 0xc7..=0xc9 => {
+                match r.ext() {
+                    Ok(Some((-1, data))) if check_timestamp(data).is_ok() => {}
+                    Ok(Some((code, _))) if code != -1 && !in_key => {}
+                    _ => return false,
+                }
+                continue;
+            }
+            0x90..=0x9f | 0xdc | 0xdd if !in_key => match r.array_header() {
+                Ok(Some(n)) => (n, false),
+                _ => return false,
+            },
+            0x80..=0x8f | 0xde | 0xdf if !in_key => match r.map_header() {
+                Ok(Some(n)) => (n.saturating_mul(2), true),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        if children.0 > 0 {
+            if sp == MAX_OPEN || depth + sp + 1 > max_depth {
+                return false;
+            }
+            open[sp] = (rem, is_map);
+            sp += 1;
+            (rem, is_map) = children;
+        }
+    }
+}
+
 /// Byte equality for short struct keys, without a `memcmp` call for the
 /// common one- and two-byte names.
 #[inline(always)]
@@ -567,12 +653,12 @@ impl<'a, 'c> Validator<'a, 'c> {
     fn start(&mut self, t: Target, in_key: bool, depth: usize) -> R<Started> {
         let c = self.c;
         let id = match t {
-            Target::Any => return self.start_any(in_key),
+            Target::Any => return self.start_any_fast(in_key, depth),
             Target::Node(id) => id,
         };
         let n = &c.nodes[id as usize];
         if n.any {
-            return self.start_any(in_key);
+            return self.start_any_fast(in_key, depth);
         }
         match self.r.peek_byte()? {
             0x90..=0x9f | 0xdc | 0xdd => self.start_array(id, in_key),
@@ -958,6 +1044,21 @@ impl<'a, 'c> Validator<'a, 'c> {
             cur: 0,
             seen: Seen::new(s.fields.len()),
         }))
+    }
+
+    /// A value typed `Any`, first by [`any_fast`] (one loop, no frames, no
+    /// paths); if that finds anything wrong, again from the same place by
+    /// the frame walker, which reports the error exactly.
+    #[inline]
+    fn start_any_fast(&mut self, in_key: bool, depth: usize) -> R<Started> {
+        if !in_key {
+            let save = self.r.clone();
+            if any_fast(&mut self.r, depth, self.max_depth) {
+                return Ok(Started::Done(false));
+            }
+            self.r = save;
+        }
+        self.start_any(in_key)
     }
 
     /// A value typed `Any`: structure, UTF-8, timestamps and key
