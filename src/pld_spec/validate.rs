@@ -96,7 +96,7 @@ fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bool {
                 }
                 continue;
             }
-            0xcc | 0xd0 | 0xcd | 0xd1 | 0xce | 0xd2 | 0xca | 0xcf | 0xd3 | 0xcb => {
+            0xca..=0xd3 => {
                 let n = match b {
                     0xcc | 0xd0 => 2,
                     0xcd | 0xd1 => 3,
