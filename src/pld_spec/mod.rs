@@ -13,6 +13,31 @@
 //!   payload violation, and its typed read-back.
 //! * [`vectors`]: the pld-vectors/1 file model and runner.
 //!
+//! # Fidelity
+//!
+//! Verdicts, error types and texts are msgspec 0.22's, checked against the
+//! shared pld-vectors, the team's `extra-pld-vectors.json` and seeded
+//! differential fuzzing (`conformance/tools/fuzz_pld_vectors.py`). Known
+//! limits: the exact nesting depth at which Python raises `RecursionError`
+//! depends on the Python stack ([`DEFAULT_MAX_DEPTH`] is its value for a
+//! top-level call); when one union breaks several struct rules at once,
+//! msgspec reports the first it meets while walking a `set` (ordered by
+//! object ids), which cannot be reproduced — one violation is always
+//! reported, possibly another one; `repr()` of unassigned code points.
+//!
+//! # Speed
+//!
+//! The spec is compiled into a flat node table. Validation dispatches on
+//! each value's first byte, never recurses (an explicit, reused stack holds
+//! open containers), and does not allocate on the success path once a
+//! thread is warm: fixed-size scalars are accepted through a per-node
+//! 256-entry size table, runs of them (int lists) are skipped in a tight
+//! loop, structs whose fields are all scalars are checked by one loop
+//! without a frame, and `Any` values by a frameless loop that only falls
+//! back to the exact walker to word an error. On a loaded 2-core machine,
+//! validating is about as fast as, and mostly faster than, `rmp_serde`
+//! decoding the same payload into the equivalent Rust types.
+//!
 //! ```
 //! use shuttle::pld_spec::PldSpec;
 //! let spec = PldSpec::parse(
