@@ -489,6 +489,23 @@ mod api {
     }
 
     #[test]
+    fn specs_are_shareable_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<PldSpec>();
+        assert_send_sync::<shuttle::pld_spec::EndpointSpecs>();
+        let spec = std::sync::Arc::new(
+            PldSpec::parse("list[list[int]]", &serde_json::Value::Null).unwrap(),
+        );
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let spec = spec.clone();
+                std::thread::spawn(move || spec.validate(&[0x91, 0x91, i as u8]).is_ok())
+            })
+            .collect();
+        assert!(handles.into_iter().all(|h| h.join().unwrap()));
+    }
+
+    #[test]
     fn tractor_spec_strings() {
         let s = serde_json::json!({"PldMsg": {"fields": [["field", "str"]]}});
         assert_eq!(
@@ -599,5 +616,99 @@ mod schema_import {
             "Expected `int`, got `str` - at `$.pair[1]`"
         );
         assert!(spec_of::<Cmd>().is_ok());
+    }
+}
+
+mod dialogs {
+    use shuttle::capture::{DecodedFrame, End};
+    use shuttle::pld_spec::{dialog_verdicts, EndpointSpecs, PldSpec};
+    use shuttle::{CancelAck, Msg, MsgType, Raw, Start, StrMap, Uid, Yield};
+
+    fn frame(from: End, msg: Msg<'_>) -> DecodedFrame {
+        DecodedFrame {
+            from,
+            body: msg.to_vec().unwrap(),
+        }
+    }
+
+    fn start(cid: &str, func: &str) -> Msg<'static> {
+        Msg::Start(Start {
+            cid: cid.to_string().into(),
+            ns: "mod".into(),
+            func: func.to_string().into(),
+            kwargs: StrMap::empty(),
+            uid: Uid::new("caller", "u1"),
+            pld_spec: "typing.Any".into(),
+        })
+    }
+
+    fn pld(v: serde_json::Value) -> Raw<'static> {
+        Raw::encode(&v).unwrap()
+    }
+
+    /// Both directions are limited; CancelAck and other dialogs are not; a
+    /// cid reused by a `Start` of an unlimited endpoint is no longer limited.
+    #[test]
+    fn per_dialog_limiting() {
+        let mut specs = EndpointSpecs::new();
+        specs.insert(
+            "mod",
+            "typed",
+            PldSpec::parse("int", &serde_json::Value::Null).unwrap(),
+        );
+        let frames = vec![
+            frame(End::A, start("c1", "typed")),
+            frame(End::A, start("c2", "free")),
+            frame(
+                End::B,
+                Msg::Started(shuttle::Started::new("c1", pld(serde_json::json!(1)))),
+            ),
+            frame(
+                End::A,
+                Msg::Yield(Yield::new("c1", pld(serde_json::json!("x")))),
+            ),
+            frame(
+                End::B,
+                Msg::Yield(Yield::new("c2", pld(serde_json::json!("x")))),
+            ),
+            frame(
+                End::B,
+                Msg::CancelAck(CancelAck {
+                    cid: "c1".into(),
+                    pld: true,
+                }),
+            ),
+            frame(
+                End::B,
+                Msg::Return(shuttle::Return::new("c1", pld(serde_json::json!(null)))),
+            ),
+            frame(End::A, start("c1", "free")),
+            frame(
+                End::B,
+                Msg::Yield(Yield::new("c1", pld(serde_json::json!("y")))),
+            ),
+        ];
+        let v = dialog_verdicts(3, &frames, &specs);
+        let got: Vec<(usize, MsgType, Option<String>)> = v
+            .iter()
+            .map(|v| (v.frame, v.msg_type, v.error_text()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, MsgType::Started, None),
+                (3, MsgType::Yield, Some("Expected `int`, got `str`".into())),
+                (
+                    6,
+                    MsgType::Return,
+                    Some("Expected `int`, got `None`".into())
+                ),
+            ]
+        );
+        assert!(v.iter().all(|v| v.channel == 3 && v.cid == "c1"));
+        assert_eq!(
+            v[1].to_json(),
+            serde_json::json!({"channel": 3, "frame": 3, "cid": "c1", "msg_type": "Yield", "ok": false, "error": "Expected `int`, got `str`"})
+        );
     }
 }

@@ -144,9 +144,12 @@ pub fn dialog_verdicts(
         };
         let (cid, pld) = match &msg {
             Msg::Start(s) => {
-                if let Some(spec) = specs.get(&s.ns, &s.func) {
-                    dialogs.insert(s.cid.to_string(), spec);
-                }
+                // A new `Start` on a cid opens a new dialog: its endpoint
+                // decides, even if the cid was limited before.
+                match specs.get(&s.ns, &s.func) {
+                    Some(spec) => dialogs.insert(s.cid.to_string(), spec),
+                    None => dialogs.remove(s.cid.as_ref()),
+                };
                 continue;
             }
             Msg::Started(m) => (&m.cid, &m.pld),
