@@ -233,6 +233,7 @@ impl PldSpec {
             r: Reader::new(payload),
             c: &self.c,
             max_depth: self.max_depth,
+            reference: false,
         };
         let root = &self.c.nodes[self.c.root as usize];
         if root.leaf {
@@ -258,6 +259,21 @@ impl PldSpec {
             .map_err(|e| DecodeError::new(crate::error::ErrorKind::Other(e.to_string())))
     }
 
+    /// [`PldSpec::validate`] without any of its shortcuts (size tables,
+    /// flat structs, the `Any` loop): the general frame walker alone. Same
+    /// results, slower; for testing the shortcuts.
+    #[doc(hidden)]
+    pub fn validate_reference(&self, payload: &[u8]) -> Result<(), DecodeError> {
+        let mut v = validate::Validator {
+            r: Reader::new(payload),
+            c: &self.c,
+            max_depth: self.max_depth,
+            reference: true,
+        };
+        validate::with_stack(|stack| v.run(self.c.root, stack))?;
+        v.r.finish()
+    }
+
     /// Validates the next value of `r` (no trailing-bytes check), leaving
     /// `r` after it. For decoders that embed a limited payload.
     pub fn validate_in(&self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
@@ -265,6 +281,7 @@ impl PldSpec {
             r: r.clone(),
             c: &self.c,
             max_depth: self.max_depth,
+            reference: false,
         };
         validate::with_stack(|stack| v.run(self.c.root, stack))?;
         *r = v.r;

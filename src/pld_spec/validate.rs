@@ -53,6 +53,9 @@ pub(crate) struct Validator<'a, 'c> {
     pub(crate) r: Reader<'a>,
     pub(crate) c: &'c Compiled,
     pub(crate) max_depth: usize,
+    /// Take no shortcut (size tables, flat structs, the `Any` loop): the
+    /// reference behaviour the shortcuts are tested against.
+    pub(crate) reference: bool,
 }
 
 type R<T = ()> = Result<T, DecodeError>;
@@ -510,7 +513,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                         *done = i;
                         return Ok(None);
                     }
-                    if let (Some(sid), false) = (node.flat_struct, *in_key) {
+                    if let (Some(sid), false, false) = (node.flat_struct, *in_key, self.reference) {
                         let (mut i, n) = (*done, *len);
                         while i < n {
                             if let Err(e) = self.flat_value(id, sid, depth) {
@@ -595,7 +598,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                                 self.leaf(f.ty).map_err(|e| e.at(field_seg(&f.wire)))?;
                                 continue;
                             }
-                            if let Some(fsid) = node.flat_struct {
+                            if let (Some(fsid), false) = (node.flat_struct, self.reference) {
                                 self.flat_value(f.ty, fsid, depth)
                                     .map_err(|e| e.at(field_seg(&f.wire)))?;
                                 continue;
@@ -675,6 +678,9 @@ impl<'a, 'c> Validator<'a, 'c> {
     #[inline(always)]
     fn leaf(&mut self, id: NodeId) -> R {
         let n = &self.c.nodes[id as usize];
+        if self.reference {
+            return self.leaf_slow(id);
+        }
         if let Some(&b) = self.r.buf().get(self.r.pos()) {
             let size = n.fast[b as usize];
             if size != 0 {
@@ -688,6 +694,9 @@ impl<'a, 'c> Validator<'a, 'c> {
     /// outright (fixed-size scalars), returning how many were skipped.
     #[inline]
     fn fast_run(&mut self, id: NodeId, count: usize) -> usize {
+        if self.reference {
+            return 0;
+        }
         let fast: &[u8; 256] = &self.c.nodes[id as usize].fast;
         let buf = self.r.buf();
         let start = self.r.pos();
@@ -1028,7 +1037,7 @@ impl<'a, 'c> Validator<'a, 'c> {
             missing(s, &Seen::new(0))?;
             return Ok(Started::Done(true));
         }
-        if s.flat {
+        if s.flat && !self.reference {
             if depth >= self.max_depth {
                 return Err(DecodeError::new(ErrorKind::TooDeep {
                     limit: self.max_depth,
@@ -1051,7 +1060,7 @@ impl<'a, 'c> Validator<'a, 'c> {
     /// the frame walker, which reports the error exactly.
     #[inline]
     fn start_any_fast(&mut self, in_key: bool, depth: usize) -> R<Started> {
-        if !in_key {
+        if !in_key && !self.reference {
             let save = self.r.clone();
             if any_fast(&mut self.r, depth, self.max_depth) {
                 return Ok(Started::Done(false));
