@@ -125,6 +125,9 @@ pub struct Outcome {
     pub agrees: bool,
     /// True when the verdict (ok / not ok) agrees.
     pub verdict_agrees: bool,
+    /// True when verdict, error type and error text are all identical,
+    /// including the texts of Python runtime errors.
+    pub exact: bool,
     /// What msgspec said: `ok` or `<ErrorType>: <text>`.
     pub expected: String,
     /// What we said, same form.
@@ -182,6 +185,7 @@ pub fn run_case(case: &Case) -> Outcome {
         group: case.group.clone(),
         agrees,
         verdict_agrees,
+        exact: got == expected,
         expected: expected.clone(),
         got,
     };
@@ -227,6 +231,7 @@ pub fn run_invalid_spec(inv: &InvalidSpec) -> Outcome {
         group: inv.group.clone(),
         agrees,
         verdict_agrees: verdict,
+        exact: agrees,
         expected,
         got,
     }
