@@ -93,22 +93,36 @@ pub enum ErrorKind {
         /// The limit in force.
         limit: usize,
     },
+    /// A Python `ValueError` leaking out of msgspec (e.g. a timestamp
+    /// beyond year 9999: `year 10000 is out of range`). Carries no path.
+    ValueError(String),
     /// Any other message, verbatim.
     Other(String),
 }
 
 /// An error while decoding msgpack bytes into a message or a payload.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// One pointer wide (the details are boxed), so that `Result`s on the
+/// decoding hot paths stay small; the box is only allocated on error.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DecodeError(Box<Inner>);
 
-/// Boxed so that `Result<T, DecodeError>` stays one word wide on the hot
-/// path.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 struct Inner {
     kind: ErrorKind,
     /// Innermost segment first; reversed when rendered.
     path_rev: Vec<PathSegment>,
     msg_type: Option<&'static str>,
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("kind", &self.0.kind)
+            .field("path_rev", &self.0.path_rev)
+            .field("msg_type", &self.0.msg_type)
+            .finish()
+    }
 }
 
 impl DecodeError {
@@ -141,7 +155,7 @@ impl DecodeError {
 
     /// Adds a path segment on the way out (callers wrap inner errors).
     pub fn at(mut self, seg: PathSegment) -> Self {
-        if !self.is_malformed() {
+        if !self.is_malformed() && !matches!(self.0.kind, ErrorKind::ValueError(_)) {
             self.0.path_rev.push(seg);
         }
         self
@@ -203,6 +217,7 @@ impl DecodeError {
         match self.0.kind {
             ErrorKind::InvalidUtf8 { .. } => "UnicodeDecodeError",
             ErrorKind::TooDeep { .. } => "RecursionError",
+            ErrorKind::ValueError(_) => "ValueError",
             _ if self.is_malformed() => "DecodeError",
             _ => "ValidationError",
         }
@@ -234,14 +249,15 @@ impl DecodeError {
             }
             s
         };
-        match segs.iter().position(|s| matches!(s, PathSegment::Key)) {
-            Some(k) => Some(format!(
-                "{}` in `{}",
-                render("key", &segs[k + 1..]),
-                render("$", &segs[..k])
-            )),
-            None => Some(render("$", &segs)),
-        }
+        // Each map key starts a new rendering, innermost first:
+        // `key` in `key[2]` in `$` for a key inside an array used as a key.
+        let mut parts: Vec<String> = segs
+            .split(|s| matches!(s, PathSegment::Key))
+            .enumerate()
+            .map(|(i, g)| render(if i == 0 { "$" } else { "key" }, g))
+            .collect();
+        parts.reverse();
+        Some(parts.join("` in `"))
     }
 
     /// The text msgspec gives for this error, byte for byte where msgspec
@@ -280,7 +296,7 @@ impl DecodeError {
             ErrorKind::TooLarge { size, limit } => {
                 format!("frame of {size} bytes exceeds the limit of {limit} bytes")
             }
-            ErrorKind::Other(s) => s.clone(),
+            ErrorKind::ValueError(s) | ErrorKind::Other(s) => s.clone(),
         };
         match self.path_string() {
             Some(p) => format!("{base} - at `{p}`"),
@@ -325,11 +341,34 @@ pub fn python_str_repr(s: &str) -> String {
             c if (0x80..0xa0).contains(&(c as u32)) => {
                 out.push_str(&format!("\\x{:02x}", c as u32))
             }
+            c if !python_printable(c) => {
+                let u = c as u32;
+                if u < 0x100 {
+                    out.push_str(&format!("\\x{u:02x}"))
+                } else if u < 0x10000 {
+                    out.push_str(&format!("\\u{u:04x}"))
+                } else {
+                    out.push_str(&format!("\\U{u:08x}"))
+                }
+            }
             c => out.push(c),
         }
     }
     out.push(quote);
     out
+}
+
+/// Python's `str.isprintable()` for one character, for the characters
+/// that matter in practice: separators other than the space (Zs, Zl, Zp),
+/// format characters (Cf) and private use (Co) are not printable. (Python
+/// also escapes unassigned code points, which would need Unicode tables.)
+fn python_printable(c: char) -> bool {
+    !matches!(c as u32,
+        0xa0 | 0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890 | 0x891 | 0x8e2
+        | 0x1680 | 0x180e | 0x2000..=0x200f | 0x2028..=0x202f | 0x205f..=0x2064
+        | 0x2066..=0x206f | 0x3000 | 0xd800..=0xf8ff | 0xfeff | 0xfff9..=0xfffb
+        | 0x110bd | 0x110cd | 0x13430..=0x1343f | 0x1bca0..=0x1bca3 | 0x1d173..=0x1d17a
+        | 0xe0001 | 0xe0020..=0xe007f | 0xf0000..=0x10ffff)
 }
 
 /// CPython's text for a failed `bytes.decode('utf-8')`.

@@ -44,6 +44,15 @@
 //! | `msgspec.Raw` payload | [`Raw`] |
 //! | `Started[T]` | `Started<'a, T>` |
 //!
+//! # Payload specs
+//!
+//! [`pld_spec`] limits what `Started`/`Yield`/`Return` payloads may be, as
+//! `@tractor.context(pld_spec=...)` does, with msgspec's verdicts and error
+//! texts: dynamic specs in Python annotation syntax ([`pld_spec::PldSpec`]),
+//! Rust types as specs ([`pld_spec::TypedSpec`]), per-dialog limiting over a
+//! channel ([`pld_spec::dialog_verdicts`]) and `MsgTypeError`
+//! ([`pld_spec::MsgTypeError`]).
+//!
 //! [tractor]: https://github.com/goodboy/tractor
 
 // One audited `unsafe` block: the ASCII fast path of UTF-8 validation.
@@ -57,8 +66,8 @@ pub mod json;
 pub mod legacy;
 mod msg;
 pub mod msgpack;
+pub mod pld_spec;
 mod raw;
-#[cfg(feature = "schema")]
 pub mod schema;
 
 pub use error::{DecodeError, EncodeError};

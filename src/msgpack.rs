@@ -195,6 +195,28 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes(self.be()?) as usize)
     }
 
+    /// Skips `n` raw bytes (the caller knows what they hold).
+    #[inline]
+    pub fn skip_bytes(&mut self, n: usize) -> Result<(), DecodeError> {
+        self.take(n).map(|_| ())
+    }
+
+    /// Reads a str header and body like [`Reader::str_bytes`], with the
+    /// common fixstr case inlined at the call site.
+    #[inline(always)]
+    pub fn str_bytes_fast(&mut self) -> Result<Option<&'a [u8]>, DecodeError> {
+        if let Some(&b) = self.buf.get(self.pos) {
+            if (0xa0..=0xbf).contains(&b) {
+                let n = (b & 0x1f) as usize;
+                if let Some(s) = self.buf.get(self.pos + 1..self.pos + 1 + n) {
+                    self.pos += 1 + n;
+                    return Ok(Some(s));
+                }
+            }
+        }
+        self.str_bytes()
+    }
+
     /// Reads a str header and body. Returns `Ok(None)` (consuming nothing)
     /// when the next value is not a str. The bytes are not checked for UTF-8.
     #[inline(always)]
@@ -300,6 +322,50 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::truncated());
         }
         Ok(Some(n))
+    }
+
+    /// Reads an array header without checking its length against the
+    /// remaining input; `None` (consuming nothing) if not an array.
+    #[inline]
+    pub fn array_header(&mut self) -> Result<Option<usize>, DecodeError> {
+        let b = self.peek_byte()?;
+        Ok(Some(match b {
+            0x90..=0x9f => {
+                self.pos += 1;
+                (b & 0x0f) as usize
+            }
+            0xdc => {
+                self.pos += 1;
+                self.len16()?
+            }
+            0xdd => {
+                self.pos += 1;
+                self.len32()?
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Reads a map header without checking its length against the
+    /// remaining input; `None` (consuming nothing) if not a map.
+    #[inline]
+    pub fn map_header(&mut self) -> Result<Option<usize>, DecodeError> {
+        let b = self.peek_byte()?;
+        Ok(Some(match b {
+            0x80..=0x8f => {
+                self.pos += 1;
+                (b & 0x0f) as usize
+            }
+            0xde => {
+                self.pos += 1;
+                self.len16()?
+            }
+            0xdf => {
+                self.pos += 1;
+                self.len32()?
+            }
+            _ => return Ok(None),
+        }))
     }
 
     /// Reads an array header; `None` (consuming nothing) if not an array.
@@ -568,7 +634,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips `n` complete values without recursion.
-    pub fn skip_values(&mut self, mut n: usize) -> Result<(), DecodeError> {
+    pub fn skip_values(&mut self, n: usize) -> Result<(), DecodeError> {
+        self.skip_impl(n, true)
+    }
+
+    /// Like [`Reader::skip_values`], but container counts are not checked
+    /// against the remaining input up front: as msgspec does, the values
+    /// are read one by one, so a reserved byte before the end of the input
+    /// is reported as such rather than as truncation. Still bounded: every
+    /// value takes at least one byte.
+    pub fn skip_values_lazy(&mut self, n: usize) -> Result<(), DecodeError> {
+        self.skip_impl(n, false)
+    }
+
+    fn skip_impl(&mut self, mut n: usize, eager: bool) -> Result<(), DecodeError> {
         while n > 0 {
             n -= 1;
             let b = self.peek_byte()?;
@@ -633,7 +712,7 @@ impl<'a> Reader<'a> {
                 // Every value takes at least one byte: a count larger than
                 // what is left is truncated input, found before any work.
                 n = n.saturating_add(children);
-                if n > self.remaining() {
+                if eager && n > self.remaining() {
                     return Err(DecodeError::truncated());
                 }
             }

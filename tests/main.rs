@@ -7,7 +7,7 @@ mod dialog;
 mod framing;
 mod hostile;
 mod legacy;
+mod pld_spec;
 mod roundtrip_props;
-#[cfg(feature = "schema")]
 mod schema;
 mod snapshots;

@@ -1,0 +1,598 @@
+//! Compilation of a parsed spec and its struct table into the flat node
+//! table the validator walks, with msgspec's rules on which specs are
+//! refused.
+
+use std::collections::HashMap;
+
+use super::parse::{parse_ty, python_repr, rename, Lit, Ty};
+use super::{SpecError, Stage};
+
+pub(crate) const NONE: u8 = 1;
+pub(crate) const BOOL: u8 = 2;
+pub(crate) const INT: u8 = 4;
+pub(crate) const FLOAT: u8 = 8;
+pub(crate) const STR: u8 = 16;
+pub(crate) const BYTES: u8 = 32;
+
+/// Index of a node in [`Compiled::nodes`].
+pub(crate) type NodeId = u32;
+
+/// How a struct (or a tagged union of structs) is picked.
+#[derive(Clone, Debug)]
+pub(crate) enum Sel {
+    /// One struct.
+    One(u32),
+    /// A union of tagged structs: index into [`Compiled::unions`].
+    Tagged(u32),
+}
+
+/// What an array is accepted as.
+#[derive(Clone, Debug)]
+pub(crate) enum ArrayKind {
+    No,
+    List(NodeId),
+    VarTuple(NodeId),
+    Tuple(Box<[NodeId]>),
+    Structs(Sel),
+}
+
+/// What a map is accepted as.
+#[derive(Clone, Debug)]
+pub(crate) enum ObjKind {
+    No,
+    Dict(NodeId, NodeId),
+    Structs(Sel),
+}
+
+/// One type position: msgspec's `TypeNode`, the union of everything a value
+/// there may be.
+#[derive(Clone, Debug)]
+pub(crate) struct Node {
+    pub(crate) any: bool,
+    pub(crate) flags: u8,
+    pub(crate) int_lits: Box<[i64]>,
+    pub(crate) str_lits: Box<[Box<str>]>,
+    pub(crate) array: ArrayKind,
+    pub(crate) object: ObjKind,
+    /// msgspec's rendering of what is expected (`int | null`).
+    pub(crate) expected: Box<str>,
+    /// Only scalars are accepted (no container, not `Any`): validated
+    /// inline by the frame that holds it.
+    pub(crate) leaf: bool,
+    /// Scalars and, as the only container, one struct in map form whose
+    /// fields are all leaves: the struct this node may hold, validated
+    /// inline by the frame that holds the node (outside map keys).
+    pub(crate) flat_struct: Option<u32>,
+    /// Per first byte: the size of a value accepted without further checks
+    /// (fixed-size scalars), or 0 for the general path.
+    pub(crate) fast: Box<[u8; 256]>,
+}
+
+/// A tag value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TagVal {
+    Str(Box<str>),
+    Int(i64),
+}
+
+/// One struct field.
+#[derive(Clone, Debug)]
+pub(crate) struct FieldDef {
+    /// Name on the wire (after `rename`).
+    pub(crate) wire: Box<str>,
+    pub(crate) ty: NodeId,
+    pub(crate) required: bool,
+    pub(crate) default: Option<serde_json::Value>,
+    pub(crate) ty_ast: Ty,
+}
+
+/// One struct class.
+#[derive(Clone, Debug)]
+pub(crate) struct StructDef {
+    pub(crate) name: Box<str>,
+    pub(crate) fields: Vec<FieldDef>,
+    pub(crate) tag: Option<TagVal>,
+    pub(crate) tag_field: Box<str>,
+    pub(crate) array_like: bool,
+    pub(crate) forbid_unknown: bool,
+    pub(crate) nrequired: usize,
+    /// Every field is a leaf node, at most 64 fields: validated by one
+    /// flat loop.
+    pub(crate) flat: bool,
+}
+
+/// A union of tagged structs.
+#[derive(Clone, Debug)]
+pub(crate) struct TagUnion {
+    pub(crate) tag_field: Box<str>,
+    pub(crate) strs: Vec<(Box<str>, u32)>,
+    pub(crate) ints: Vec<(i64, u32)>,
+}
+
+/// The flat, precompiled form of a spec.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Compiled {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) structs: Vec<StructDef>,
+    pub(crate) unions: Vec<TagUnion>,
+    pub(crate) root: NodeId,
+    pub(crate) root_ast: Option<Ty>,
+}
+
+fn decoder_err(ty: &'static str, reason: &str, t: &dyn std::fmt::Display) -> SpecError {
+    SpecError {
+        error_type: ty,
+        reason: reason.to_string(),
+        message: format!("{reason} - type `{t}` is not supported"),
+        stage: Stage::Decoder,
+    }
+}
+
+fn def_err(ty: &'static str, msg: String) -> SpecError {
+    SpecError {
+        error_type: ty,
+        reason: msg.clone(),
+        message: msg,
+        stage: Stage::StructDefinition,
+    }
+}
+
+const BIG_INT: &str = "Integer values > (2**63 - 1) are not currently supported for Enum/Literal/integer tags. If you need this feature, please open an issue on GitHub.";
+
+fn big_int() -> SpecError {
+    SpecError {
+        error_type: "NotImplementedError",
+        reason: BIG_INT.to_string(),
+        message: BIG_INT.to_string(),
+        stage: Stage::Decoder,
+    }
+}
+
+/// Parses a struct table entry by entry (definition stage).
+fn parse_structs(
+    table: &serde_json::Value,
+) -> Result<(Vec<StructDef>, HashMap<String, u32>), SpecError> {
+    let mut structs = Vec::new();
+    let mut by_name = HashMap::new();
+    let map = match table {
+        serde_json::Value::Object(m) => m,
+        serde_json::Value::Null => return Ok((structs, by_name)),
+        _ => {
+            return Err(SpecError::syntax(
+                "the struct table must be a JSON object".into(),
+            ))
+        }
+    };
+    for (name, def) in map {
+        let bad = |why: &str| SpecError::syntax(format!("struct {name}: {why}"));
+        let obj = def.as_object().ok_or_else(|| bad("not an object"))?;
+        let rename_how = match obj.get("rename") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => {
+                if rename("x", s).is_none() {
+                    return Err(bad("unknown rename convention"));
+                }
+                Some(s.clone())
+            }
+            Some(_) => return Err(bad("`rename` must be a string")),
+        };
+        let mut fields = Vec::new();
+        let mut seen_default = false;
+        let field_list = obj
+            .get("fields")
+            .and_then(|f| f.as_array())
+            .ok_or_else(|| bad("missing `fields`"))?;
+        // defstruct checks every default before the field order.
+        for f in field_list {
+            if let Some(d) = f.as_array().and_then(|f| f.get(2)) {
+                let non_empty = match d {
+                    serde_json::Value::Array(a) => !a.is_empty(),
+                    serde_json::Value::Object(o) => !o.is_empty(),
+                    _ => false,
+                };
+                if non_empty {
+                    return Err(def_err("TypeError", format!(
+                        "Using a non-empty mutable collection ({}) as a default value is unsafe. Instead configure a `default_factory` for this field.",
+                        python_repr(d)
+                    )));
+                }
+            }
+        }
+        for f in field_list {
+            let f = f.as_array().ok_or_else(|| bad("a field is not an array"))?;
+            let (fname, fty) = match (f.first(), f.get(1)) {
+                (Some(serde_json::Value::String(n)), Some(serde_json::Value::String(t))) => (n, t),
+                _ => return Err(bad("a field must be [name, type] or [name, type, default]")),
+            };
+            let default = f.get(2).cloned();
+            if default.is_some() {
+                seen_default = true;
+            } else if seen_default {
+                return Err(def_err("TypeError", format!(
+                    "Required field '{fname}' cannot follow optional fields. Either reorder the struct fields, or set `kw_only=True` in the struct definition."
+                )));
+            }
+            let wire = match &rename_how {
+                Some(how) => rename(fname, how).unwrap_or_else(|| fname.clone()),
+                None => fname.clone(),
+            };
+            fields.push(FieldDef {
+                wire: wire.into(),
+                ty: 0,
+                required: default.is_none(),
+                default,
+                ty_ast: parse_ty(fty)?,
+            });
+        }
+        let tag_field_opt = match obj.get("tag_field") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(bad("`tag_field` must be a string")),
+        };
+        let tag = match obj.get("tag") {
+            None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => {
+                tag_field_opt
+                    .as_ref()
+                    .map(|_| TagVal::Str(name.as_str().into()))
+            }
+            Some(serde_json::Value::Bool(true)) => Some(TagVal::Str(name.as_str().into())),
+            Some(serde_json::Value::String(s)) => Some(TagVal::Str(s.as_str().into())),
+            Some(serde_json::Value::Number(n)) => match n.as_i64() {
+                Some(i) => Some(TagVal::Int(i)),
+                None if n.is_u64() => {
+                    return Err(def_err(
+                        "ValueError",
+                        "Integer `tag` values must be within [-2**63, 2**63 - 1]".into(),
+                    ))
+                }
+                None => return Err(bad("a tag must be a bool, a string or an integer")),
+            },
+            Some(_) => return Err(bad("a tag must be a bool, a string or an integer")),
+        };
+        let tag_field: Box<str> = tag_field_opt.as_deref().unwrap_or("type").into();
+        if tag.is_some() && fields.iter().any(|f| *f.wire == *tag_field) {
+            return Err(def_err(
+                "ValueError",
+                format!("`tag_field='{tag_field}' conflicts with an existing field of that name"),
+            ));
+        }
+        let flag = |k: &str| obj.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+        let nrequired = fields.iter().filter(|f| f.required).count();
+        by_name.insert(name.clone(), structs.len() as u32);
+        structs.push(StructDef {
+            name: name.as_str().into(),
+            fields,
+            tag,
+            tag_field,
+            array_like: flag("array_like"),
+            forbid_unknown: flag("forbid_unknown_fields"),
+            nrequired,
+            flat: false,
+        });
+    }
+    Ok((structs, by_name))
+}
+
+struct Builder {
+    c: Compiled,
+    by_name: HashMap<String, u32>,
+    scheduled: Vec<bool>,
+    queue: Vec<u32>,
+}
+
+fn flatten<'t>(t: &'t Ty, out: &mut Vec<&'t Ty>) {
+    match t {
+        Ty::Union(ts) => ts.iter().for_each(|t| flatten(t, out)),
+        t => out.push(t),
+    }
+}
+
+impl Builder {
+    fn sid(&mut self, name: &str) -> Result<u32, SpecError> {
+        let sid = *self.by_name.get(name).ok_or_else(|| {
+            SpecError::syntax(format!("unknown struct `{name}` (not in the struct table)"))
+        })?;
+        if !self.scheduled[sid as usize] {
+            self.scheduled[sid as usize] = true;
+            self.queue.push(sid);
+        }
+        Ok(sid)
+    }
+
+    fn node(&mut self, t: &Ty) -> Result<NodeId, SpecError> {
+        let mut members = Vec::new();
+        flatten(t, &mut members);
+        let mut n = Node {
+            any: false,
+            flags: 0,
+            int_lits: Box::new([]),
+            str_lits: Box::new([]),
+            array: ArrayKind::No,
+            object: ObjKind::No,
+            expected: "".into(),
+            leaf: false,
+            flat_struct: None,
+            fast: Box::new([0; 256]),
+        };
+        let mut ints: Vec<i64> = Vec::new();
+        let mut strs: Vec<Box<str>> = Vec::new();
+        let mut arrays: Vec<&Ty> = Vec::new();
+        let mut dicts: Vec<&Ty> = Vec::new();
+        let mut structs: Vec<u32> = Vec::new();
+        let mut big_literal = false;
+        // msgspec's checks come in a fixed order: a second list-like or
+        // dict type while collecting the members (in member order), then
+        // the struct rules, then out-of-range integer literals, then
+        // array-like / dict-like types mixed with structs, then str-likes.
+        for m in &members {
+            match m {
+                Ty::None => n.flags |= NONE,
+                Ty::Bool => n.flags |= BOOL,
+                Ty::Int => n.flags |= INT,
+                Ty::Float => n.flags |= FLOAT,
+                Ty::Str => n.flags |= STR,
+                Ty::Bytes => n.flags |= BYTES,
+                Ty::Literal(ls) => {
+                    for l in ls {
+                        match l {
+                            Lit::Int(i) => match i64::try_from(*i) {
+                                Ok(i) if !ints.contains(&i) => ints.push(i),
+                                Ok(_) => {}
+                                Err(_) => big_literal = true,
+                            },
+                            Lit::Str(s) => {
+                                if !strs.iter().any(|x| **x == **s) {
+                                    strs.push(s.as_str().into())
+                                }
+                            }
+                        }
+                    }
+                }
+                Ty::List(_) | Ty::VarTuple(_) | Ty::Tuple(_) => {
+                    if !arrays.is_empty() {
+                        return Err(decoder_err(
+                            "TypeError",
+                            "Type unions may not contain more than one array-like (list, set, tuple) type",
+                            t,
+                        ));
+                    }
+                    arrays.push(m)
+                }
+                Ty::Dict(..) => {
+                    if !dicts.is_empty() {
+                        return Err(decoder_err(
+                            "TypeError",
+                            "Type unions may not contain more than one dict type",
+                            t,
+                        ));
+                    }
+                    dicts.push(m)
+                }
+                Ty::Struct(name) => {
+                    let sid = self.sid(name)?;
+                    if !structs.contains(&sid) {
+                        structs.push(sid)
+                    }
+                }
+                Ty::Any => {
+                    // `Any` swallows the union: msgspec stops collecting
+                    // there (errors on earlier members still count) and
+                    // checks nothing else.
+                    n.any = true;
+                    n.expected = "any".into();
+                    self.c.nodes.push(n);
+                    return Ok((self.c.nodes.len() - 1) as NodeId);
+                }
+                Ty::Union(_) => {}
+            }
+        }
+        if structs.len() > 1 {
+            // msgspec walks a set of the structs (in an order that depends
+            // on object ids); with a single violation the order does not
+            // matter, declaration order is used here.
+            let defs: Vec<&StructDef> = structs
+                .iter()
+                .map(|s| &self.c.structs[*s as usize])
+                .collect();
+            let first = defs[0];
+            for (i, d) in defs.iter().enumerate() {
+                if d.tag.is_none() {
+                    return Err(decoder_err("TypeError", "If a type union contains multiple Struct types, all Struct types must be tagged (via `tag` or `tag_field` kwarg)", t));
+                }
+                if i > 0 {
+                    if d.array_like != first.array_like {
+                        return Err(decoder_err("TypeError", "Type unions may not contain Struct types with `array_like=True` and `array_like=False`", t));
+                    }
+                    let is_int = |d: &StructDef| matches!(d.tag, Some(TagVal::Int(_)));
+                    if is_int(d) != is_int(first) {
+                        return Err(decoder_err(
+                            "TypeError",
+                            "Type unions may not contain Struct types with both `int` and `str` tags",
+                            t,
+                        ));
+                    }
+                    if d.tag_field != first.tag_field {
+                        return Err(decoder_err("TypeError", "If a type union contains multiple Struct types, all Struct types must have the same `tag_field`", t));
+                    }
+                }
+                if defs[..i].iter().any(|e| e.tag == d.tag) {
+                    return Err(decoder_err("TypeError", "If a type union contains multiple Struct types, all Struct types must have unique `tag` values", t));
+                }
+            }
+        }
+        if big_literal {
+            return Err(big_int());
+        }
+        let map_structs = structs
+            .iter()
+            .any(|s| !self.c.structs[*s as usize].array_like);
+        let arr_structs = structs
+            .iter()
+            .any(|s| self.c.structs[*s as usize].array_like);
+        if arr_structs && !arrays.is_empty() {
+            return Err(decoder_err("TypeError", "Type unions may not contain more than one array-like type (`Struct(array_like=True)`, `list`, `set`, `frozenset`, `tuple`, `NamedTuple`)", t));
+        }
+        if map_structs && !dicts.is_empty() {
+            return Err(decoder_err("TypeError", "Type unions may not contain more than one dict-like type (`Struct`, `dict`, `TypedDict`, `dataclass`)", t));
+        }
+        if u8::from(n.flags & STR != 0 || !strs.is_empty()) + u8::from(n.flags & BYTES != 0) > 1 {
+            return Err(decoder_err("TypeError", "Type unions may not contain more than one str-like type (`str`, `Enum`, `Literal[str values]`, `datetime`, `date`, `time`, `timedelta`, `uuid`, `decimal`, `bytes`, `bytearray`)", t));
+        }
+        // Children.
+        if let Some(a) = arrays.first() {
+            n.array = match a {
+                Ty::List(e) => ArrayKind::List(self.node(e)?),
+                Ty::VarTuple(e) => ArrayKind::VarTuple(self.node(e)?),
+                Ty::Tuple(items) => ArrayKind::Tuple(
+                    items
+                        .iter()
+                        .map(|i| self.node(i))
+                        .collect::<Result<Vec<_>, _>>()?
+                        .into(),
+                ),
+                _ => ArrayKind::No,
+            };
+        }
+        if let Some(Ty::Dict(k, v)) = dicts.first() {
+            n.object = ObjKind::Dict(self.node(k)?, self.node(v)?);
+        }
+        if !structs.is_empty() {
+            let sel = if structs.len() == 1 {
+                Sel::One(structs[0])
+            } else {
+                let mut u = TagUnion {
+                    tag_field: self.c.structs[structs[0] as usize].tag_field.clone(),
+                    strs: Vec::new(),
+                    ints: Vec::new(),
+                };
+                for s in &structs {
+                    match &self.c.structs[*s as usize].tag {
+                        Some(TagVal::Str(v)) => u.strs.push((v.clone(), *s)),
+                        Some(TagVal::Int(i)) => u.ints.push((*i, *s)),
+                        None => {}
+                    }
+                }
+                self.c.unions.push(u);
+                Sel::Tagged((self.c.unions.len() - 1) as u32)
+            };
+            if arr_structs {
+                n.array = ArrayKind::Structs(sel);
+            } else {
+                n.object = ObjKind::Structs(sel);
+            }
+        }
+        ints.sort_unstable();
+        strs.sort_unstable();
+        n.int_lits = ints.into();
+        n.str_lits = strs.into();
+        // Expected text, in msgspec's fixed order.
+        let mut parts: Vec<&str> = Vec::new();
+        if n.flags & BOOL != 0 {
+            parts.push("bool");
+        }
+        if n.flags & INT != 0 || !n.int_lits.is_empty() {
+            parts.push("int");
+        }
+        if n.flags & FLOAT != 0 {
+            parts.push("float");
+        }
+        if n.flags & STR != 0 || !n.str_lits.is_empty() {
+            parts.push("str");
+        }
+        if n.flags & BYTES != 0 {
+            parts.push("bytes");
+        }
+        if !matches!(n.object, ObjKind::No) {
+            parts.push("object");
+        }
+        if !matches!(n.array, ArrayKind::No) {
+            parts.push("array");
+        }
+        if n.flags & NONE != 0 {
+            parts.push("null");
+        }
+        n.expected = parts.join(" | ").into();
+        n.leaf = matches!(n.array, ArrayKind::No) && matches!(n.object, ObjKind::No);
+        n.fast = fast_table(&n);
+        self.c.nodes.push(n);
+        Ok((self.c.nodes.len() - 1) as NodeId)
+    }
+}
+
+/// The fixed sizes of the scalars a node accepts outright.
+fn fast_table(n: &Node) -> Box<[u8; 256]> {
+    let mut t = Box::new([0u8; 256]);
+    if n.flags & NONE != 0 {
+        t[0xc0] = 1;
+    }
+    if n.flags & BOOL != 0 {
+        t[0xc2] = 1;
+        t[0xc3] = 1;
+    }
+    let ints = n.flags & INT != 0 || (n.flags & FLOAT != 0 && n.int_lits.is_empty());
+    if ints {
+        for b in (0x00..=0x7f).chain(0xe0..=0xff) {
+            t[b] = 1;
+        }
+        for (b, size) in [
+            (0xcc, 2),
+            (0xcd, 3),
+            (0xce, 5),
+            (0xcf, 9),
+            (0xd0, 2),
+            (0xd1, 3),
+            (0xd2, 5),
+            (0xd3, 9),
+        ] {
+            t[b] = size;
+        }
+    }
+    if n.flags & FLOAT != 0 {
+        t[0xca] = 5;
+        t[0xcb] = 9;
+    }
+    t
+}
+
+/// Parses and compiles a spec with its struct table.
+pub(crate) fn compile(spec: &str, table: &serde_json::Value) -> Result<Compiled, SpecError> {
+    let (structs, by_name) = parse_structs(table)?;
+    let root_ast = parse_ty(spec)?;
+    let n = structs.len();
+    let mut b = Builder {
+        c: Compiled {
+            structs,
+            ..Compiled::default()
+        },
+        by_name,
+        scheduled: vec![false; n],
+        queue: Vec::new(),
+    };
+    b.c.root = b.node(&root_ast)?;
+    b.c.root_ast = Some(root_ast);
+    while let Some(sid) = b.queue.pop() {
+        let asts: Vec<Ty> = b.c.structs[sid as usize]
+            .fields
+            .iter()
+            .map(|f| f.ty_ast.clone())
+            .collect();
+        for (i, a) in asts.iter().enumerate() {
+            let id = b.node(a)?;
+            b.c.structs[sid as usize].fields[i].ty = id;
+        }
+    }
+    let nodes = &b.c.nodes;
+    for s in &mut b.c.structs {
+        s.flat = s.fields.len() <= 64 && s.fields.iter().all(|f| nodes[f.ty as usize].leaf);
+    }
+    for n in &mut b.c.nodes {
+        if let (false, ArrayKind::No, ObjKind::Structs(Sel::One(sid))) =
+            (n.any, &n.array, &n.object)
+        {
+            if b.c.structs[*sid as usize].flat {
+                n.flat_struct = Some(*sid);
+            }
+        }
+    }
+    Ok(b.c)
+}

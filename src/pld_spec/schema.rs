@@ -1,0 +1,450 @@
+//! JSON Schema export of a compiled spec, and import from a JSON Schema
+//! (such as the one `schemars` derives for a Rust type).
+
+use serde_json::{json, Map, Value};
+
+use super::compile::{
+    ArrayKind, Compiled, NodeId, ObjKind, Sel, TagVal, BOOL, BYTES, FLOAT, INT, NONE, STR,
+};
+use super::parse::rename;
+use super::SpecError;
+
+/// JSON Schema (draft 2020-12) of a compiled spec.
+pub(crate) fn to_json_schema(c: &Compiled) -> Value {
+    let mut root = node_schema(c, c.root);
+    let mut defs = Map::new();
+    for s in &c.structs {
+        // Only structs the spec reaches were compiled (their field types
+        // point at real nodes); a struct's first field node is 0 otherwise,
+        // which is harmless, but keep the table to what is used.
+        let mut props = Map::new();
+        let mut required: Vec<Value> = Vec::new();
+        if let Some(tag) = &s.tag {
+            let v = match tag {
+                TagVal::Str(t) => json!(t.as_ref()),
+                TagVal::Int(i) => json!(i),
+            };
+            props.insert(s.tag_field.to_string(), json!({ "const": v }));
+            required.push(json!(s.tag_field.as_ref()));
+        }
+        for f in &s.fields {
+            let mut fs = node_schema(c, f.ty);
+            if let (Some(d), Value::Object(m)) = (&f.default, &mut fs) {
+                m.insert("default".into(), d.clone());
+            }
+            props.insert(f.wire.to_string(), fs);
+            if f.required {
+                required.push(json!(f.wire.as_ref()));
+            }
+        }
+        let schema = if s.array_like {
+            let mut items: Vec<Value> = Vec::new();
+            if let Some((_, v)) = props.iter().next().filter(|_| s.tag.is_some()) {
+                items.push(v.clone());
+            }
+            for f in &s.fields {
+                items.push(props.get(f.wire.as_ref()).cloned().unwrap_or(json!({})));
+            }
+            let mut o = json!({
+                "title": s.name.as_ref(),
+                "type": "array",
+                "prefixItems": items,
+                "minItems": usize::from(s.tag.is_some()) + s.nrequired,
+            });
+            if s.forbid_unknown {
+                o["items"] = json!(false);
+            }
+            o
+        } else {
+            let mut o = json!({
+                "title": s.name.as_ref(),
+                "type": "object",
+                "properties": props,
+                "required": required,
+            });
+            if s.forbid_unknown {
+                o["additionalProperties"] = json!(false);
+            }
+            o
+        };
+        defs.insert(s.name.to_string(), schema);
+    }
+    if let Value::Object(m) = &mut root {
+        m.insert(
+            "$schema".into(),
+            json!("https://json-schema.org/draft/2020-12/schema"),
+        );
+        if !defs.is_empty() {
+            m.insert("$defs".into(), Value::Object(defs));
+        }
+    }
+    root
+}
+
+fn sel_refs(c: &Compiled, sel: &Sel) -> Vec<Value> {
+    let r = |sid: u32| json!({ "$ref": format!("#/$defs/{}", c.structs[sid as usize].name) });
+    match sel {
+        Sel::One(sid) => vec![r(*sid)],
+        Sel::Tagged(u) => {
+            let u = &c.unions[*u as usize];
+            u.strs
+                .iter()
+                .map(|(_, s)| *s)
+                .chain(u.ints.iter().map(|(_, s)| *s))
+                .map(r)
+                .collect()
+        }
+    }
+}
+
+fn node_schema(c: &Compiled, id: NodeId) -> Value {
+    let n = &c.nodes[id as usize];
+    if n.any {
+        return json!({});
+    }
+    let mut alts: Vec<Value> = Vec::new();
+    for (flag, ty) in [
+        (NONE, "null"),
+        (BOOL, "boolean"),
+        (INT, "integer"),
+        (FLOAT, "number"),
+        (STR, "string"),
+    ] {
+        if n.flags & flag != 0 {
+            alts.push(json!({ "type": ty }));
+        }
+    }
+    if n.flags & BYTES != 0 {
+        alts.push(json!({"type": "string", "contentEncoding": "base64"}));
+    }
+    let lits: Vec<Value> = n
+        .int_lits
+        .iter()
+        .map(|i| json!(i))
+        .chain(n.str_lits.iter().map(|s| json!(s.as_ref())))
+        .collect();
+    if !lits.is_empty() {
+        alts.push(json!({ "enum": lits }));
+    }
+    match &n.array {
+        ArrayKind::No => {}
+        ArrayKind::List(e) | ArrayKind::VarTuple(e) => {
+            alts.push(json!({"type": "array", "items": node_schema(c, *e)}))
+        }
+        ArrayKind::Tuple(items) => alts.push(json!({
+            "type": "array",
+            "prefixItems": items.iter().map(|i| node_schema(c, *i)).collect::<Vec<_>>(),
+            "items": false,
+            "minItems": items.len(),
+            "maxItems": items.len(),
+        })),
+        ArrayKind::Structs(sel) => alts.extend(sel_refs(c, sel)),
+    }
+    match &n.object {
+        ObjKind::No => {}
+        ObjKind::Dict(k, v) => {
+            let mut o = json!({"type": "object", "additionalProperties": node_schema(c, *v)});
+            let ks = node_schema(c, *k);
+            if ks != json!({"type": "string"}) {
+                o["x-msgpack-key"] = ks;
+            }
+            alts.push(o);
+        }
+        ObjKind::Structs(sel) => alts.extend(sel_refs(c, sel)),
+    }
+    if alts.len() == 1 {
+        alts.pop().unwrap_or(json!({}))
+    } else {
+        json!({ "anyOf": alts })
+    }
+}
+
+/// Converts a JSON Schema into a spec string and a struct table.
+pub(crate) fn from_json_schema(schema: &Value) -> Result<(String, Value), SpecError> {
+    let mut cx = Cx {
+        root: schema,
+        structs: Map::new(),
+        anon: 0,
+        depth: 0,
+    };
+    let spec = cx.conv(schema, None)?;
+    Ok((spec, Value::Object(cx.structs)))
+}
+
+struct Cx<'s> {
+    root: &'s Value,
+    structs: Map<String, Value>,
+    anon: usize,
+    depth: usize,
+}
+
+fn bad(why: impl std::fmt::Display) -> SpecError {
+    SpecError::syntax(format!("unsupported JSON Schema: {why}"))
+}
+
+fn lit(v: &Value) -> Result<String, SpecError> {
+    match v {
+        Value::String(s) if !s.contains(['\'', '\\']) => Ok(format!("'{s}'")),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        other => Err(bad(format!("literal {other} (only strings and integers)"))),
+    }
+}
+
+fn sanitize(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.starts_with(|c: char| c.is_ascii_digit()) || s.is_empty() {
+        format!("S{s}")
+    } else {
+        s
+    }
+}
+
+impl<'s> Cx<'s> {
+    fn conv(&mut self, s: &'s Value, name: Option<&str>) -> Result<String, SpecError> {
+        self.depth += 1;
+        if self.depth > 64 {
+            return Err(bad("nesting too deep"));
+        }
+        let r = self.conv_inner(s, name);
+        self.depth -= 1;
+        r
+    }
+
+    fn conv_inner(&mut self, s: &'s Value, name: Option<&str>) -> Result<String, SpecError> {
+        let o = match s {
+            Value::Bool(true) => return Ok("Any".into()),
+            Value::Object(o) => o,
+            other => return Err(bad(format!("schema {other}"))),
+        };
+        if let Some(Value::String(r)) = o.get("$ref") {
+            let root_name = self
+                .root
+                .get("title")
+                .and_then(|t| t.as_str())
+                .unwrap_or("Root");
+            let (key, target) = if r == "#" {
+                (root_name, self.root)
+            } else {
+                let key = r
+                    .strip_prefix("#/$defs/")
+                    .or_else(|| r.strip_prefix("#/definitions/"))
+                    .ok_or_else(|| bad(format!("$ref {r}")))?;
+                let target = self
+                    .root
+                    .get("$defs")
+                    .or_else(|| self.root.get("definitions"))
+                    .and_then(|d| d.get(key))
+                    .ok_or_else(|| bad(format!("dangling $ref {r}")))?;
+                (key, target)
+            };
+            let sname = sanitize(key);
+            if is_struct(target) {
+                if !self.structs.contains_key(&sname) {
+                    self.structs.insert(sname.clone(), json!({"fields": []}));
+                    let def = self.struct_def(target)?;
+                    self.structs.insert(sname.clone(), def);
+                }
+                return Ok(sname);
+            }
+            return self.conv(target, Some(&sname));
+        }
+        if let Some(c) = o.get("const") {
+            return Ok(match c {
+                Value::Null => "None".into(),
+                Value::Bool(_) => "bool".into(),
+                v => format!("Literal[{}]", lit(v)?),
+            });
+        }
+        if let Some(Value::Array(vals)) = o.get("enum") {
+            let mut parts = Vec::new();
+            let mut lits = Vec::new();
+            for v in vals {
+                match v {
+                    Value::Null => parts.push("None".to_string()),
+                    Value::Bool(_) => parts.push("bool".to_string()),
+                    v => lits.push(lit(v)?),
+                }
+            }
+            if !lits.is_empty() {
+                parts.insert(0, format!("Literal[{}]", lits.join(", ")));
+            }
+            return Ok(join(parts));
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(alts)) = o.get(key) {
+                let mut parts = Vec::new();
+                for a in alts {
+                    parts.push(self.conv(a, None)?);
+                }
+                // Several untagged structs (serde's externally tagged or
+                // untagged enums) cannot be told apart by msgspec's rules:
+                // accept any string-keyed map for them instead.
+                let untagged: Vec<usize> = parts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| {
+                        self.structs
+                            .get(p.as_str())
+                            .is_some_and(|d| d.get("tag").is_none())
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                let maps = untagged.len() + parts.iter().filter(|p| p.starts_with("dict[")).count();
+                if untagged.len() > 1 || (maps > 1 && !untagged.is_empty()) {
+                    let mut i = 0;
+                    parts.retain(|p| {
+                        let keep = !untagged.contains(&i) && !p.starts_with("dict[");
+                        i += 1;
+                        keep
+                    });
+                    parts.push("dict[str, Any]".into());
+                }
+                return Ok(join(parts));
+            }
+        }
+        if let Some(Value::Array(all)) = o.get("allOf") {
+            if all.len() == 1 {
+                return self.conv(&all[0], name);
+            }
+            return Err(bad("allOf with several schemas"));
+        }
+        let types: Vec<&str> = match o.get("type") {
+            None => return Ok("Any".into()),
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(|t| t.as_str()).collect(),
+            Some(other) => return Err(bad(format!("type {other}"))),
+        };
+        let mut parts = Vec::new();
+        for t in types {
+            parts.push(match t {
+                "null" => "None".to_string(),
+                "boolean" => "bool".into(),
+                "integer" => "int".into(),
+                "number" => "float".into(),
+                "string" => "str".into(),
+                "array" => {
+                    if let Some(Value::Array(prefix)) = o.get("prefixItems") {
+                        let items: Vec<String> = prefix
+                            .iter()
+                            .map(|p| self.conv(p, None))
+                            .collect::<Result<_, _>>()?;
+                        if items.is_empty() {
+                            "tuple[()]".into()
+                        } else {
+                            format!("tuple[{}]", items.join(", "))
+                        }
+                    } else {
+                        let item = match o.get("items") {
+                            Some(i) => self.conv(i, None)?,
+                            None => "Any".into(),
+                        };
+                        format!("list[{item}]")
+                    }
+                }
+                "object" => {
+                    if o.contains_key("properties") {
+                        self.anon += 1;
+                        let sname = sanitize(
+                            o.get("title")
+                                .and_then(|t| t.as_str())
+                                .or(name)
+                                .unwrap_or(&format!("Anon{}", self.anon)),
+                        );
+                        if !self.structs.contains_key(&sname) {
+                            self.structs.insert(sname.clone(), json!({"fields": []}));
+                            let def = self.struct_def(s)?;
+                            self.structs.insert(sname.clone(), def);
+                        }
+                        sname
+                    } else {
+                        let v = match o.get("additionalProperties") {
+                            Some(ap) if ap.is_object() => self.conv(ap, None)?,
+                            _ => "Any".into(),
+                        };
+                        format!("dict[str, {v}]")
+                    }
+                }
+                other => return Err(bad(format!("type {other:?}"))),
+            });
+        }
+        Ok(join(parts))
+    }
+
+    /// A struct table entry from an object schema with `properties`.
+    fn struct_def(&mut self, s: &'s Value) -> Result<Value, SpecError> {
+        let props = s
+            .get("properties")
+            .and_then(|p| p.as_object())
+            .ok_or_else(|| bad("struct without properties"))?;
+        let required: Vec<&str> = s
+            .get("required")
+            .and_then(|r| r.as_array())
+            .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
+            .unwrap_or_default();
+        let mut req_fields = Vec::new();
+        let mut opt_fields = Vec::new();
+        let mut def = Map::new();
+        for (pname, ps) in props {
+            let is_req = required.contains(&pname.as_str());
+            // A required property with a constant string is a serde tag.
+            if let (true, Some(Value::String(tag))) = (is_req, ps.get("const")) {
+                if !def.contains_key("tag") {
+                    def.insert("tag".into(), json!(tag));
+                    def.insert("tag_field".into(), json!(pname));
+                    continue;
+                }
+            }
+            let ty = self.conv(ps, None)?;
+            if is_req {
+                req_fields.push(json!([pname, ty]));
+            } else {
+                let d = match ps.get("default") {
+                    Some(
+                        d @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)),
+                    ) => d.clone(),
+                    Some(Value::Array(a)) if a.is_empty() => json!([]),
+                    Some(Value::Object(m)) if m.is_empty() => json!({}),
+                    _ => Value::Null,
+                };
+                opt_fields.push(json!([pname, ty, d]));
+            }
+        }
+        req_fields.extend(opt_fields);
+        def.insert("fields".into(), Value::Array(req_fields));
+        if s.get("additionalProperties") == Some(&Value::Bool(false)) {
+            def.insert("forbid_unknown_fields".into(), json!(true));
+        }
+        let _ = rename;
+        Ok(Value::Object(def))
+    }
+}
+
+fn is_struct(s: &Value) -> bool {
+    s.get("properties").is_some_and(|p| p.is_object())
+}
+
+fn join(mut parts: Vec<String>) -> String {
+    let mut seen = Vec::new();
+    parts.retain(|p| {
+        if seen.contains(p) {
+            false
+        } else {
+            seen.push(p.clone());
+            true
+        }
+    });
+    if parts.is_empty() {
+        "Any".into()
+    } else {
+        parts.join(" | ")
+    }
+}

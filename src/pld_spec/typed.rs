@@ -1,0 +1,90 @@
+//! Static limiting: a Rust payload type as the spec (the twin of tractor's
+//! `Started[Point]`). The type's `schemars` schema is turned into a
+//! [`PldSpec`] once; a payload is first validated against it (so a mismatch
+//! is reported as msgspec words it, with its path: ``Expected `int`, got
+//! `str` - at `$.x` ``) and then decoded with serde.
+
+use std::marker::PhantomData;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+use super::{PldSpec, SpecError};
+use crate::error::{DecodeError, ErrorKind};
+use crate::Raw;
+
+/// The compiled spec of a Rust payload type `T`; build it once and reuse.
+///
+/// ```
+/// use shuttle::{pld_spec::TypedSpec, Raw};
+/// #[derive(serde::Deserialize, schemars::JsonSchema, Debug, PartialEq)]
+/// struct Point { x: i64, y: i64 }
+/// let spec = TypedSpec::<Point>::new().unwrap();
+/// let p: Point = spec.decode(&Raw::encode(&serde_json::json!({"x": 1, "y": 2})).unwrap()).unwrap();
+/// assert_eq!(p, Point { x: 1, y: 2 });
+/// let err = spec.decode(&Raw::encode(&serde_json::json!({"x": "1", "y": 2})).unwrap()).unwrap_err();
+/// assert_eq!(err.msgspec_text(), "Expected `int`, got `str` - at `$.x`");
+/// ```
+pub struct TypedSpec<T> {
+    spec: PldSpec,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for TypedSpec<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedSpec")
+            .field("spec", &self.spec)
+            .finish()
+    }
+}
+
+impl<T> Clone for TypedSpec<T> {
+    fn clone(&self) -> Self {
+        TypedSpec {
+            spec: self.spec.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned + JsonSchema> TypedSpec<T> {
+    /// Derives the spec from `T`'s JSON Schema.
+    pub fn new() -> Result<Self, SpecError> {
+        Ok(TypedSpec {
+            spec: spec_of::<T>()?,
+            _t: PhantomData,
+        })
+    }
+
+    /// The dynamic spec derived from `T`.
+    pub fn spec(&self) -> &PldSpec {
+        &self.spec
+    }
+
+    /// Validates then decodes a payload.
+    pub fn decode(&self, raw: &Raw<'_>) -> Result<T, DecodeError> {
+        self.spec.validate(raw.as_bytes())?;
+        rmp_serde::from_slice(raw.as_bytes())
+            .map_err(|e| DecodeError::new(ErrorKind::Other(e.to_string())))
+    }
+}
+
+/// The dynamic spec of a Rust type, through its `schemars` JSON Schema.
+pub fn spec_of<T: JsonSchema>() -> Result<PldSpec, SpecError> {
+    let schema = schemars::schema_for!(T);
+    let value = serde_json::to_value(&schema)
+        .map_err(|e| SpecError::syntax(format!("schema of {}: {e}", std::any::type_name::<T>())))?;
+    PldSpec::from_schema(&value)
+}
+
+/// Decodes a payload into `T`, reporting a mismatch as msgspec would
+/// (``Expected `int`, got `str` - at `$.x` ``). Derives `T`'s spec on each
+/// call; keep a [`TypedSpec`] to do that once.
+pub fn decode_typed<T: DeserializeOwned + JsonSchema>(raw: &Raw<'_>) -> Result<T, DecodeError> {
+    let spec = TypedSpec::<T>::new().map_err(|e| {
+        DecodeError::new(ErrorKind::Other(format!(
+            "no payload spec for this type: {e}"
+        )))
+    })?;
+    spec.decode(raw)
+}

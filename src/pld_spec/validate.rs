@@ -1,0 +1,1212 @@
+//! The one-pass validator: walks the payload bytes with the [`Reader`],
+//! dispatching on each value's first byte against the compiled node, and
+//! reproduces msgspec's verdict and error text. Nothing is allocated on the
+//! success path: containers are tracked on an explicit stack (no recursion,
+//! so hostile nesting cannot overflow the thread's stack) that is reused
+//! between calls on the same thread, and struct field bookkeeping is a bit
+//! set for structs of up to 64 fields.
+
+use std::borrow::Cow;
+
+use super::compile::{
+    ArrayKind, Compiled, NodeId, ObjKind, Sel, StructDef, TagVal, BOOL, BYTES, FLOAT, INT, NONE,
+    STR,
+};
+use crate::error::{python_str_repr, DecodeError, ErrorKind, PathSegment};
+use crate::msgpack::{Int, Kind, Reader};
+
+/// Smallest epoch second msgspec turns into a `datetime` (0001-01-01).
+const EPOCH_MIN: i64 = -62_135_596_800;
+/// 10000-01-01: the first second Python's `datetime` cannot hold.
+const EPOCH_YEAR_10000: i64 = 253_402_300_800;
+
+thread_local! {
+    /// A container stack kept between validations on this thread, so that
+    /// nested payloads do not allocate once the thread is warm.
+    static STACK: std::cell::Cell<Vec<Frame>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Runs `f` with an empty container stack: a local one that borrows this
+/// thread's kept allocation only when a container must be pushed (flat
+/// payloads never touch the thread-local), and gives it back afterwards.
+pub(crate) fn with_stack<T>(f: impl FnOnce(&mut Vec<Frame>) -> T) -> T {
+    let mut stack = Vec::new();
+    let out = f(&mut stack);
+    if stack.capacity() > 0 {
+        stack.clear();
+        STACK.with(|s| s.set(stack));
+    }
+    out
+}
+
+/// Makes sure `stack` has room, taking this thread's kept allocation the
+/// first time.
+#[inline]
+fn reserve(stack: &mut Vec<Frame>) {
+    if stack.capacity() == 0 {
+        *stack = STACK.with(|s| s.take());
+        stack.clear();
+    }
+}
+
+pub(crate) struct Validator<'a, 'c> {
+    pub(crate) r: Reader<'a>,
+    pub(crate) c: &'c Compiled,
+    pub(crate) max_depth: usize,
+    /// Take no shortcut (size tables, flat structs, the `Any` loop): the
+    /// reference behaviour the shortcuts are tested against.
+    pub(crate) reference: bool,
+}
+
+type R<T = ()> = Result<T, DecodeError>;
+
+fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
+    match r.peek_kind() {
+        Ok(k) => DecodeError::expected(expected.to_string(), k),
+        Err(e) => e,
+    }
+}
+
+/// Checks a value typed `Any` (not a map key) in one loop: structure,
+/// UTF-8 of strs, timestamps, the nesting limit, and no container or
+/// non-timestamp ext as a map key. Returns `false` at the first doubt
+/// (including keys that are containers, which are rare), leaving the exact
+/// verdict and error to the frame walker.
+fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bool {
+    /// Containers tracked without allocating; deeper values take the
+    /// general path.
+    const MAX_OPEN: usize = 32;
+    let mut open = [(0usize, false); MAX_OPEN];
+    let mut sp = 0;
+    let (mut rem, mut is_map) = (1usize, false);
+    loop {
+        while rem == 0 {
+            if sp == 0 {
+                return true;
+            }
+            sp -= 1;
+            (rem, is_map) = open[sp];
+        }
+        let in_key = is_map && rem % 2 == 0;
+        rem -= 1;
+        let Some(&b) = r.buf().get(r.pos()) else {
+            return false;
+        };
+        let children = match b {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => {
+                if r.skip_bytes(1).is_err() {
+                    return false;
+                }
+                continue;
+            }
+            0xca..=0xd3 => {
+                let n = match b {
+                    0xcc | 0xd0 => 2,
+                    0xcd | 0xd1 => 3,
+                    0xce | 0xd2 | 0xca => 5,
+                    _ => 9,
+                };
+                if r.skip_bytes(n).is_err() {
+                    return false;
+                }
+                continue;
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                match r.str_bytes_fast() {
+                    Ok(Some(s)) if std::str::from_utf8(s).is_ok() => {}
+                    _ => return false,
+                }
+                continue;
+            }
+            0xc4..=0xc6 => {
+                if r.bin().is_err() {
+                    return false;
+                }
+                continue;
+            }
+            0xd4..=0xd8 | 0xc7..=0xc9 => {
+                match r.ext() {
+                    Ok(Some((-1, data))) if check_timestamp(data).is_ok() => {}
+                    Ok(Some((code, _))) if code != -1 && !in_key => {}
+                    _ => return false,
+                }
+                continue;
+            }
+            0x90..=0x9f | 0xdc | 0xdd if !in_key => match r.array_header() {
+                Ok(Some(n)) => (n, false),
+                _ => return false,
+            },
+            0x80..=0x8f | 0xde | 0xdf if !in_key => match r.map_header() {
+                Ok(Some(n)) => (n.saturating_mul(2), true),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        if children.0 > 0 {
+            if sp == MAX_OPEN || depth + sp + 1 > max_depth {
+                return false;
+            }
+            open[sp] = (rem, is_map);
+            sp += 1;
+            (rem, is_map) = children;
+        }
+    }
+}
+
+/// Byte equality for short struct keys, without a `memcmp` call for the
+/// common one- and two-byte names.
+#[inline(always)]
+fn key_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && match a.len() {
+            0 => true,
+            1 => a[0] == b[0],
+            2 => a[0] == b[0] && a[1] == b[1],
+            n => a[0] == b[0] && a[n - 1] == b[n - 1] && a == b,
+        }
+}
+
+/// Skips one value that is not validated (an unknown struct field, a value
+/// passed over while looking for a tag, trailing array items), checking
+/// only its structure, as msgspec does, including the nesting limit:
+/// `depth` containers are open around it.
+fn skip(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> R {
+    // Values still to skip in each container opened while skipping.
+    let mut open: Vec<usize> = Vec::new();
+    let mut left = 1usize;
+    loop {
+        while left == 0 {
+            match open.pop() {
+                Some(l) => left = l,
+                None => return Ok(()),
+            }
+        }
+        left -= 1;
+        let children = match r.peek_byte()? {
+            0x90..=0x9f | 0xdc | 0xdd => r.array_header()?.unwrap_or(0),
+            0x80..=0x8f | 0xde | 0xdf => r.map_header()?.unwrap_or(0).saturating_mul(2),
+            _ => {
+                r.skip_values_lazy(1)?;
+                continue;
+            }
+        };
+        if children > 0 {
+            if depth + open.len() + 1 > max_depth {
+                return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
+            }
+            open.push(left);
+            left = children;
+        }
+    }
+}
+
+/// The error for a struct key or tag value of the wrong kind (msgspec
+/// spells a found nil `null` there, and the reserved byte `unknown`).
+fn key_kind_err(r: &Reader<'_>, expected: &'static str) -> DecodeError {
+    match r.peek_kind() {
+        Ok(got) => DecodeError::new(ErrorKind::ExpectedKey {
+            expected: Cow::Borrowed(expected),
+            got,
+        }),
+        Err(e) if matches!(e.kind(), ErrorKind::ReservedByte { .. }) => DecodeError::new(
+            ErrorKind::Other(format!("Expected `{expected}`, got `unknown`")),
+        ),
+        Err(e) => e,
+    }
+}
+
+fn utf8(b: &[u8]) -> R<&str> {
+    std::str::from_utf8(b).map_err(|e| DecodeError::utf8(b, e, 0))
+}
+
+fn field_seg(name: &str) -> PathSegment {
+    PathSegment::Field(Cow::Owned(name.to_string()))
+}
+
+/// Checks a msgpack timestamp (ext `-1`) as msgspec does when it builds a
+/// `datetime` from it.
+pub(crate) fn check_timestamp(data: &[u8]) -> R {
+    let (secs, nanos): (i64, u32) = match data.len() {
+        4 => (
+            u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as i64,
+            0,
+        ),
+        8 => {
+            let v = u64::from_be_bytes([
+                data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
+            ]);
+            ((v & 0x3_ffff_ffff) as i64, (v >> 34) as u32)
+        }
+        12 => (
+            i64::from_be_bytes([
+                data[4], data[5], data[6], data[7], data[8], data[9], data[10], data[11],
+            ]),
+            u32::from_be_bytes([data[0], data[1], data[2], data[3]]),
+        ),
+        _ => {
+            return Err(DecodeError::new(ErrorKind::Other(
+                "Invalid MessagePack timestamp".into(),
+            )))
+        }
+    };
+    if nanos >= 1_000_000_000 {
+        return Err(DecodeError::new(ErrorKind::Other(
+            "Invalid MessagePack timestamp: nanoseconds out of range".into(),
+        )));
+    }
+    if !(EPOCH_MIN..=EPOCH_YEAR_10000).contains(&secs) {
+        return Err(DecodeError::new(ErrorKind::Other(
+            "Timestamp is out of range ".into(),
+        )));
+    }
+    let rounded = secs + i64::from((nanos + 500) / 1000 >= 1_000_000);
+    if rounded >= EPOCH_YEAR_10000 {
+        return Err(DecodeError::new(ErrorKind::ValueError(
+            "year 10000 is out of range".into(),
+        )));
+    }
+    Ok(())
+}
+
+/// What a value is checked against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Target {
+    Node(NodeId),
+    Any,
+}
+
+/// Which struct field bookkeeping a struct map frame uses.
+#[derive(Debug)]
+pub(crate) enum Seen {
+    Small(u64),
+    Big(Vec<bool>),
+}
+
+impl Seen {
+    fn new(n: usize) -> Seen {
+        if n > 64 {
+            Seen::Big(vec![false; n])
+        } else {
+            Seen::Small(0)
+        }
+    }
+    fn set(&mut self, i: usize) {
+        match self {
+            Seen::Small(b) => *b |= 1 << i,
+            Seen::Big(v) => v[i] = true,
+        }
+    }
+    fn get(&self, i: usize) -> bool {
+        match self {
+            Seen::Small(b) => *b & (1 << i) != 0,
+            Seen::Big(v) => v[i],
+        }
+    }
+}
+
+/// An open container on the explicit stack.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    /// list, variadic tuple or `Any` array: `done` items read of `len`.
+    Seq {
+        elem: Target,
+        len: usize,
+        done: usize,
+        in_key: bool,
+        list: bool,
+        unhashable: bool,
+    },
+    /// Fixed tuple.
+    Tuple {
+        node: NodeId,
+        done: usize,
+        in_key: bool,
+        unhashable: bool,
+    },
+    /// dict or `Any` map.
+    Map {
+        k: Target,
+        v: Target,
+        len: usize,
+        done: usize,
+        at_value: bool,
+        key_unhashable: bool,
+    },
+    /// A struct in map form: `done` keys read of `len`, `cur` the field
+    /// whose value is being read.
+    StructMap {
+        sid: u32,
+        len: usize,
+        done: usize,
+        cur: usize,
+        seen: Seen,
+    },
+    /// A struct in array form: `rem` items left, `next` the next field.
+    StructArr {
+        sid: u32,
+        rem: usize,
+        next: usize,
+        tagged: usize,
+    },
+}
+
+/// What starting a value did.
+enum Started {
+    /// A complete value was read; whether it is unhashable.
+    Done(bool),
+    /// A container was opened.
+    Open(Frame),
+}
+
+impl Frame {
+    /// The path segment of the child being read.
+    fn seg(&self, c: &Compiled) -> PathSegment {
+        match self {
+            Frame::Seq { done, .. } | Frame::Tuple { done, .. } => PathSegment::Index(*done),
+            Frame::Map { at_value, .. } => {
+                if *at_value {
+                    PathSegment::DictValue
+                } else {
+                    PathSegment::Key
+                }
+            }
+            Frame::StructMap { sid, cur, .. } => {
+                field_seg(&c.structs[*sid as usize].fields[*cur].wire)
+            }
+            Frame::StructArr { next, tagged, .. } => PathSegment::Index(next - 1 + tagged),
+        }
+    }
+}
+
+/// Whether a finished container would be unhashable in Python.
+fn unhashable_of(f: &Frame) -> bool {
+    match f {
+        Frame::Seq {
+            list, unhashable, ..
+        } => *list || *unhashable,
+        Frame::Tuple { unhashable, .. } => *unhashable,
+        _ => true,
+    }
+}
+
+fn with_path(mut e: DecodeError, stack: &[Frame], c: &Compiled) -> DecodeError {
+    for f in stack.iter().rev() {
+        e = e.at(f.seg(c));
+    }
+    e
+}
+
+impl<'a, 'c> Validator<'a, 'c> {
+    /// Validates one value against `root`, iteratively.
+    pub(crate) fn run(&mut self, root: NodeId, stack: &mut Vec<Frame>) -> R {
+        let c = self.c;
+        let mut next: (Target, bool) = (Target::Node(root), false);
+        loop {
+            // Start the next value; a container is run at once as far as
+            // its leaves go, and only pushed if it has a nested container.
+            let mut completed = match self.start(next.0, next.1, stack.len()) {
+                Ok(Started::Done(u)) => u,
+                Ok(Started::Open(mut f)) => {
+                    if stack.len() >= self.max_depth {
+                        return Err(DecodeError::new(ErrorKind::TooDeep {
+                            limit: self.max_depth,
+                        }));
+                    }
+                    match self.next_child(&mut f, stack.len() + 1) {
+                        Ok(Some(n)) => {
+                            reserve(stack);
+                            stack.push(f);
+                            next = n;
+                            continue;
+                        }
+                        Ok(None) => unhashable_of(&f),
+                        Err(e) => return Err(with_path(e, stack, c)),
+                    }
+                }
+                Err(e) => return Err(with_path(e, stack, c)),
+            };
+            // Feed results upwards until some frame wants another child.
+            loop {
+                let depth = stack.len();
+                let Some(top) = stack.last_mut() else {
+                    return Ok(());
+                };
+                let step = self
+                    .child_done(top, completed)
+                    .and_then(|()| self.next_child(top, depth));
+                match step {
+                    Ok(Some(n)) => {
+                        next = n;
+                        break;
+                    }
+                    Ok(None) => {
+                        completed = stack.pop().as_ref().is_some_and(unhashable_of);
+                    }
+                    Err(e) => {
+                        stack.pop();
+                        return Err(with_path(e, stack, c));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records a finished child in its frame.
+    fn child_done(&mut self, f: &mut Frame, u: bool) -> R {
+        match f {
+            Frame::Seq {
+                done, unhashable, ..
+            }
+            | Frame::Tuple {
+                done, unhashable, ..
+            } => {
+                *done += 1;
+                *unhashable |= u;
+            }
+            Frame::Map {
+                done,
+                at_value,
+                key_unhashable,
+                ..
+            } => {
+                if *at_value {
+                    *at_value = false;
+                    *done += 1;
+                    if *key_unhashable {
+                        return Err(DecodeError::new(ErrorKind::UnhashableKey {
+                            at: self.r.pos(),
+                        }));
+                    }
+                } else {
+                    *at_value = true;
+                    *key_unhashable = u;
+                }
+            }
+            Frame::StructMap { .. } | Frame::StructArr { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The next child a frame wants read, or `None` when it is complete.
+    /// `depth`: how many containers are open, `f` included.
+    fn next_child(&mut self, f: &mut Frame, depth: usize) -> R<Option<(Target, bool)>> {
+        let c = self.c;
+        match f {
+            Frame::Seq {
+                elem,
+                len,
+                done,
+                in_key,
+                ..
+            } => {
+                if let Target::Node(id) = *elem {
+                    let node = &c.nodes[id as usize];
+                    if node.leaf {
+                        let (mut i, n) = (*done, *len);
+                        i += self.fast_run(id, n - i);
+                        while i < n {
+                            if let Err(e) = self.leaf(id) {
+                                return Err(e.at_index(i));
+                            }
+                            i += 1;
+                        }
+                        *done = i;
+                        return Ok(None);
+                    }
+                    if let (Some(sid), false, false) = (node.flat_struct, *in_key, self.reference) {
+                        let (mut i, n) = (*done, *len);
+                        while i < n {
+                            if let Err(e) = self.flat_value(id, sid, depth) {
+                                return Err(e.at_index(i));
+                            }
+                            i += 1;
+                        }
+                        *done = i;
+                        return Ok(None);
+                    }
+                }
+                Ok((*done < *len).then_some((*elem, *in_key)))
+            }
+            Frame::Tuple {
+                node, done, in_key, ..
+            } => {
+                let ArrayKind::Tuple(items) = &c.nodes[*node as usize].array else {
+                    return Ok(None);
+                };
+                while let Some(t) = items.get(*done) {
+                    if !c.nodes[*t as usize].leaf {
+                        return Ok(Some((Target::Node(*t), *in_key)));
+                    }
+                    self.leaf(*t).map_err(|e| e.at_index(*done))?;
+                    *done += 1;
+                }
+                Ok(None)
+            }
+            Frame::Map {
+                k,
+                v,
+                len,
+                done,
+                at_value,
+                ..
+            } => {
+                if let (Target::Node(kn), Target::Node(vn), false) = (*k, *v, *at_value) {
+                    if c.nodes[kn as usize].leaf && c.nodes[vn as usize].leaf {
+                        while *done < *len {
+                            self.leaf(kn).map_err(|e| e.at(PathSegment::Key))?;
+                            self.leaf(vn).map_err(|e| e.at(PathSegment::DictValue))?;
+                            *done += 1;
+                        }
+                        return Ok(None);
+                    }
+                }
+                Ok(if *at_value {
+                    Some((*v, false))
+                } else if *done < *len {
+                    Some((*k, true))
+                } else {
+                    None
+                })
+            }
+            Frame::StructMap {
+                sid,
+                len,
+                done,
+                cur,
+                seen,
+            } => {
+                let s = &c.structs[*sid as usize];
+                while *done < *len {
+                    *done += 1;
+                    let key = match self.r.str_bytes()? {
+                        Some(k) => k,
+                        None => return Err(key_kind_err(&self.r, "str").at(PathSegment::Key)),
+                    };
+                    if let Some(tag) = &s.tag {
+                        if key == s.tag_field.as_bytes() {
+                            self.check_tag(tag)
+                                .map_err(|e| e.at(field_seg(&s.tag_field)))?;
+                            continue;
+                        }
+                    }
+                    match s.fields.iter().position(|f| key_eq(f.wire.as_bytes(), key)) {
+                        Some(i) => {
+                            seen.set(i);
+                            let f = &s.fields[i];
+                            let node = &c.nodes[f.ty as usize];
+                            if node.leaf {
+                                self.leaf(f.ty).map_err(|e| e.at(field_seg(&f.wire)))?;
+                                continue;
+                            }
+                            if let (Some(fsid), false) = (node.flat_struct, self.reference) {
+                                self.flat_value(f.ty, fsid, depth)
+                                    .map_err(|e| e.at(field_seg(&f.wire)))?;
+                                continue;
+                            }
+                            *cur = i;
+                            return Ok(Some((Target::Node(f.ty), false)));
+                        }
+                        None if s.forbid_unknown => {
+                            return Err(DecodeError::new(ErrorKind::UnknownField(
+                                utf8(key)?.to_string(),
+                            )))
+                        }
+                        None => skip(&mut self.r, depth, self.max_depth)?,
+                    }
+                }
+                missing(s, seen)?;
+                Ok(None)
+            }
+            Frame::StructArr {
+                sid,
+                rem,
+                next,
+                tagged,
+            } => {
+                let s = &c.structs[*sid as usize];
+                while *rem > 0 && *next < s.fields.len() {
+                    *rem -= 1;
+                    *next += 1;
+                    let ty = s.fields[*next - 1].ty;
+                    if !c.nodes[ty as usize].leaf {
+                        return Ok(Some((Target::Node(ty), false)));
+                    }
+                    self.leaf(ty).map_err(|e| e.at_index(*next - 1 + *tagged))?;
+                }
+                if *rem > 0 {
+                    if s.forbid_unknown {
+                        return Err(DecodeError::new(ErrorKind::ArrayLength {
+                            bound: "at most ",
+                            expected: s.fields.len(),
+                            got: s.fields.len() + *rem,
+                        }));
+                    }
+                    for _ in 0..*rem {
+                        skip(&mut self.r, depth, self.max_depth)?;
+                    }
+                    *rem = 0;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Reads a scalar completely, or a container header (opening a frame).
+    /// `depth`: how many containers are open around the value.
+    fn start(&mut self, t: Target, in_key: bool, depth: usize) -> R<Started> {
+        let c = self.c;
+        let id = match t {
+            Target::Any => return self.start_any_fast(in_key, depth),
+            Target::Node(id) => id,
+        };
+        let n = &c.nodes[id as usize];
+        if n.any {
+            return self.start_any_fast(in_key, depth);
+        }
+        match self.r.peek_byte()? {
+            0x90..=0x9f | 0xdc | 0xdd => self.start_array(id, in_key),
+            0x80..=0x8f | 0xde | 0xdf => self.start_map(id, depth),
+            _ => {
+                self.leaf(id)?;
+                Ok(Started::Done(false))
+            }
+        }
+    }
+
+    /// Validates one value that is not a container against node `id` (a
+    /// container found here is reported as the wrong kind).
+    #[inline(always)]
+    fn leaf(&mut self, id: NodeId) -> R {
+        let n = &self.c.nodes[id as usize];
+        if self.reference {
+            return self.leaf_slow(id);
+        }
+        if let Some(&b) = self.r.buf().get(self.r.pos()) {
+            let size = n.fast[b as usize];
+            if size != 0 {
+                return self.r.skip_bytes(size as usize);
+            }
+        }
+        self.leaf_slow(id)
+    }
+
+    /// Skips up to `count` consecutive values that node `id` accepts
+    /// outright (fixed-size scalars), returning how many were skipped.
+    #[inline]
+    fn fast_run(&mut self, id: NodeId, count: usize) -> usize {
+        if self.reference {
+            return 0;
+        }
+        let fast: &[u8; 256] = &self.c.nodes[id as usize].fast;
+        let buf = self.r.buf();
+        let start = self.r.pos();
+        let mut pos = start;
+        let mut i = 0;
+        'outer: while i < count {
+            // Runs of one-byte values in a loop of their own: the next
+            // position depends on a predicted branch, not on the loads.
+            while i < count {
+                match buf.get(pos) {
+                    Some(&b) if fast[b as usize] == 1 => {
+                        pos += 1;
+                        i += 1;
+                    }
+                    Some(_) => break,
+                    None => break 'outer,
+                }
+            }
+            if i == count {
+                break;
+            }
+            let t = fast[buf[pos] as usize] as usize;
+            if t == 0 || t > buf.len() - pos {
+                break;
+            }
+            pos += t;
+            i += 1;
+        }
+        // In bounds: every step was checked against the buffer's length.
+        let _ = self.r.skip_bytes(pos - start);
+        i
+    }
+
+    /// A value of a node whose only container is flat struct `sid`, inside
+    /// `depth` open containers (not a map key).
+    #[inline]
+    fn flat_value(&mut self, id: NodeId, sid: u32, depth: usize) -> R {
+        match self.r.buf().get(self.r.pos()) {
+            Some(0x80..=0x8f | 0xde | 0xdf) => {
+                let len = self.r.map_header()?.unwrap_or(0);
+                let s = &self.c.structs[sid as usize];
+                if len == 0 {
+                    return missing(s, &Seen::Small(0));
+                }
+                if depth >= self.max_depth {
+                    return Err(DecodeError::new(ErrorKind::TooDeep {
+                        limit: self.max_depth,
+                    }));
+                }
+                self.flat_struct_map(s, len, depth + 1)
+            }
+            _ => self.leaf(id),
+        }
+    }
+
+    /// Validates a whole payload whose spec's only container is a flat
+    /// struct.
+    pub(crate) fn flat_root(&mut self, id: NodeId, sid: u32) -> R {
+        self.flat_value(id, sid, 0)
+    }
+
+    /// Validates a whole payload whose spec is a leaf node.
+    pub(crate) fn leaf_root(&mut self, id: NodeId) -> R {
+        self.leaf(id)
+    }
+
+    /// A struct in map form whose fields are all leaves: one loop, no
+    /// frame. Same rules as the `StructMap` frame.
+    fn flat_struct_map(&mut self, s: &StructDef, len: usize, depth: usize) -> R {
+        let mut seen: u64 = 0;
+        let mut hint = 0usize;
+        for _ in 0..len {
+            let key = match self.r.str_bytes_fast()? {
+                Some(k) => k,
+                None => return Err(key_kind_err(&self.r, "str").at(PathSegment::Key)),
+            };
+            // Keys usually come in declaration order: try the next field first.
+            let i = match s.fields.get(hint) {
+                Some(f) if key_eq(f.wire.as_bytes(), key) => Some(hint),
+                _ => s.fields.iter().position(|f| key_eq(f.wire.as_bytes(), key)),
+            };
+            match i {
+                Some(i) => {
+                    seen |= 1 << i;
+                    hint = i + 1;
+                    let f = &s.fields[i];
+                    if let Err(e) = self.leaf(f.ty) {
+                        return Err(e.at(field_seg(&f.wire)));
+                    }
+                }
+                None => {
+                    if let Some(tag) = &s.tag {
+                        if key == s.tag_field.as_bytes() {
+                            self.check_tag(tag)
+                                .map_err(|e| e.at(field_seg(&s.tag_field)))?;
+                            continue;
+                        }
+                    }
+                    if s.forbid_unknown {
+                        return Err(DecodeError::new(ErrorKind::UnknownField(
+                            utf8(key)?.to_string(),
+                        )));
+                    }
+                    skip(&mut self.r, depth, self.max_depth)?;
+                }
+            }
+        }
+        missing(s, &Seen::Small(seen))
+    }
+
+    /// The general path of [`Validator::leaf`].
+    #[inline(never)]
+    fn leaf_slow(&mut self, id: NodeId) -> R {
+        let c = self.c;
+        let n = &c.nodes[id as usize];
+        let b = self.r.peek_byte()?;
+        let bad = |k: Kind| Err(DecodeError::expected(n.expected.to_string(), k));
+        match b {
+            0xc0 => {
+                if n.flags & NONE == 0 {
+                    return bad(Kind::Nil);
+                }
+                self.r.nil()?;
+            }
+            0xc2 | 0xc3 => {
+                if n.flags & BOOL == 0 {
+                    return bad(Kind::Bool);
+                }
+                self.r.bool()?;
+            }
+            0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xcf | 0xd0..=0xd3 => {
+                let Some(v) = self.r.int()? else {
+                    return Err(kind_err(&self.r, &n.expected));
+                };
+                if n.flags & INT != 0 {
+                } else if !n.int_lits.is_empty() {
+                    let hit = match v {
+                        Int::U(u) => {
+                            i64::try_from(u).is_ok_and(|i| n.int_lits.binary_search(&i).is_ok())
+                        }
+                        Int::I(i) => n.int_lits.binary_search(&i).is_ok(),
+                    };
+                    if !hit {
+                        return Err(DecodeError::new(ErrorKind::InvalidEnum(int_text(v))));
+                    }
+                } else if n.flags & FLOAT == 0 {
+                    return bad(Kind::Int);
+                }
+            }
+            0xca | 0xcb => {
+                self.r.float()?;
+                if n.flags & FLOAT == 0 {
+                    return bad(Kind::Float);
+                }
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                let Some(s) = self.r.str_bytes()? else {
+                    return Err(kind_err(&self.r, &n.expected));
+                };
+                if n.flags & STR != 0 {
+                    utf8(s)?;
+                } else if !n.str_lits.is_empty() {
+                    if n.str_lits
+                        .binary_search_by(|l| l.as_bytes().cmp(s))
+                        .is_err()
+                    {
+                        return Err(DecodeError::new(ErrorKind::InvalidEnum(python_str_repr(
+                            utf8(s)?,
+                        ))));
+                    }
+                } else {
+                    return bad(Kind::Str);
+                }
+            }
+            0xc4..=0xc6 => {
+                self.r.bin()?;
+                if n.flags & BYTES == 0 {
+                    return bad(Kind::Bytes);
+                }
+            }
+            0xd4..=0xd8 | 0xc7..=0xc9 => {
+                self.r.ext()?;
+                return bad(Kind::Ext);
+            }
+            0x90..=0x9f | 0xdc | 0xdd => {
+                self.r.array_header()?;
+                return bad(Kind::Array);
+            }
+            0x80..=0x8f | 0xde | 0xdf => {
+                self.r.map_header()?;
+                return bad(Kind::Object);
+            }
+            _ => return Err(kind_err(&self.r, &n.expected)),
+        }
+        Ok(())
+    }
+
+    fn start_array(&mut self, id: NodeId, in_key: bool) -> R<Started> {
+        let c = self.c;
+        let n = &c.nodes[id as usize];
+        let len = self.r.array_header()?.unwrap_or(0);
+        if matches!(n.array, ArrayKind::No) {
+            return Err(DecodeError::expected(n.expected.to_string(), Kind::Array));
+        }
+        Ok(match &n.array {
+            ArrayKind::List(e) | ArrayKind::VarTuple(e) => {
+                let list = matches!(n.array, ArrayKind::List(_));
+                if len == 0 {
+                    Started::Done(list)
+                } else {
+                    Started::Open(Frame::Seq {
+                        elem: Target::Node(*e),
+                        len,
+                        done: 0,
+                        in_key,
+                        list,
+                        unhashable: false,
+                    })
+                }
+            }
+            ArrayKind::Tuple(items) => {
+                if len != items.len() {
+                    return Err(DecodeError::new(ErrorKind::ArrayLength {
+                        bound: "",
+                        expected: items.len(),
+                        got: len,
+                    }));
+                }
+                if len == 0 {
+                    Started::Done(false)
+                } else {
+                    Started::Open(Frame::Tuple {
+                        node: id,
+                        done: 0,
+                        in_key,
+                        unhashable: false,
+                    })
+                }
+            }
+            ArrayKind::Structs(Sel::One(sid)) => self.start_struct_array(*sid, len, false)?,
+            ArrayKind::Structs(Sel::Tagged(u)) => {
+                if len == 0 {
+                    return Err(DecodeError::new(ErrorKind::ArrayLength {
+                        bound: "at least ",
+                        expected: 1,
+                        got: 0,
+                    }));
+                }
+                let sid = self
+                    .lookup_tag_in(&c.unions[*u as usize])
+                    .map_err(|e| e.at_index(0))?;
+                self.start_struct_array(sid, len, true)?
+            }
+            ArrayKind::No => Started::Done(false),
+        })
+    }
+
+    fn start_struct_array(&mut self, sid: u32, len: usize, tag_read: bool) -> R<Started> {
+        let s = &self.c.structs[sid as usize];
+        let tagged = usize::from(s.tag.is_some());
+        let nrequired = tagged + s.nrequired;
+        if len < nrequired {
+            return Err(DecodeError::new(ErrorKind::ArrayLength {
+                bound: "at least ",
+                expected: nrequired,
+                got: len,
+            }));
+        }
+        if let Some(tag) = &s.tag {
+            if !tag_read {
+                self.check_tag(tag).map_err(|e| e.at_index(0))?;
+            }
+        }
+        if len == 0 {
+            return Ok(Started::Done(true));
+        }
+        Ok(Started::Open(Frame::StructArr {
+            sid,
+            rem: len - tagged,
+            next: 0,
+            tagged,
+        }))
+    }
+
+    fn start_map(&mut self, id: NodeId, depth: usize) -> R<Started> {
+        let c = self.c;
+        let n = &c.nodes[id as usize];
+        let len = self.r.map_header()?.unwrap_or(0);
+        if matches!(n.object, ObjKind::No) {
+            return Err(DecodeError::expected(n.expected.to_string(), Kind::Object));
+        }
+        let sid = match &n.object {
+            ObjKind::Dict(k, v) => {
+                return Ok(if len == 0 {
+                    Started::Done(true)
+                } else {
+                    Started::Open(Frame::Map {
+                        k: Target::Node(*k),
+                        v: Target::Node(*v),
+                        len,
+                        done: 0,
+                        at_value: false,
+                        key_unhashable: false,
+                    })
+                })
+            }
+            ObjKind::Structs(Sel::One(sid)) => *sid,
+            ObjKind::Structs(Sel::Tagged(u)) => {
+                let u = &c.unions[*u as usize];
+                let mut scan = self.r.clone();
+                let mut found = None;
+                for _ in 0..len {
+                    let Some(key) = scan.str_bytes()? else {
+                        return Err(key_kind_err(&scan, "str").at(PathSegment::Key));
+                    };
+                    if key == u.tag_field.as_bytes() {
+                        std::mem::swap(&mut self.r, &mut scan);
+                        let sid = self.lookup_tag_in(u);
+                        std::mem::swap(&mut self.r, &mut scan);
+                        found = Some(sid.map_err(|e| e.at(field_seg(&u.tag_field)))?);
+                        break;
+                    }
+                    skip(&mut scan, depth + 1, self.max_depth)?;
+                }
+                match found {
+                    Some(sid) => sid,
+                    None => {
+                        return Err(DecodeError::new(ErrorKind::MissingField(Cow::Owned(
+                            u.tag_field.to_string(),
+                        ))))
+                    }
+                }
+            }
+            ObjKind::No => return Ok(Started::Done(false)),
+        };
+        let s = &c.structs[sid as usize];
+        if len == 0 {
+            missing(s, &Seen::new(0))?;
+            return Ok(Started::Done(true));
+        }
+        if s.flat && !self.reference {
+            if depth >= self.max_depth {
+                return Err(DecodeError::new(ErrorKind::TooDeep {
+                    limit: self.max_depth,
+                }));
+            }
+            self.flat_struct_map(s, len, depth + 1)?;
+            return Ok(Started::Done(true));
+        }
+        Ok(Started::Open(Frame::StructMap {
+            sid,
+            len,
+            done: 0,
+            cur: 0,
+            seen: Seen::new(s.fields.len()),
+        }))
+    }
+
+    /// A value typed `Any`, first by [`any_fast`] (one loop, no frames, no
+    /// paths); if that finds anything wrong, again from the same place by
+    /// the frame walker, which reports the error exactly.
+    #[inline]
+    fn start_any_fast(&mut self, in_key: bool, depth: usize) -> R<Started> {
+        if !in_key && !self.reference {
+            let save = self.r.clone();
+            if any_fast(&mut self.r, depth, self.max_depth) {
+                return Ok(Started::Done(false));
+            }
+            self.r = save;
+        }
+        self.start_any(in_key)
+    }
+
+    /// A value typed `Any`: structure, UTF-8, timestamps and key
+    /// hashability are checked.
+    fn start_any(&mut self, in_key: bool) -> R<Started> {
+        let b = self.r.peek_byte()?;
+        match b {
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                if let Some(s) = self.r.str_bytes()? {
+                    utf8(s)?;
+                }
+                Ok(Started::Done(false))
+            }
+            0x90..=0x9f | 0xdc | 0xdd => {
+                let len = self.r.array_header()?.unwrap_or(0);
+                Ok(if len == 0 {
+                    Started::Done(false)
+                } else {
+                    Started::Open(Frame::Seq {
+                        elem: Target::Any,
+                        len,
+                        done: 0,
+                        in_key,
+                        list: false,
+                        unhashable: false,
+                    })
+                })
+            }
+            0x80..=0x8f | 0xde | 0xdf => {
+                let len = self.r.map_header()?.unwrap_or(0);
+                Ok(if len == 0 {
+                    Started::Done(true)
+                } else {
+                    Started::Open(Frame::Map {
+                        k: Target::Any,
+                        v: Target::Any,
+                        len,
+                        done: 0,
+                        at_value: false,
+                        key_unhashable: false,
+                    })
+                })
+            }
+            0xd4..=0xd8 | 0xc7..=0xc9 => match self.r.ext()? {
+                Some((-1, data)) => {
+                    check_timestamp(data)?;
+                    Ok(Started::Done(false))
+                }
+                _ => Ok(Started::Done(true)),
+            },
+            0xc1 => Err(DecodeError::new(ErrorKind::ReservedByte {
+                at: self.r.pos(),
+            })),
+            _ => {
+                self.r.skip_values_lazy(1)?;
+                Ok(Started::Done(false))
+            }
+        }
+    }
+
+    fn lookup_tag_in(&mut self, u: &super::compile::TagUnion) -> R<u32> {
+        if u.ints.is_empty() {
+            let s = match self.r.str_bytes()? {
+                Some(s) => s,
+                None => return Err(key_kind_err(&self.r, "str")),
+            };
+            match u.strs.iter().find(|(t, _)| t.as_bytes() == s) {
+                Some((_, sid)) => Ok(*sid),
+                None => Err(DecodeError::new(ErrorKind::InvalidTag(format!(
+                    "'{}'",
+                    utf8(s)?
+                )))),
+            }
+        } else {
+            let v = match self.r.int()? {
+                Some(v) => v,
+                None => return Err(key_kind_err(&self.r, "int")),
+            };
+            let hit = u.ints.iter().find(|(t, _)| match v {
+                Int::U(x) => i64::try_from(x).is_ok_and(|x| x == *t),
+                Int::I(x) => x == *t,
+            });
+            match hit {
+                Some((_, sid)) => Ok(*sid),
+                None => Err(DecodeError::new(ErrorKind::InvalidTag(int_text(v)))),
+            }
+        }
+    }
+
+    /// Reads a tag value and checks it is `want`.
+    fn check_tag(&mut self, want: &TagVal) -> R {
+        match want {
+            TagVal::Str(t) => {
+                let s = match self.r.str_bytes()? {
+                    Some(s) => s,
+                    None => return Err(key_kind_err(&self.r, "str")),
+                };
+                if s == t.as_bytes() {
+                    Ok(())
+                } else {
+                    Err(DecodeError::new(ErrorKind::InvalidTag(format!(
+                        "'{}'",
+                        utf8(s)?
+                    ))))
+                }
+            }
+            TagVal::Int(t) => {
+                let v = match self.r.int()? {
+                    Some(v) => v,
+                    None => return Err(key_kind_err(&self.r, "int")),
+                };
+                let same = match v {
+                    Int::U(x) => i64::try_from(x).is_ok_and(|x| x == *t),
+                    Int::I(x) => x == *t,
+                };
+                if same {
+                    Ok(())
+                } else {
+                    Err(DecodeError::new(ErrorKind::InvalidTag(int_text(v))))
+                }
+            }
+        }
+    }
+}
+
+fn missing(s: &StructDef, seen: &Seen) -> R {
+    for (i, f) in s.fields.iter().enumerate() {
+        if f.required && !seen.get(i) {
+            return Err(DecodeError::new(ErrorKind::MissingField(Cow::Owned(
+                f.wire.to_string(),
+            ))));
+        }
+    }
+    Ok(())
+}
+
+fn int_text(v: Int) -> String {
+    match v {
+        Int::U(u) => u.to_string(),
+        Int::I(i) => i.to_string(),
+    }
+}
