@@ -32,6 +32,10 @@ pub enum Only {
     /// The dialog rules over every channel (the dict dialect through its
     /// translation to the typed protocol).
     Dialog,
+    /// Payload specs: a typed capture's `pld_specs` applied to its payloads
+    /// and compared with its `pld_verdicts`; every case of a pld-vectors/1
+    /// file compared with msgspec's verdict and error text.
+    Payload,
 }
 
 /// What one file turned out to be, and how it fared.
@@ -93,6 +97,11 @@ fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
                         Ok(cap) => check_capture(&cap, args, log),
                         Err(e) => Outcome::Fail(vec![e.to_string()]),
                     }
+                }
+                Some(shuttle::pld_spec::vectors::FORMAT)
+                    if args.only.is_none_or(|o| o == Only::Payload) =>
+                {
+                    check_vectors(&text, args.verbose, log)
                 }
                 _ => Outcome::Ignored,
             }
@@ -215,6 +224,26 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
             }
         }
     }
+    let mut payloads_checked = 0;
+    if run(Only::Payload) && !cap.pld_specs.is_empty() {
+        match shuttle::pld_spec::check_capture(cap) {
+            Ok(checks) => {
+                for c in &checks {
+                    payloads_checked += 1;
+                    if !c.agrees() {
+                        problems.push(format!(
+                            "ch{} frame {}: payload verdict differs: recorded {}, ours {}",
+                            c.channel,
+                            c.frame,
+                            c.expected.as_ref().map_or("none".into(), |v| v.to_string()),
+                            c.got.as_ref().map_or("none".into(), |v| v.to_string()),
+                        ));
+                    }
+                }
+            }
+            Err(e) => problems.push(format!("payload specs: {e}")),
+        }
+    }
     if problems.is_empty() {
         let mut checks = Vec::new();
         if run(Only::Codec) {
@@ -224,6 +253,9 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
             checks.push(format!(
                 "{dialogs_checked} channels follow the dialog rules"
             ));
+        }
+        if payloads_checked > 0 {
+            checks.push(format!("{payloads_checked} payload verdicts agree"));
         }
         Outcome::Pass(format!(
             "{} channels, {frames} frames, {} dialect: {}",
@@ -333,4 +365,33 @@ fn dialog_violations(frames: &[shuttle::capture::DecodedFrame], dialect: Dialect
         }
     };
     report.violations.iter().map(|v| v.to_string()).collect()
+}
+
+/// Every case of a pld-vectors/1 file against msgspec's verdict and text.
+fn check_vectors(text: &str, verbose: bool, log: &mut String) -> Outcome {
+    use shuttle::pld_spec::vectors;
+    let file = match vectors::VectorFile::from_json(text) {
+        Ok(f) => f,
+        Err(e) => return Outcome::Fail(vec![e.to_string()]),
+    };
+    let report = vectors::run(&file);
+    if verbose {
+        for o in report.cases.iter().chain(&report.invalid_specs) {
+            let mark = if o.agrees { "agree" } else { "DIFF " };
+            let _ = writeln!(log, "      {mark} {}  {}", o.id, o.got);
+        }
+    }
+    let problems: Vec<String> = report
+        .disagreements()
+        .map(|o| format!("{}: msgspec says {}; ours {}", o.id, o.expected, o.got))
+        .collect();
+    if problems.is_empty() {
+        Outcome::Pass(format!(
+            "{} cases and {} invalid specs: verdict and error text agree with msgspec",
+            report.cases.len(),
+            report.invalid_specs.len()
+        ))
+    } else {
+        Outcome::Fail(problems)
+    }
 }

@@ -190,3 +190,36 @@ fn committed_spec_files_are_what_shuttle_schema_writes() {
     broken["cases"] = serde_json::json!([]);
     assert!(cases.is_valid(&broken));
 }
+
+#[test]
+fn check_payload_reports_a_vector_msgspec_would_not_agree_with() {
+    let dir = std::env::temp_dir().join(format!("shuttle-pld-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(repo().join("fixtures/vectors/pld-vectors.json")).unwrap();
+    // Claim msgspec accepted an int where `None` is required.
+    let bent = text.replacen(
+        r#""payload_b64": "AA==", "ok": false, "error_type": "ValidationError", "error": "Expected `null`, got `int`""#,
+        r#""payload_b64": "AA==", "ok": true, "decoded_type": "NoneType", "decoded": null, "decoded_repr": "None""#,
+        1,
+    );
+    assert_ne!(bent, text);
+    let path = dir.join("bent.json");
+    std::fs::write(&path, bent).unwrap();
+    let (code, out) = shuttle(&["check", "--only", "payload", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "none-posfixint-0: msgspec says ok; ours ValidationError: Expected `null`, got `int`"
+        ),
+        "{out}"
+    );
+    let (code, out) = shuttle(&[
+        "check",
+        "--only",
+        "payload",
+        "fixtures/captures/python-tractor/typed_pld_bad_yield.json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 payload verdicts agree"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

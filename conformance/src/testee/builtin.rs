@@ -26,7 +26,14 @@ impl Default for Builtin {
     }
 }
 
-const FEATURES: &[&str] = &["decode", "encode", "dialog", "dialog-codes", "legacy-dict"];
+const FEATURES: &[&str] = &[
+    "decode",
+    "encode",
+    "payload",
+    "dialog",
+    "dialog-codes",
+    "legacy-dict",
+];
 
 impl Testee for Builtin {
     fn hello(&self) -> &Hello {
@@ -56,7 +63,12 @@ pub fn answer(req: &Request) -> Response {
                 Err(e) => Response::error(*id, e.python_type(), e.to_string()),
             }
         }
-        Request::Validate { id, .. } => Response::skipped(*id, "payload limiter not built in"),
+        Request::Validate {
+            id,
+            spec,
+            structs,
+            payload,
+        } => validate(*id, spec, structs, payload),
         Request::Dialog { id, frames } => dialog(*id, frames),
     }
 }
@@ -120,5 +132,44 @@ fn legacy(id: u64, bytes: &[u8]) -> Response {
             ..Response::ok(id)
         },
         Err(e) => Response::error(id, e.python_type(), e.msgspec_text()),
+    }
+}
+
+fn validate(id: u64, spec: &str, structs: &rmpv::Value, payload: &[u8]) -> Response {
+    let structs = value_to_json(structs);
+    let spec = match shuttle::pld_spec::PldSpec::parse(spec, &structs) {
+        Ok(s) => s,
+        Err(e) => {
+            let why = format!("spec refused: {}: {}", e.error_type(), e.reason());
+            return Response::skipped(id, why);
+        }
+    };
+    match spec.validate(payload) {
+        Ok(()) => Response::ok(id),
+        Err(e) => Response::error(id, e.python_type(), e.msgspec_text()),
+    }
+}
+
+/// The struct table of a validate request back to JSON (it came from JSON).
+fn value_to_json(v: &rmpv::Value) -> serde_json::Value {
+    use rmpv::Value;
+    match v {
+        Value::Nil => serde_json::Value::Null,
+        Value::Boolean(b) => (*b).into(),
+        Value::Integer(i) => match (i.as_u64(), i.as_i64()) {
+            (Some(u), _) => u.into(),
+            (_, Some(n)) => n.into(),
+            _ => serde_json::Value::Null,
+        },
+        Value::F32(f) => f64::from(*f).into(),
+        Value::F64(f) => (*f).into(),
+        Value::String(s) => s.as_str().unwrap_or_default().into(),
+        Value::Binary(_) | Value::Ext(..) => serde_json::Value::Null,
+        Value::Array(a) => a.iter().map(value_to_json).collect(),
+        Value::Map(m) => serde_json::Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), value_to_json(v)))
+                .collect(),
+        ),
     }
 }
