@@ -153,8 +153,7 @@ pub(crate) fn map_to_json(entries: impl Iterator<Item = (Value, Value)>) -> Valu
 pub fn raw_to_json(raw: &Raw<'_>) -> Value {
     // A `Raw` holds one well-formed value whose lengths all fit its bytes;
     // unlike `Raw::to_value` this also renders strs that are not UTF-8.
-    let mut bytes = raw.as_bytes();
-    match rmpv::decode::read_value_with_max_depth(&mut bytes, crate::DEFAULT_MAX_DEPTH + 1) {
+    match crate::msgpack::read_value(raw.as_bytes(), crate::DEFAULT_MAX_DEPTH) {
         Ok(v) => value_to_json(&v),
         Err(_) => tagged(MSGPACK, b64(raw.as_bytes())),
     }

@@ -79,6 +79,9 @@ pub use msgpack::Int;
 pub use raw::{EncodePld, Raw};
 
 /// Deepest nesting accepted where a value is decoded as Python `Any`
-/// (`Start.kwargs`, `SpawnSpec._runtime_vars`, `Error._bad_msg.pld`, ...).
-/// Raw payloads are skipped without recursion and have no depth limit.
-pub const DEFAULT_MAX_DEPTH: usize = 512;
+/// (`Start.kwargs`, `SpawnSpec._runtime_vars`, `Error._bad_msg.pld`, ...)
+/// or checked against a payload spec: where msgspec, called from the top
+/// level of a Python program, gives up with `RecursionError`. Raw payloads
+/// are skipped without recursion and have no depth limit; payload specs can
+/// lower it ([`pld_spec::PldSpec::with_max_depth`]).
+pub const DEFAULT_MAX_DEPTH: usize = pld_spec::DEFAULT_MAX_DEPTH;

@@ -871,3 +871,76 @@ pub mod write {
         out.extend_from_slice(data);
     }
 }
+
+/// Builds a dynamic value from one msgpack value, iteratively (no
+/// recursion, whatever the nesting), refusing nesting deeper than
+/// `max_depth` containers. Strs are not checked for UTF-8 here (rmpv keeps
+/// invalid ones as bytes); use [`Reader::any`] first to check them.
+pub fn read_value(bytes: &[u8], max_depth: usize) -> Result<rmpv::Value, DecodeError> {
+    use rmpv::Value;
+    enum Open {
+        Array(Vec<Value>, usize),
+        Map(Vec<(Value, Value)>, usize, Option<Value>),
+    }
+    let too_deep = || DecodeError::new(ErrorKind::TooDeep { limit: max_depth });
+    let mut r = Reader::new(bytes);
+    let mut stack: Vec<Open> = Vec::new();
+    loop {
+        let mut done = match r.peek_kind()? {
+            Kind::Array => match r.array_len()?.unwrap_or(0) {
+                0 => Some(Value::Array(Vec::new())),
+                n if stack.len() < max_depth => {
+                    stack.push(Open::Array(Vec::with_capacity(n.min(1024)), n));
+                    None
+                }
+                _ => return Err(too_deep()),
+            },
+            Kind::Object => match r.map_len()?.unwrap_or(0) {
+                0 => Some(Value::Map(Vec::new())),
+                n if stack.len() < max_depth => {
+                    stack.push(Open::Map(Vec::with_capacity(n.min(1024)), n, None));
+                    None
+                }
+                _ => return Err(too_deep()),
+            },
+            _ => {
+                // A scalar, str, bin or ext: rmpv reads it without recursing.
+                let start = r.pos();
+                r.skip_values(1)?;
+                let v = rmpv::decode::read_value(&mut &bytes[start..r.pos()])
+                    .map_err(|e| DecodeError::new(ErrorKind::Other(e.to_string())))?;
+                Some(v)
+            }
+        };
+        // Hand finished values up to their containers.
+        while let Some(v) = done.take() {
+            match stack.last_mut() {
+                None => {
+                    r.finish()?;
+                    return Ok(v);
+                }
+                Some(Open::Array(items, left)) => {
+                    items.push(v);
+                    *left -= 1;
+                    if *left == 0 {
+                        if let Some(Open::Array(items, _)) = stack.pop() {
+                            done = Some(Value::Array(items));
+                        }
+                    }
+                }
+                Some(Open::Map(entries, left, key)) => match key.take() {
+                    None => *key = Some(v),
+                    Some(k) => {
+                        entries.push((k, v));
+                        *left -= 1;
+                        if *left == 0 {
+                            if let Some(Open::Map(entries, _, _)) = stack.pop() {
+                                done = Some(Value::Map(entries));
+                            }
+                        }
+                    }
+                },
+            }
+        }
+    }
+}

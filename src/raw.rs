@@ -79,10 +79,7 @@ impl<'a> Raw<'a> {
         let mut r = Reader::new(&self.bytes);
         r.any(crate::DEFAULT_MAX_DEPTH)?;
         r.finish()?;
-        // The bytes were checked above: well-formed, within the depth
-        // limit, every length within the input.
-        rmpv::decode::read_value_with_max_depth(&mut &self.bytes[..], crate::DEFAULT_MAX_DEPTH + 1)
-            .map_err(|e| DecodeError::new(crate::error::ErrorKind::Other(e.to_string())))
+        crate::msgpack::read_value(&self.bytes, crate::DEFAULT_MAX_DEPTH)
     }
 
     /// A copy that owns its bytes.

@@ -202,3 +202,27 @@ fn every_field_with_a_wrong_type_is_named_in_the_error() {
     assert_eq!(done.len(), 10);
     assert!(checked >= 40, "{checked}");
 }
+
+#[test]
+fn the_depth_limit_is_exact_and_the_deepest_value_decodes() {
+    let limit = shuttle::DEFAULT_MAX_DEPTH;
+    let deepest = nested_arrays(limit);
+    let ok = Raw::from_slice(&deepest).unwrap();
+    let v = ok.to_value().unwrap();
+    assert!(matches!(v, rmpv::Value::Array(_)));
+    let deeper = nested_arrays(limit + 1);
+    let too_deep = Raw::from_slice(&deeper).unwrap();
+    let err = too_deep.to_value().unwrap_err();
+    assert_eq!(err.python_type(), "RecursionError");
+    // The same limit in an `Any` field of the envelope.
+    let mut start = b"\x86\xa8msg_type\xa5Start\xa3cid\xa2c1\xa2ns\xa1m\xa4func\xa1f\xa3uid\x92\xa1a\xa1u\xa6kwargs\x81\xa1x".to_vec();
+    let base = start.len();
+    start.extend_from_slice(&nested_arrays(limit));
+    assert!(Msg::decode(&start).is_ok());
+    start.truncate(base);
+    start.extend_from_slice(&nested_arrays(limit + 1));
+    assert_eq!(
+        Msg::decode(&start).unwrap_err().python_type(),
+        "RecursionError"
+    );
+}
