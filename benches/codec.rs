@@ -117,6 +117,18 @@ fn codec(c: &mut Criterion) {
             }
         })
     });
+    let spec = shuttle::pld_spec::PldSpec::parse(
+        "Point | None",
+        &serde_json::json!({"Point": {"fields": [["x", "int"], ["y", "int"]]}}),
+    )
+    .unwrap();
+    g.bench_function("validate", |b| {
+        b.iter(|| {
+            for p in &typed {
+                spec.validate(black_box(p)).unwrap();
+            }
+        })
+    });
     g.finish();
 }
 
