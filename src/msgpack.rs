@@ -649,8 +649,19 @@ impl<'a> Reader<'a> {
 
     fn skip_impl(&mut self, mut n: usize, eager: bool) -> Result<(), DecodeError> {
         while n > 0 {
-            n -= 1;
+            // Fast path: values whose size the first byte tells (ints,
+            // floats, nil, bools, fixstrs, fixexts), the bulk of any payload.
             let b = self.peek_byte()?;
+            let size = fixed_size(b);
+            if size != 0 {
+                if size > self.remaining() {
+                    return Err(DecodeError::truncated());
+                }
+                self.pos += size;
+                n -= 1;
+                continue;
+            }
+            n -= 1;
             let (skip, children): (usize, usize) = match b {
                 0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (1, 0),
                 0x80..=0x8f => (1, 2 * (b & 0x0f) as usize),
@@ -718,6 +729,32 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// The total size of a value that the first byte alone tells (`0`: the
+/// size needs more bytes, or the value is a container or the reserved byte).
+/// Branches rather than a table: for the long runs of same-typed values in
+/// payloads the branch is predicted, so the next position does not wait for
+/// this byte to load.
+#[inline(always)]
+fn fixed_size(b: u8) -> usize {
+    if !(0x80..0xe0).contains(&b) {
+        return 1;
+    }
+    match b {
+        0xcd | 0xd1 => 3,
+        0xcc | 0xd0 => 2,
+        0xce | 0xd2 | 0xca => 5,
+        0xcf | 0xd3 | 0xcb => 9,
+        0xc0 | 0xc2 | 0xc3 => 1,
+        0xa0..=0xbf => 1 + (b & 0x1f) as usize,
+        0xd4 => 3,
+        0xd5 => 4,
+        0xd6 => 6,
+        0xd7 => 10,
+        0xd8 => 18,
+        _ => 0,
     }
 }
 
