@@ -18,6 +18,8 @@ while i < len(wire):
     bodies.append(wire[i + 4:i + 4 + ln]); i += 4 + ln
 for k, b in enumerate(bodies):
     put("envelope_decode", f"frame{k:04}", b)
+for v in json.load(open(f"{root}/fixtures/vectors/pld-vectors.json"))["cases"]:
+    put("pld_validate", v["id"], bytes([sum(v["spec"].encode()) % 18]) + base64.b64decode(v["payload_b64"]))
     put("frame_splitter", f"frame{k:04}", struct.pack("<I", len(b)) + b)
 for p in sorted(glob.glob(f"{root}/fixtures/captures/python-tractor-0.1.0a5/*.json")):
     if p.endswith("index.json"): continue
