@@ -539,100 +539,6 @@ impl<'a> Reader<'a> {
         Ok(&self.buf[start..self.pos])
     }
 
-    /// Reads one complete value the way msgspec decodes a field typed
-    /// `Any`: structure, UTF-8 of every str, hashable map keys and valid
-    /// timestamps (ext `-1`) are checked; nesting deeper than `depth`
-    /// levels is refused. Returns the value's bytes.
-    pub fn any(&mut self, max_depth: usize) -> Result<&'a [u8], DecodeError> {
-        let start = self.pos;
-        // Scalars (the usual value of a kwarg) need no walk.
-        match self.peek_byte()? {
-            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 | 0xca..=0xd3 | 0xc4..=0xc6 => {
-                self.skip_values(1)?;
-                return Ok(&self.buf[start..self.pos]);
-            }
-            0xa0..=0xbf | 0xd9..=0xdb => {
-                self.str()?;
-                return Ok(&self.buf[start..self.pos]);
-            }
-            _ => {}
-        }
-        self.any_walk(max_depth)
-    }
-
-    fn any_walk(&mut self, max_depth: usize) -> Result<&'a [u8], DecodeError> {
-        /// An open container: values still to read, whether it is a map,
-        /// whether it sits (at any depth) inside a map key.
-        struct Open {
-            rem: usize,
-            map: bool,
-            in_key: bool,
-        }
-        let start = self.pos;
-        // Ordinary values nest a few levels: no allocation for them.
-        let mut stack: smallvec::SmallVec<[Open; 16]> = smallvec::SmallVec::new();
-        let mut root = true;
-        loop {
-            while stack.last().is_some_and(|top| top.rem == 0) {
-                stack.pop();
-            }
-            let in_key = match stack.last_mut() {
-                None if root => {
-                    root = false;
-                    false
-                }
-                None => break,
-                Some(top) => {
-                    let k = top.in_key || (top.map && top.rem % 2 == 0);
-                    top.rem -= 1;
-                    k
-                }
-            };
-            let at = self.pos;
-            match self.peek_kind()? {
-                Kind::Str => {
-                    self.str()?;
-                }
-                Kind::Array => {
-                    let n = self.array_len()?.unwrap_or(0);
-                    if n > 0 {
-                        if stack.len() >= max_depth {
-                            return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
-                        }
-                        stack.push(Open {
-                            rem: n,
-                            map: false,
-                            in_key,
-                        });
-                    }
-                }
-                Kind::Object => {
-                    if in_key {
-                        return Err(DecodeError::new(ErrorKind::UnhashableKey { at }));
-                    }
-                    let n = self.map_len()?.unwrap_or(0);
-                    if n > 0 {
-                        if stack.len() >= max_depth {
-                            return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
-                        }
-                        stack.push(Open {
-                            rem: 2 * n,
-                            map: true,
-                            in_key: false,
-                        });
-                    }
-                }
-                Kind::Ext => {
-                    if let Some((-1, data)) = self.ext()? {
-                        check_timestamp(data)?;
-                    }
-                }
-                _ => self.skip_values(1)?,
-            }
-        }
-        Ok(&self.buf[start..self.pos])
-    }
-
     /// Skips `n` complete values without recursion.
     pub fn skip_values(&mut self, n: usize) -> Result<(), DecodeError> {
         self.skip_impl(n, true)
@@ -777,26 +683,6 @@ pub fn utf8(b: &[u8], at: usize) -> Result<&str, DecodeError> {
     }
 }
 
-/// Checks the body of a msgpack timestamp (ext `-1`) as msgspec does.
-pub fn check_timestamp(data: &[u8]) -> Result<(), DecodeError> {
-    let nanos = match data.len() {
-        4 => 0,
-        8 => u32::from_be_bytes([data[0], data[1], data[2], data[3]]) >> 2,
-        12 => u32::from_be_bytes([data[0], data[1], data[2], data[3]]),
-        _ => {
-            return Err(DecodeError::new(ErrorKind::Other(
-                "Invalid MessagePack timestamp".into(),
-            )))
-        }
-    };
-    if nanos >= 1_000_000_000 {
-        return Err(DecodeError::new(ErrorKind::Other(
-            "Invalid MessagePack timestamp: nanoseconds out of range".into(),
-        )));
-    }
-    Ok(())
-}
-
 #[inline]
 fn signed(v: i64) -> Int {
     if v >= 0 {
@@ -912,7 +798,7 @@ pub mod write {
 /// Builds a dynamic value from one msgpack value, iteratively (no
 /// recursion, whatever the nesting), refusing nesting deeper than
 /// `max_depth` containers. Strs are not checked for UTF-8 here (rmpv keeps
-/// invalid ones as bytes); use [`Reader::any`] first to check them.
+/// invalid ones as bytes); use [`crate::pld_spec::PldSpec::any_value`] first to check them.
 pub fn read_value(bytes: &[u8], max_depth: usize) -> Result<rmpv::Value, DecodeError> {
     use rmpv::Value;
     enum Open {

@@ -77,7 +77,7 @@ impl<'a> Raw<'a> {
     /// Decodes the payload into a dynamic msgpack value.
     pub fn to_value(&self) -> Result<rmpv::Value, DecodeError> {
         let mut r = Reader::new(&self.bytes);
-        r.any(crate::DEFAULT_MAX_DEPTH)?;
+        crate::pld_spec::PldSpec::any_value(&mut r)?;
         r.finish()?;
         crate::msgpack::read_value(&self.bytes, crate::DEFAULT_MAX_DEPTH)
     }

@@ -144,8 +144,7 @@ fn round_trip(body: &[u8], dialect: Dialect) -> Result<String, String> {
             // Untyped, as tractor 0.1.0a5 decodes it: any msgpack value,
             // re-encoded canonically.
             let mut r = Reader::new(body);
-            r.any(shuttle::DEFAULT_MAX_DEPTH)
-                .map_err(|e| e.to_string())?;
+            shuttle::pld_spec::PldSpec::any_value(&mut r).map_err(|e| e.to_string())?;
             r.finish().map_err(|e| e.to_string())?;
             let v = rmpv::decode::read_value(&mut &body[..]).map_err(|e| e.to_string())?;
             let mut out = Vec::new();

@@ -270,7 +270,7 @@ impl<'a> WireField<'a> for StrMap<'a> {
         let n = r.map_len()?.ok_or_else(|| r.expected("object"))?;
         for _ in 0..n {
             str_key(r)?;
-            r.any(crate::DEFAULT_MAX_DEPTH)?;
+            crate::pld_spec::PldSpec::any_value(r)?;
         }
         Ok(StrMap(Raw::from_checked(&r.buf()[start..r.pos()])))
     }
@@ -318,7 +318,7 @@ impl<'a> WireField<'a> for AnyMap<'a> {
         if r.peek_kind()? != Kind::Object {
             return Err(r.expected("object"));
         }
-        let bytes = r.any(crate::DEFAULT_MAX_DEPTH)?;
+        let bytes = crate::pld_spec::PldSpec::any_value(r)?;
         Ok(AnyMap(Raw::from_checked(bytes)))
     }
     fn encode(&self, out: &mut Vec<u8>) {

@@ -803,7 +803,7 @@ fn decode_payload_fields<'a>(
         n -= 1;
         if r.eat_key("pld") {
             let bytes = if any {
-                r.any(crate::DEFAULT_MAX_DEPTH)
+                crate::pld_spec::PldSpec::any_value(r)
             } else {
                 r.raw()
             };
@@ -817,7 +817,7 @@ fn decode_payload_fields<'a>(
             b"cid" => cid = Some(r.str().map_err(|e| e.at_field("cid"))?),
             b"pld" => {
                 let bytes = if any {
-                    r.any(crate::DEFAULT_MAX_DEPTH)
+                    crate::pld_spec::PldSpec::any_value(r)
                 } else {
                     r.raw()
                 };

@@ -196,6 +196,25 @@ impl PldSpec {
         }
     }
 
+    /// Validates the next value of `r` as msgspec decodes a value typed
+    /// `Any` (well-formed msgpack, UTF-8 strs, hashable map keys, valid
+    /// timestamps, nesting within [`DEFAULT_MAX_DEPTH`]) and returns its
+    /// bytes. The envelope's `Any`-typed fields are read with this.
+    pub fn any_value<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
+        static ANY: std::sync::OnceLock<PldSpec> = std::sync::OnceLock::new();
+        let start = r.pos();
+        // Scalars other than ext need no more than their bytes (the usual
+        // kwarg); strs only UTF-8. Everything else goes through the spec.
+        match r.peek_byte()? {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2..=0xc6 | 0xca..=0xd3 => r.skip_values(1)?,
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                r.str()?;
+            }
+            _ => ANY.get_or_init(PldSpec::any).validate_in(r)?,
+        }
+        Ok(&r.buf()[start..r.pos()])
+    }
+
     /// The same spec with another nesting limit (at most
     /// [`DEFAULT_MAX_DEPTH`]; larger values are capped so that validation
     /// stays within a bounded stack).
