@@ -20,7 +20,7 @@ fn specs() -> &'static [PldSpec] {
         });
         [
             "Any", "int", "float", "str", "bytes", "None", "bool", "PldMsg | None", "Point | None",
-            "Cat | Dog", "list[int | None]", "dict[str, list[float]]", "tuple[int, str, ...]",
+            "Cat | Dog", "list[int | None]", "dict[str, list[float]]", "tuple[int, ...]",
             "tuple[int, str]", "Literal['a', 'b', 3]", "Arr", "Node", "dict[int, Point]",
         ]
         .iter()
