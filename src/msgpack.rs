@@ -302,26 +302,22 @@ impl<'a> Reader<'a> {
     /// least two bytes).
     #[inline]
     pub fn map_len(&mut self) -> Result<Option<usize>, DecodeError> {
-        let b = self.peek_byte()?;
-        let n = match b {
-            0x80..=0x8f => {
-                self.pos += 1;
-                (b & 0x0f) as usize
-            }
-            0xde => {
-                self.pos += 1;
-                self.len16()?
-            }
-            0xdf => {
-                self.pos += 1;
-                self.len32()?
-            }
-            _ => return Ok(None),
-        };
-        if n.saturating_mul(2) > self.remaining() {
+        let n = self.map_header()?;
+        if n.is_some_and(|n| n.saturating_mul(2) > self.remaining()) {
             return Err(DecodeError::truncated());
         }
-        Ok(Some(n))
+        Ok(n)
+    }
+
+    /// Reads an array header; `None` (consuming nothing) if not an array.
+    /// The length is checked against the remaining bytes.
+    #[inline]
+    pub fn array_len(&mut self) -> Result<Option<usize>, DecodeError> {
+        let n = self.array_header()?;
+        if n.is_some_and(|n| n > self.remaining()) {
+            return Err(DecodeError::truncated());
+        }
+        Ok(n)
     }
 
     /// Reads an array header without checking its length against the
@@ -366,32 +362,6 @@ impl<'a> Reader<'a> {
             }
             _ => return Ok(None),
         }))
-    }
-
-    /// Reads an array header; `None` (consuming nothing) if not an array.
-    /// The length is checked against the remaining bytes.
-    #[inline]
-    pub fn array_len(&mut self) -> Result<Option<usize>, DecodeError> {
-        let b = self.peek_byte()?;
-        let n = match b {
-            0x90..=0x9f => {
-                self.pos += 1;
-                (b & 0x0f) as usize
-            }
-            0xdc => {
-                self.pos += 1;
-                self.len16()?
-            }
-            0xdd => {
-                self.pos += 1;
-                self.len32()?
-            }
-            _ => return Ok(None),
-        };
-        if n > self.remaining() {
-            return Err(DecodeError::truncated());
-        }
-        Ok(Some(n))
     }
 
     /// Reads an integer of any width; `None` (consuming nothing) if the next

@@ -233,6 +233,17 @@ pub fn to_text(file: &CaseFile) -> String {
     out
 }
 
+/// The `*.json` files directly in `dir`, sorted by name.
+pub fn json_files(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// A suite: cases from several files, ids unique.
 #[derive(Clone, Debug, Default)]
 pub struct Suite {
@@ -243,14 +254,8 @@ pub struct Suite {
 impl Suite {
     /// Loads every `*.json` case file under `dir`.
     pub fn load_dir(dir: &Path) -> anyhow::Result<Suite> {
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        paths.sort();
         let mut suite = Suite::default();
-        for p in paths {
+        for p in json_files(dir)? {
             suite.add(read_file(&p)?)?;
         }
         Ok(suite)

@@ -147,15 +147,7 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
         Some(dir) => Suite::load_dir(dir)?,
         None => Suite::embedded()?,
     };
-    let pats = |v: &[String]| -> anyhow::Result<Vec<glob::Pattern>> {
-        v.iter()
-            .map(|g| glob::Pattern::new(g).map_err(|e| anyhow::anyhow!("bad glob {g:?}: {e}")))
-            .collect()
-    };
-    let filter = Filter {
-        run: pats(&args.run)?,
-        skip: pats(&args.skip)?,
-    };
+    let filter = Filter::from_globs(&args.run, &args.skip)?;
     if args.list {
         let mut n = 0;
         for c in suite.cases.iter().filter(|c| filter.selects(&c.id)) {

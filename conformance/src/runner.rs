@@ -354,6 +354,19 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// A filter from `--run` and `--skip` globs.
+    pub fn from_globs(run: &[String], skip: &[String]) -> anyhow::Result<Filter> {
+        let pats = |v: &[String]| -> anyhow::Result<Vec<glob::Pattern>> {
+            v.iter()
+                .map(|g| glob::Pattern::new(g).map_err(|e| anyhow::anyhow!("bad glob {g:?}: {e}")))
+                .collect()
+        };
+        Ok(Filter {
+            run: pats(run)?,
+            skip: pats(skip)?,
+        })
+    }
+
     /// Whether a case id is selected.
     pub fn selects(&self, id: &str) -> bool {
         (self.run.is_empty() || self.run.iter().any(|p| p.matches(id)))

@@ -103,16 +103,8 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<bool> {
         Some(dir) => replay::load_dir(dir)?,
         None => replay::embedded()?,
     };
-    let pats = |v: &[String]| -> anyhow::Result<Vec<glob::Pattern>> {
-        v.iter()
-            .map(|g| glob::Pattern::new(g).map_err(|e| anyhow::anyhow!("bad glob {g:?}: {e}")))
-            .collect()
-    };
-    let (run_pats, skip_pats) = (pats(&args.run)?, pats(&args.skip)?);
-    let selects = |id: &str| {
-        (run_pats.is_empty() || run_pats.iter().any(|p| p.matches(id)))
-            && !skip_pats.iter().any(|p| p.matches(id))
-    };
+    let filter = crate::runner::Filter::from_globs(&args.run, &args.skip)?;
+    let selects = |id: &str| filter.selects(id);
     let cases: Vec<ReplayCase> = cases.into_iter().filter(|c| selects(&c.id)).collect();
     let robust: Vec<RobustCase> = robust::CASES
         .iter()

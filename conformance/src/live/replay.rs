@@ -55,12 +55,7 @@ enum Compiled {
 
 /// Loads every `*.json` replay case in a folder (sorted by file name).
 pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<ReplayCase>> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
+    let paths = crate::case::json_files(dir)?;
     paths
         .iter()
         .map(|p| {
