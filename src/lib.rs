@@ -7,7 +7,8 @@
 //! The dialog rules (who may send what, when, on which `cid`) are a
 //! sans-IO state machine in [`dialog`] (`spec/dialog.md`, `spec/quirks.md`).
 //! Decoded messages render as JSON ([`Msg::to_json`], mapping in [`json`]),
-//! described by the JSON Schemas of the `schema` module (default feature `schema`).
+//! described by the JSON Schemas of the [`schema`] module. The older dict
+//! dialect of tractor 0.1.0a5 is in [`legacy`].
 //! The written protocol lives in `spec/PROTOCOL.md`; the conformance suite
 //! that checks any implementation against recorded tractor dialogs lives in
 //! the `shuttle-conformance` crate (the `shuttle` command).
