@@ -256,6 +256,10 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
         if payloads_checked > 0 {
             checks.push(format!("{payloads_checked} payload verdicts agree"));
         }
+        if checks.is_empty() {
+            // `--only payload` on a capture without payload specs.
+            return Outcome::Ignored;
+        }
         Outcome::Pass(format!(
             "{} channels, {frames} frames, {} dialect: {}",
             cap.channels.len(),
