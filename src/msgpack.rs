@@ -523,6 +523,48 @@ impl<'a> Reader<'a> {
         self.skip_impl(n, false)
     }
 
+    /// After a fixed-size value of `size` bytes: skips the run of values
+    /// that follows it when they repeat its size (a list of same-width
+    /// ints) or alternate with one other size (a map of same-width keys and
+    /// values). The stride is known before the loop, so the next position
+    /// never waits for a loaded byte: the loop runs as fast as the loads
+    /// can be issued, instead of one dependent load per value.
+    #[inline(always)]
+    fn skip_runs(&mut self, n: &mut usize, size: usize) {
+        let buf = self.buf;
+        let Some(&next) = buf.get(self.pos) else {
+            return;
+        };
+        let other = fixed_size(next);
+        if other == 0 {
+            return;
+        }
+        // The same first byte again is the common case and the cheapest test.
+        let same = |b: u8, first: u8, size: usize| b == first || fixed_size(b) == size;
+        if other == size {
+            while *n > 0 && self.pos + size <= buf.len() && same(buf[self.pos], next, size) {
+                self.pos += size;
+                *n -= 1;
+            }
+        } else {
+            let pair = other + size;
+            let Some(&first) = buf.get(self.pos + other) else {
+                return;
+            };
+            if fixed_size(first) != size {
+                return;
+            }
+            while *n >= 2
+                && self.pos + pair <= buf.len()
+                && same(buf[self.pos], next, other)
+                && same(buf[self.pos + other], first, size)
+            {
+                self.pos += pair;
+                *n -= 2;
+            }
+        }
+    }
+
     fn skip_impl(&mut self, mut n: usize, eager: bool) -> Result<(), DecodeError> {
         while n > 0 {
             // Fast path: values whose size the first byte tells (ints,
@@ -535,6 +577,7 @@ impl<'a> Reader<'a> {
                 }
                 self.pos += size;
                 n -= 1;
+                self.skip_runs(&mut n, size);
                 continue;
             }
             n -= 1;

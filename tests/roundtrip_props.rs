@@ -173,3 +173,44 @@ proptest! {
         let _ = Raw::from_slice(&bytes);
     }
 }
+
+/// Values built to exercise the skipper's runs: lists of same-width ints,
+/// maps of same-width keys and values, with containers and other widths
+/// breaking the runs anywhere.
+fn runny() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        (0u64..128).prop_map(serde_json::Value::from),
+        (128u64..256).prop_map(serde_json::Value::from),
+        (256u64..65536).prop_map(serde_json::Value::from),
+        "[a-z]{0,6}".prop_map(serde_json::Value::from),
+        Just(serde_json::Value::Null),
+    ];
+    leaf.prop_recursive(4, 200, 40, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..40).prop_map(serde_json::Value::Array),
+            prop::collection::vec(("k[0-9]{1,4}", inner), 0..40)
+                .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Skipping a value consumes exactly its bytes, whatever follows it.
+    #[test]
+    fn skipping_consumes_exactly_one_value(a in runny(), b in runny()) {
+        let first = Raw::encode(&a).unwrap();
+        let mut both = first.as_bytes().to_vec();
+        both.extend_from_slice(Raw::encode(&b).unwrap().as_bytes());
+        let mut r = shuttle::msgpack::Reader::new(&both);
+        prop_assert_eq!(r.raw().unwrap(), first.as_bytes());
+        r.raw().unwrap();
+        prop_assert!(r.finish().is_ok());
+        // A truncated value is never taken for a complete one.
+        if first.as_bytes().len() > 1 {
+            let cut = &first.as_bytes()[..first.as_bytes().len() - 1];
+            prop_assert!(Raw::from_slice(cut).is_err());
+        }
+    }
+}
