@@ -532,9 +532,8 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     fn skip_runs(&mut self, n: &mut usize, size: usize) {
         let buf = self.buf;
-        let Some(&next) = buf.get(self.pos) else {
-            return;
-        };
+        let (mut pos, mut left) = (self.pos, *n);
+        let Some(&next) = buf.get(pos) else { return };
         let other = fixed_size(next);
         if other == 0 {
             return;
@@ -542,27 +541,29 @@ impl<'a> Reader<'a> {
         // The same first byte again is the common case and the cheapest test.
         let same = |b: u8, first: u8, size: usize| b == first || fixed_size(b) == size;
         if other == size {
-            while *n > 0 && self.pos + size <= buf.len() && same(buf[self.pos], next, size) {
-                self.pos += size;
-                *n -= 1;
+            while left > 0 && pos + size <= buf.len() && same(buf[pos], next, size) {
+                pos += size;
+                left -= 1;
             }
         } else {
             let pair = other + size;
-            let Some(&first) = buf.get(self.pos + other) else {
+            let Some(&first) = buf.get(pos + other) else {
                 return;
             };
             if fixed_size(first) != size {
                 return;
             }
-            while *n >= 2
-                && self.pos + pair <= buf.len()
-                && same(buf[self.pos], next, other)
-                && same(buf[self.pos + other], first, size)
+            while left >= 2
+                && pos + pair <= buf.len()
+                && same(buf[pos], next, other)
+                && same(buf[pos + other], first, size)
             {
-                self.pos += pair;
-                *n -= 2;
+                pos += pair;
+                left -= 2;
             }
         }
+        self.pos = pos;
+        *n = left;
     }
 
     fn skip_impl(&mut self, mut n: usize, eager: bool) -> Result<(), DecodeError> {
