@@ -578,7 +578,9 @@ impl<'a> Reader<'a> {
                 }
                 self.pos += size;
                 n -= 1;
-                self.skip_runs(&mut n, size);
+                if n > 0 {
+                    self.skip_runs(&mut n, size);
+                }
                 continue;
             }
             n -= 1;
