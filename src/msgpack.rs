@@ -268,8 +268,28 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a str, checking UTF-8; `Expected `str`, got ...` otherwise.
-    #[inline]
+    #[inline(always)]
     pub fn str(&mut self) -> Result<&'a str, DecodeError> {
+        // Fast path, inlined: a short ASCII fixstr or str8 (uuids and cids
+        // are 36 bytes: str8).
+        let p = self.pos;
+        let (start, n) = match self.buf.get(p) {
+            Some(&b) if b & 0xe0 == 0xa0 => (p + 1, (b & 0x1f) as usize),
+            Some(0xd9) => match self.buf.get(p + 1) {
+                Some(&n) => (p + 2, n as usize),
+                None => return self.str_slow(),
+            },
+            _ => return self.str_slow(),
+        };
+        if let Some(s) = self.buf.get(start..start + n).and_then(ascii_str) {
+            self.pos = start + n;
+            return Ok(s);
+        }
+        self.str_slow()
+    }
+
+    #[inline(never)]
+    fn str_slow(&mut self) -> Result<&'a str, DecodeError> {
         let at = self.pos;
         match self.str_bytes()? {
             Some(b) => utf8(b, at),
@@ -680,15 +700,56 @@ fn fixed_size(b: u8) -> usize {
     }
 }
 
+/// True if every byte of a short slice (under 64 bytes) is ASCII, a word
+/// at a time, the last word overlapping the one before.
+#[inline(always)]
+fn is_ascii_short(b: &[u8]) -> bool {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let n = b.len();
+    let word = |i: usize| -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    if n >= 8 {
+        let mut acc = word(n - 8);
+        let mut i = 0;
+        while i + 8 < n {
+            acc |= word(i);
+            i += 8;
+        }
+        acc & HI == 0
+    } else if n >= 4 {
+        let half = |i: usize| -> u32 {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&b[i..i + 4]);
+            u32::from_le_bytes(w)
+        };
+        (half(0) | half(n - 4)) & 0x8080_8080 == 0
+    } else {
+        b.iter().all(|&c| c < 0x80)
+    }
+}
+
+/// The slice as a str if it is short and ASCII (the envelope's usual
+/// strings: names, uuids, cids, keys); `None` sends the caller to [`utf8`].
+#[inline(always)]
+pub fn ascii_str(b: &[u8]) -> Option<&str> {
+    if b.len() < 64 && is_ascii_short(b) {
+        // SAFETY: every byte is ASCII, and ASCII is valid UTF-8.
+        #[allow(unsafe_code)]
+        return Some(unsafe { std::str::from_utf8_unchecked(b) });
+    }
+    None
+}
+
 /// UTF-8 validation: a word-at-a-time ASCII check for the short strings
 /// that make up most of an envelope, SIMD for long ones; the slower standard
 /// check runs only to word an error.
 #[inline]
 pub fn utf8(b: &[u8], at: usize) -> Result<&str, DecodeError> {
-    if b.len() < 64 && b.is_ascii() {
-        // SAFETY: every byte is ASCII, and ASCII is valid UTF-8.
-        #[allow(unsafe_code)]
-        return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+    if let Some(s) = ascii_str(b) {
+        return Ok(s);
     }
     match simdutf8::basic::from_utf8(b) {
         Ok(s) => Ok(s),
@@ -697,6 +758,12 @@ pub fn utf8(b: &[u8], at: usize) -> Result<&str, DecodeError> {
             Err(e) => Err(DecodeError::utf8(b, e, at)),
         },
     }
+}
+
+/// True if `b` is valid UTF-8 (the fast checks of [`utf8`], no error).
+#[inline]
+pub fn is_utf8(b: &[u8]) -> bool {
+    ascii_str(b).is_some() || simdutf8::basic::from_utf8(b).is_ok()
 }
 
 #[inline]

@@ -156,8 +156,16 @@ fn non_map_bodies_and_unknown_tags_are_errors() {
             b"\x81\xa8msg_type\xaaPayloadMsg",
             "Invalid value 'PayloadMsg' - at `$.msg_type`",
         ),
+        // An empty map followed by what looks like a tag is trailing data.
+        (
+            b"\x80\xa8msg_type\xa4Stop",
+            "Object missing required field `msg_type`",
+        ),
+        // More entries announced than the input can hold.
+        (b"\x8f\xa8msg_type\xa4Stop", "Input data was truncated"),
+        (b"\x82\xa8msg_type\xa4Stop", "Input data was truncated"),
     ] {
-        assert_eq!(Msg::decode(body).unwrap_err().to_string(), text);
+        assert_eq!(Msg::decode(body).unwrap_err().msgspec_text(), text);
     }
 }
 

@@ -214,3 +214,50 @@ proptest! {
         }
     }
 }
+
+/// Byte strings near the short-string fast paths' edges (word sizes, the
+/// fixstr and 64-byte limits), mostly ASCII with a few bytes of any value.
+fn near_ascii() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![8 => 0x20u8..0x7f, 1 => any::<u8>(), 1 => 0x80u8..0xc0],
+        0..80,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The UTF-8 fast paths agree with the standard library, and a str
+    /// read through the reader (fixstr, str8 or str16) is exactly the
+    /// bytes written.
+    #[test]
+    fn utf8_checks_agree_with_std(bytes in near_ascii(), width in 0usize..3) {
+        let std_ok = std::str::from_utf8(&bytes).is_ok();
+        prop_assert_eq!(shuttle::msgpack::utf8(&bytes, 0).is_ok(), std_ok);
+        prop_assert_eq!(shuttle::msgpack::is_utf8(&bytes), std_ok);
+        prop_assert_eq!(shuttle::msgpack::ascii_str(&bytes).is_some(), bytes.is_ascii() && bytes.len() < 64);
+        let mut wire = Vec::new();
+        match width {
+            0 if bytes.len() < 32 => wire.push(0xa0 | bytes.len() as u8),
+            0 | 1 => wire.extend_from_slice(&[0xd9, bytes.len() as u8]),
+            _ => {
+                wire.push(0xda);
+                wire.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+            }
+        }
+        wire.extend_from_slice(&bytes);
+        let mut r = shuttle::msgpack::Reader::new(&wire);
+        match r.str() {
+            Ok(s) => {
+                prop_assert!(std_ok);
+                prop_assert_eq!(s.as_bytes(), &bytes[..]);
+                prop_assert!(r.finish().is_ok());
+            }
+            Err(_) => prop_assert!(!std_ok),
+        }
+        // Cut short, it is never read as a str.
+        if !bytes.is_empty() {
+            prop_assert!(shuttle::msgpack::Reader::new(&wire[..wire.len() - 1]).str().is_err());
+        }
+    }
+}

@@ -573,9 +573,13 @@ impl<'a> Msg<'a> {
     /// Payloads are borrowed from `body` as [`Raw`] bytes.
     pub fn decode(body: &'a [u8]) -> Result<Msg<'a>, DecodeError> {
         let mut r = Reader::new(body);
-        let msg = decode_msg(&mut r)?;
-        r.finish()?;
-        Ok(msg)
+        // Returned as decoded, not moved out and back in: the message is
+        // large (`Start` is 168 bytes) and every move is a copy.
+        let msg = decode_msg(&mut r);
+        if msg.is_ok() {
+            r.finish()?;
+        }
+        msg
     }
 
     /// Decodes the payload of a `Started`, `Yield` or `Return` with `f`,
@@ -730,6 +734,9 @@ fn decode_msg<'a>(r: &mut Reader<'a>) -> Result<Msg<'a>, DecodeError> {
 /// left at the first entry, with the full count (the tag entry is then
 /// re-checked and skipped by the field loop).
 fn read_tag<'a>(r: &mut Reader<'a>, allowed: &[MsgType]) -> Result<(MsgType, usize), DecodeError> {
+    if let Some(found) = read_tag_fast(r, allowed) {
+        return Ok(found);
+    }
     let n = r.map_len()?.ok_or_else(|| r.expected("object"))?;
     let entries = r.clone();
     if n > 0 && r.eat_key("msg_type") {
@@ -745,6 +752,32 @@ fn read_tag<'a>(r: &mut Reader<'a>, allowed: &[MsgType]) -> Result<(MsgType, usi
     Err(DecodeError::new(ErrorKind::MissingField(Cow::Borrowed(
         "msg_type",
     ))))
+}
+
+/// The tag as tractor writes it, in one look: a fixmap whose first key is
+/// the fixstr `msg_type` and whose first value is a fixstr naming an
+/// allowed tag. `None` (consuming nothing) for anything else, which the
+/// general path then reads or words an error for.
+#[inline(always)]
+fn read_tag_fast(r: &mut Reader<'_>, allowed: &[MsgType]) -> Option<(MsgType, usize)> {
+    let at = r.pos();
+    let b = r.buf().get(at..)?;
+    let head = b.get(..11)?;
+    if head[0] & 0xf0 != 0x80 || head[1..10] != *b"\xa8msg_type" || head[10] & 0xe0 != 0xa0 {
+        return None;
+    }
+    let n = (head[0] & 0x0f) as usize;
+    let end = 11 + (head[10] & 0x1f) as usize;
+    let tag = MsgType::from_wire(b.get(11..end)?)?;
+    // The entry count is checked against the input as `map_len` does.
+    if n == 0
+        || n * 2 > b.len() - 1
+        || !(allowed.len() == MsgType::ALL.len() || allowed.contains(&tag))
+    {
+        return None;
+    }
+    r.skip_to(at + end);
+    Some((tag, n - 1))
 }
 
 fn read_tag_value(r: &mut Reader<'_>, allowed: &[MsgType]) -> Result<MsgType, DecodeError> {

@@ -210,7 +210,15 @@ impl PldSpec {
             0xa0..=0xbf | 0xd9..=0xdb => {
                 r.str()?;
             }
-            _ => ANY.get_or_init(PldSpec::any).validate_in(r)?,
+            _ => {
+                // One loop over the usual nested value; the full validator
+                // only for what it doubts (and to word the error).
+                let save = r.clone();
+                if !validate::any_fast(r, 0, DEFAULT_MAX_DEPTH) {
+                    *r = save;
+                    ANY.get_or_init(PldSpec::any).validate_in(r)?
+                }
+            }
         }
         Ok(&r.buf()[start..r.pos()])
     }

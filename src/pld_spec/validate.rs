@@ -72,11 +72,13 @@ fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
 /// non-timestamp ext as a map key. Returns `false` at the first doubt
 /// (including keys that are containers, which are rare), leaving the exact
 /// verdict and error to the frame walker.
-fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bool {
+pub(crate) fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bool {
     /// Containers tracked without allocating; deeper values take the
     /// general path.
     const MAX_OPEN: usize = 32;
-    let mut open = [(0usize, false); MAX_OPEN];
+    // Each open container as `rem << 1 | is_map` (counts fit: at most
+    // twice a u32).
+    let mut open = [0usize; MAX_OPEN];
     let mut sp = 0;
     let (mut rem, mut is_map) = (1usize, false);
     loop {
@@ -85,7 +87,7 @@ fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bool {
                 return true;
             }
             sp -= 1;
-            (rem, is_map) = open[sp];
+            (rem, is_map) = (open[sp] >> 1, open[sp] & 1 == 1);
         }
         let in_key = is_map && rem % 2 == 0;
         rem -= 1;
@@ -113,7 +115,7 @@ fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bool {
             }
             0xa0..=0xbf | 0xd9..=0xdb => {
                 match r.str_bytes_fast() {
-                    Ok(Some(s)) if std::str::from_utf8(s).is_ok() => {}
+                    Ok(Some(s)) if crate::msgpack::is_utf8(s) => {}
                     _ => return false,
                 }
                 continue;
@@ -146,7 +148,7 @@ fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bool {
             if sp == MAX_OPEN || depth + sp + 1 > max_depth {
                 return false;
             }
-            open[sp] = (rem, is_map);
+            open[sp] = rem << 1 | is_map as usize;
             sp += 1;
             (rem, is_map) = children;
         }
