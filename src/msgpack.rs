@@ -522,9 +522,20 @@ impl<'a> Reader<'a> {
 
     /// Skips one complete value, checking only its structure (as msgspec
     /// does for `Raw` and for unknown struct fields), and returns its bytes.
-    #[inline]
+    #[inline(always)]
     pub fn raw(&mut self) -> Result<&'a [u8], DecodeError> {
         let start = self.pos;
+        // Inlined: a value whose first byte tells its size, the usual
+        // payload (an int, `None`, a short str).
+        if let Some(&b) = self.buf.get(start) {
+            let size = fixed_size(b);
+            if size != 0 {
+                if let Some(v) = self.buf.get(start..start + size) {
+                    self.pos = start + size;
+                    return Ok(v);
+                }
+            }
+        }
         self.skip_values(1)?;
         Ok(&self.buf[start..self.pos])
     }
@@ -700,35 +711,36 @@ fn fixed_size(b: u8) -> usize {
     }
 }
 
-/// True if every byte of a short slice (under 64 bytes) is ASCII, a word
-/// at a time, the last word overlapping the one before.
+/// True if every byte of a short slice (under 64 bytes) is ASCII: a fixed
+/// set of word loads for each size class, the second half overlapping the
+/// first, so there is no loop to run.
 #[inline(always)]
 fn is_ascii_short(b: &[u8]) -> bool {
     const HI: u64 = 0x8080_8080_8080_8080;
     let n = b.len();
-    let word = |i: usize| -> u64 {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&b[i..i + 8]);
-        u64::from_le_bytes(w)
+    let w = |i: usize| -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(a)
     };
-    if n >= 8 {
-        let mut acc = word(n - 8);
-        let mut i = 0;
-        while i + 8 < n {
-            acc |= word(i);
-            i += 8;
-        }
-        acc & HI == 0
+    let acc = if n > 32 {
+        // 33..=63: 32 bytes from the front, 32 from the back.
+        w(0) | w(8) | w(16) | w(24) | w(n - 32) | w(n - 24) | w(n - 16) | w(n - 8)
+    } else if n > 16 {
+        w(0) | w(8) | w(n - 16) | w(n - 8)
+    } else if n >= 8 {
+        w(0) | w(n - 8)
     } else if n >= 4 {
-        let half = |i: usize| -> u32 {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(&b[i..i + 4]);
-            u32::from_le_bytes(w)
+        let h = |i: usize| -> u64 {
+            let mut a = [0u8; 4];
+            a.copy_from_slice(&b[i..i + 4]);
+            u32::from_le_bytes(a) as u64
         };
-        (half(0) | half(n - 4)) & 0x8080_8080 == 0
+        h(0) | h(n - 4)
     } else {
-        b.iter().all(|&c| c < 0x80)
-    }
+        return b.iter().all(|&c| c < 0x80);
+    };
+    acc & HI == 0
 }
 
 /// The slice as a str if it is short and ASCII (the envelope's usual

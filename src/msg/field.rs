@@ -266,6 +266,11 @@ impl<'a> StrMap<'a> {
 impl<'a> WireField<'a> for StrMap<'a> {
     const EXPECTED: &'static str = "object";
     fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        if let 0x80..=0x8f | 0xde | 0xdf = r.peek_byte()? {
+            if let Some(bytes) = crate::pld_spec::PldSpec::any_str_map(r) {
+                return Ok(StrMap(Raw::from_checked(bytes)));
+            }
+        }
         let start = r.pos();
         let n = r.map_len()?.ok_or_else(|| r.expected("object"))?;
         for _ in 0..n {

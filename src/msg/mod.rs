@@ -91,6 +91,42 @@ impl MsgType {
         })
     }
 
+    /// [`MsgType::from_wire`] for a tag of `len` (1 to 9) bytes given as
+    /// its first eight bytes (little-endian, zero past the end) and its
+    /// last byte.
+    #[inline(always)]
+    fn from_word(len: usize, word: u64, last: u8) -> Option<MsgType> {
+        const fn word_of(s: &str) -> u64 {
+            let b = s.as_bytes();
+            let mut w = 0u64;
+            let mut i = 0;
+            while i < b.len() && i < 8 {
+                w |= (b[i] as u64) << (8 * i);
+                i += 1;
+            }
+            w
+        }
+        const WORDS: [(usize, u64, u8); 10] = {
+            let mut t = [(0usize, 0u64, 0u8); 10];
+            let mut i = 0;
+            while i < 10 {
+                let s = MsgType::ALL[i].as_str();
+                t[i] = (s.len(), word_of(s), s.as_bytes()[s.len() - 1]);
+                i += 1;
+            }
+            t
+        };
+        let mut i = 0;
+        while i < WORDS.len() {
+            let (l, w, z) = WORDS[i];
+            if l == len && w == word && z == last {
+                return Some(MsgType::ALL[i]);
+            }
+            i += 1;
+        }
+        None
+    }
+
     /// True for the three messages whose `pld` is limited by a payload spec.
     pub const fn is_payload(self) -> bool {
         matches!(self, MsgType::Started | MsgType::Yield | MsgType::Return)
@@ -211,6 +247,7 @@ macro_rules! message {
             /// Its wire keys after the tag, in the order they are written.
             pub const FIELDS: &'static [&'static str] = &[$($key),*];
 
+            #[inline(never)]
             fn decode_fields(r: &mut Reader<'a>, n: usize) -> Result<Self, DecodeError> {
                 $( let mut $field: Option<$fty> = None; )*
                 // Fast path: the keys in declaration order, as tractor writes them.
@@ -448,6 +485,7 @@ macro_rules! payload_message {
         }
 
         impl<'a> $name<'a> {
+            #[inline(never)]
             fn decode_fields(r: &mut Reader<'a>, n: usize, any: bool) -> Result<Self, DecodeError> {
                 let (cid, pld) = decode_payload_fields(r, n, MsgType::$name, any)?;
                 Ok($name { cid, pld })
@@ -572,14 +610,9 @@ impl<'a> Msg<'a> {
     /// Decodes one frame body (exactly one msgpack map, nothing after it).
     /// Payloads are borrowed from `body` as [`Raw`] bytes.
     pub fn decode(body: &'a [u8]) -> Result<Msg<'a>, DecodeError> {
-        let mut r = Reader::new(body);
-        // Returned as decoded, not moved out and back in: the message is
-        // large (`Start` is 168 bytes) and every move is a copy.
-        let msg = decode_msg(&mut r);
-        if msg.is_ok() {
-            r.finish()?;
-        }
-        msg
+        // A tail call: the message is built where it is returned, not
+        // moved (`Start` is 168 bytes, and every move is a copy).
+        decode_msg(&mut Reader::new(body))
     }
 
     /// Decodes the payload of a `Started`, `Yield` or `Return` with `f`,
@@ -710,22 +743,42 @@ macro_rules! from_payload_variant {
 }
 from_payload_variant!(Started, Yield, Return);
 
-/// Decodes one message from the reader.
+/// Decodes one message from the reader, which must then be at its end.
 fn decode_msg<'a>(r: &mut Reader<'a>) -> Result<Msg<'a>, DecodeError> {
     let (tag, n) = read_tag(r, &MsgType::ALL)?;
-    let msg = match tag {
-        MsgType::Aid => Aid::decode_fields(r, n).map(Msg::Aid),
-        MsgType::SpawnSpec => SpawnSpec::decode_fields(r, n).map(Msg::SpawnSpec),
-        MsgType::Start => Start::decode_fields(r, n).map(Msg::Start),
-        MsgType::StartAck => StartAck::decode_fields(r, n).map(Msg::StartAck),
-        MsgType::Started => <Started<'a>>::decode_fields(r, n, false).map(Msg::Started),
-        MsgType::Yield => <Yield<'a>>::decode_fields(r, n, false).map(Msg::Yield),
-        MsgType::Stop => Stop::decode_fields(r, n).map(Msg::Stop),
-        MsgType::Return => <Return<'a>>::decode_fields(r, n, false).map(Msg::Return),
-        MsgType::CancelAck => CancelAck::decode_fields(r, n).map(Msg::CancelAck),
-        MsgType::Error => Error::decode_fields(r, n).map(|e| Msg::Error(Box::new(e))),
-    };
-    msg.map_err(|e| e.in_msg(tag.as_str()))
+    // Each arm builds the `Msg` as its last step, straight into the
+    // returned value: a message built in a local and then returned is
+    // copied (`Start` is 168 bytes).
+    match tag {
+        MsgType::Aid => done(tag, Aid::decode_fields(r, n), r).map(Msg::Aid),
+        MsgType::SpawnSpec => done(tag, SpawnSpec::decode_fields(r, n), r).map(Msg::SpawnSpec),
+        MsgType::Start => done(tag, Start::decode_fields(r, n), r).map(Msg::Start),
+        MsgType::StartAck => done(tag, StartAck::decode_fields(r, n), r).map(Msg::StartAck),
+        MsgType::Started => {
+            done(tag, <Started<'a>>::decode_fields(r, n, false), r).map(Msg::Started)
+        }
+        MsgType::Yield => done(tag, <Yield<'a>>::decode_fields(r, n, false), r).map(Msg::Yield),
+        MsgType::Stop => done(tag, Stop::decode_fields(r, n), r).map(Msg::Stop),
+        MsgType::Return => done(tag, <Return<'a>>::decode_fields(r, n, false), r).map(Msg::Return),
+        MsgType::CancelAck => done(tag, CancelAck::decode_fields(r, n), r).map(Msg::CancelAck),
+        MsgType::Error => done(tag, Error::decode_fields(r, n), r).map(|e| Msg::Error(Box::new(e))),
+    }
+}
+
+/// A decoded message must end the input; an error names the message.
+#[inline(always)]
+fn done<T>(
+    tag: MsgType,
+    decoded: Result<T, DecodeError>,
+    r: &Reader<'_>,
+) -> Result<T, DecodeError> {
+    match decoded {
+        Ok(_) if r.remaining() > 0 => {
+            Err(DecodeError::new(ErrorKind::TrailingBytes { at: r.pos() }))
+        }
+        Ok(m) => Ok(m),
+        Err(e) => Err(e.in_msg(tag.as_str())),
+    }
 }
 
 /// Reads the map header and finds the tag. When the tag is the first key
@@ -767,8 +820,19 @@ fn read_tag_fast(r: &mut Reader<'_>, allowed: &[MsgType]) -> Option<(MsgType, us
         return None;
     }
     let n = (head[0] & 0x0f) as usize;
-    let end = 11 + (head[10] & 0x1f) as usize;
-    let tag = MsgType::from_wire(b.get(11..end)?)?;
+    let len = (head[10] & 0x1f) as usize;
+    let end = 11 + len;
+    let tag = match b.get(11..19) {
+        // One word compare: the tag's first eight bytes (masked to its
+        // length) and, for the two nine-byte tags, the last byte.
+        Some(w) if (1..=9).contains(&len) && b.len() >= end => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            let word = u64::from_le_bytes(a) & (u64::MAX >> (64 - 8 * len.min(8)));
+            MsgType::from_word(len, word, b[end - 1])?
+        }
+        _ => MsgType::from_wire(b.get(11..end)?)?,
+    };
     // The entry count is checked against the input as `map_len` does.
     if n == 0
         || n * 2 > b.len() - 1

@@ -214,13 +214,27 @@ impl PldSpec {
                 // One loop over the usual nested value; the full validator
                 // only for what it doubts (and to word the error).
                 let save = r.clone();
-                if !validate::any_fast(r, 0, DEFAULT_MAX_DEPTH) {
+                if !validate::any_fast(r, 0, DEFAULT_MAX_DEPTH, false) {
                     *r = save;
                     ANY.get_or_init(PldSpec::any).validate_in(r)?
                 }
             }
         }
         Ok(&r.buf()[start..r.pos()])
+    }
+
+    /// Like [`PldSpec::any_value`] for a map whose keys must be strs
+    /// (Python `dict[str, Any]`) when the whole map passes the one-loop
+    /// check; `None` (consuming nothing) sends the caller to the exact,
+    /// entry-by-entry check that words any error.
+    pub(crate) fn any_str_map<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
+        let start = r.pos();
+        let mut fast = r.clone();
+        if validate::any_fast(&mut fast, 0, DEFAULT_MAX_DEPTH, true) {
+            *r = fast;
+            return Some(&r.buf()[start..r.pos()]);
+        }
+        None
     }
 
     /// The same spec with another nesting limit (at most

@@ -71,8 +71,9 @@ fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
 /// UTF-8 of strs, timestamps, the nesting limit, and no container or
 /// non-timestamp ext as a map key. Returns `false` at the first doubt
 /// (including keys that are containers, which are rare), leaving the exact
-/// verdict and error to the frame walker.
-pub(crate) fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bool {
+/// verdict and error to the frame walker. With `str_keys` the keys of the
+/// outermost map must be strs (Python `dict[str, Any]`).
+pub(crate) fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize, str_keys: bool) -> bool {
     /// Containers tracked without allocating; deeper values take the
     /// general path.
     const MAX_OPEN: usize = 32;
@@ -94,6 +95,9 @@ pub(crate) fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> bo
         let Some(&b) = r.buf().get(r.pos()) else {
             return false;
         };
+        if str_keys && in_key && sp == 1 && !matches!(b, 0xa0..=0xbf | 0xd9..=0xdb) {
+            return false;
+        }
         let children = match b {
             0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => {
                 if r.skip_bytes(1).is_err() {
@@ -1064,7 +1068,7 @@ impl<'a, 'c> Validator<'a, 'c> {
     fn start_any_fast(&mut self, in_key: bool, depth: usize) -> R<Started> {
         if !in_key && !self.reference {
             let save = self.r.clone();
-            if any_fast(&mut self.r, depth, self.max_depth) {
+            if any_fast(&mut self.r, depth, self.max_depth, false) {
                 return Ok(Started::Done(false));
             }
             self.r = save;
