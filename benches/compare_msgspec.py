@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Runs the same operations on the same frames with Python msgspec (tractor's
 own message types, mirrored in conformance/testees/python/testee.py) and with
-shuttle (`cargo bench --bench codec`), then prints a table of ratios.
+shuttle (`cargo bench --bench codec`), then prints a table of ratios. msgspec
+is timed before and after the Rust benchmarks; each side's best run is
+compared (noise only adds time), and the ratio of medians is printed too.
 
     python3 benches/compare_msgspec.py            # both sides, then the table
     python3 benches/compare_msgspec.py --no-rust  # msgspec only (reads the last criterion run)
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import struct
 import subprocess
 import sys
@@ -34,19 +37,20 @@ def frames(wire: bytes) -> list[bytes]:
     return out
 
 
-def best(fn, repeat: int = 7) -> float:
-    """Best time of `repeat` runs of fn(), in seconds, after a warm-up."""
+def timings(fn, repeat: int) -> list[float]:
+    """Seconds for each of `repeat` runs of fn(), after a warm-up."""
     fn()
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return times
 
 
-def msgspec_side() -> dict[str, float]:
-    """Seconds per run of each operation, keyed like the criterion ids."""
+def msgspec_side(repeat: int = 15) -> dict[str, list[float]]:
+    """Seconds per iteration of each operation, one figure per run, keyed
+    like the criterion ids."""
     dec = msgspec.msgpack.Decoder(types.MsgType)
     enc = msgspec.msgpack.Encoder()
     any_dec = msgspec.msgpack.Decoder()
@@ -80,7 +84,7 @@ def msgspec_side() -> dict[str, float]:
                 frames(wire)
 
         for op, fn in [("decode_envelope", decode_envelope), ("decode_full", decode_full), ("encode", encode), ("split", split)]:
-            res[f"{label}/{op}"] = best(fn) / loops
+            res[f"{label}/{op}"] = [t / loops for t in timings(fn, repeat)]
     # Typed payloads: the recorded `Point | None` payloads.
     cap = json.loads((ROOT / "fixtures/captures/python-tractor/typed_pld_valid.json").read_text())
     import base64
@@ -98,41 +102,55 @@ def msgspec_side() -> dict[str, float]:
             for p in plds:
                 typed.decode(p)
 
-    res["typed/decode_serde"] = best(decode_serde) / 2000
+    res["typed/decode_serde"] = [t / 2000 for t in timings(decode_serde, repeat)]
     res["typed/validate"] = res["typed/decode_serde"]
     return res
 
 
-def criterion_side() -> dict[str, float]:
+def criterion_side() -> dict[str, list[float]]:
+    """Seconds per iteration in each sample of the last criterion run."""
     out = {}
     base = ROOT / "target" / "criterion"
-    for est in base.glob("*/*/new/estimates.json"):
-        group, op = est.parts[-4], est.parts[-3]
-        out[f"{group}/{op}"] = json.loads(est.read_text())["median"]["point_estimate"] / 1e9
+    for sample in base.glob("*/*/new/sample.json"):
+        group, op = sample.parts[-4], sample.parts[-3]
+        data = json.loads(sample.read_text())
+        out[f"{group}/{op}"] = [t / n / 1e9 for t, n in zip(data["times"], data["iters"])]
     return out
 
 
 def main() -> None:
+    # msgspec runs before and after the Rust benchmarks, so that both sides
+    # are sampled across the same stretch of time on a shared machine.
+    py = msgspec_side()
     if "--no-rust" not in sys.argv:
         subprocess.run(["cargo", "bench", "--bench", "codec", "--", "--noplot"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
-    py = msgspec_side()
+        for key, runs in msgspec_side().items():
+            py[key] += runs
     rs = criterion_side()
     counts = {}
     for label, name in CORPORA.items():
         bodies = frames((ROOT / "fixtures" / "bench" / name).read_bytes())
         counts[label] = (len(bodies), sum(map(len, bodies)))
     print(f"msgspec {msgspec.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    print(f"| operation | corpus | shuttle | msgspec | ratio |")
-    print(f"|---|---|---|---|---|")
+    print("Best run of each side (noise on a shared machine only ever adds time), then the ratio")
+    print("of the medians of all runs.")
+    print()
+    print("| operation | corpus | shuttle | msgspec | ratio | ratio of medians |")
+    print("|---|---|---|---|---|---|")
     for key in sorted(py):
         if key not in rs:
             continue
         group, op = key.split("/")
-        n, size = counts.get(group, (8, 0)) if group != "typed" else (8, 0)
+        n, size = counts[group] if group in counts else (8, 0)
+
         def rate(secs):
             return f"{n / secs / 1e6:.2f} M/s" + (f" ({size / secs / 1e6:,.0f} MB/s)" if size else "")
-        print(f"| {op} | {group} | {rate(rs[key])} | {rate(py[key])} | {py[key] / rs[key]:.1f}x |")
+
+        best_rs, best_py = min(rs[key]), min(py[key])
+        ratio = best_py / best_rs
+        median = statistics.median(py[key]) / statistics.median(rs[key])
+        print(f"| {op} | {group} | {rate(best_rs)} | {rate(best_py)} | {ratio:.1f}x | {median:.1f}x |")
 
 
 if __name__ == "__main__":

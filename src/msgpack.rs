@@ -174,7 +174,7 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
-    #[inline]
+    #[inline(always)]
     fn be<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let s = self.take(N)?;
         let mut a = [0u8; N];
@@ -386,8 +386,35 @@ impl<'a> Reader<'a> {
 
     /// Reads an integer of any width; `None` (consuming nothing) if the next
     /// value is not an int.
-    #[inline]
+    #[inline(always)]
     pub fn int(&mut self) -> Result<Option<Int>, DecodeError> {
+        // Inlined: fixints and the unsigned widths a pid or port takes.
+        let p = self.pos;
+        match self.buf.get(p) {
+            Some(&b) if b < 0x80 => {
+                self.pos = p + 1;
+                return Ok(Some(Int::U(b as u64)));
+            }
+            Some(&b @ 0xcc..=0xce) => {
+                let n = 1usize << (b - 0xcc);
+                if let Some(s) = self.buf.get(p + 1..p + 1 + n) {
+                    let v = match *s {
+                        [a] => a as u64,
+                        [a, b] => u16::from_be_bytes([a, b]) as u64,
+                        [a, b, c, d] => u32::from_be_bytes([a, b, c, d]) as u64,
+                        _ => return self.int_slow(),
+                    };
+                    self.pos = p + 1 + n;
+                    return Ok(Some(Int::U(v)));
+                }
+            }
+            _ => {}
+        }
+        self.int_slow()
+    }
+
+    #[inline(never)]
+    fn int_slow(&mut self) -> Result<Option<Int>, DecodeError> {
         let b = self.peek_byte()?;
         let v = match b {
             0x00..=0x7f => {
@@ -451,7 +478,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a bool; `None` (consuming nothing) if not a bool.
-    #[inline]
+    #[inline(always)]
     pub fn bool(&mut self) -> Result<Option<bool>, DecodeError> {
         match self.peek_byte()? {
             0xc2 => {
@@ -467,7 +494,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Consumes a nil if the next value is nil.
-    #[inline]
+    #[inline(always)]
     pub fn nil(&mut self) -> Result<bool, DecodeError> {
         if self.peek_byte()? == 0xc0 {
             self.pos += 1;

@@ -106,25 +106,29 @@ impl MsgType {
             }
             w
         }
-        const WORDS: [(usize, u64, u8); 10] = {
-            let mut t = [(0usize, 0u64, 0u8); 10];
-            let mut i = 0;
-            while i < 10 {
-                let s = MsgType::ALL[i].as_str();
-                t[i] = (s.len(), word_of(s), s.as_bytes()[s.len() - 1]);
-                i += 1;
-            }
-            t
-        };
-        let mut i = 0;
-        while i < WORDS.len() {
-            let (l, w, z) = WORDS[i];
-            if l == len && w == word && z == last {
-                return Some(MsgType::ALL[i]);
-            }
-            i += 1;
-        }
-        None
+        const AID: u64 = word_of("Aid");
+        const SPAWNSPEC: u64 = word_of("SpawnSpec");
+        const START: u64 = word_of("Start");
+        const STARTACK: u64 = word_of("StartAck");
+        const STARTED: u64 = word_of("Started");
+        const YIELD: u64 = word_of("Yield");
+        const STOP: u64 = word_of("Stop");
+        const RETURN: u64 = word_of("Return");
+        const CANCELACK: u64 = word_of("CancelAck");
+        const ERROR: u64 = word_of("Error");
+        Some(match (len, word) {
+            (3, AID) => MsgType::Aid,
+            (9, SPAWNSPEC) if last == b'c' => MsgType::SpawnSpec,
+            (5, START) => MsgType::Start,
+            (8, STARTACK) => MsgType::StartAck,
+            (7, STARTED) => MsgType::Started,
+            (5, YIELD) => MsgType::Yield,
+            (4, STOP) => MsgType::Stop,
+            (6, RETURN) => MsgType::Return,
+            (9, CANCELACK) if last == b'k' => MsgType::CancelAck,
+            (5, ERROR) => MsgType::Error,
+            _ => return None,
+        })
     }
 
     /// True for the three messages whose `pld` is limited by a payload spec.
