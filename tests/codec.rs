@@ -292,3 +292,45 @@ fn wrong_tuple_length_and_nested_bad_msg_tag_are_rejected() {
         "invalid `Error`: Invalid value 'Stop' - at `$._bad_msg.msg_type`"
     );
 }
+
+/// `kwargs` is `dict[str, Any]`: checked in one loop when it can be, and
+/// by the exact walker otherwise (non-str keys at the top, container keys
+/// deeper down, bad UTF-8), with msgspec's verdicts (msgspec 0.22.0).
+#[test]
+fn kwargs_are_checked_like_msgspec_on_every_path() {
+    let start = |kwargs: &str| {
+        unhex(&format!(
+            "87a86d73675f74797065a55374617274a3636964a163a26e73a16da466756e63a166\
+             a375696492a161a162a8706c645f73706563aa747970696e672e416e79a66b7761726773{kwargs}"
+        ))
+    };
+    // {1: 2}
+    let err = Msg::decode(&start("810102")).unwrap_err();
+    assert_eq!(
+        err.msgspec_text(),
+        "Expected `str`, got `int` - at `key` in `$.kwargs`"
+    );
+    // {"a": {1: [1, 2]}}, {"a": [{"b": {(1, 2): 3}}]}, {"a": b"\xff"}
+    for ok in [
+        "81a16181019201 02",
+        "81a1619181a16281920102 03",
+        "81a161c401ff",
+    ] {
+        let body = start(&ok.replace(' ', ""));
+        let Msg::Start(m) = Msg::decode(&body).unwrap() else {
+            panic!("not a Start")
+        };
+        assert_eq!(
+            m.kwargs.raw().as_bytes(),
+            &body[body.len() - ok.replace(' ', "").len() / 2..]
+        );
+    }
+    // {"a": "\xff"} (a str that is not UTF-8)
+    let err = Msg::decode(&start("81a161a1ff")).unwrap_err();
+    assert!(err.is_malformed(), "{err}");
+    // {"a": [[[...]]]} nested deeper than the one-loop check tracks
+    let mut deep = "81a161".to_owned();
+    deep.push_str(&"91".repeat(40));
+    deep.push_str("01");
+    assert!(Msg::decode(&start(&deep)).is_ok());
+}

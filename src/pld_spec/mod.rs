@@ -213,9 +213,7 @@ impl PldSpec {
             _ => {
                 // One loop over the usual nested value; the full validator
                 // only for what it doubts (and to word the error).
-                let save = r.clone();
-                if !validate::any_fast(r, 0, DEFAULT_MAX_DEPTH, false) {
-                    *r = save;
+                if !validate::any_fast::<false>(r, 0, DEFAULT_MAX_DEPTH) {
                     ANY.get_or_init(PldSpec::any).validate_in(r)?
                 }
             }
@@ -229,9 +227,7 @@ impl PldSpec {
     /// entry-by-entry check that words any error.
     pub(crate) fn any_str_map<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
         let start = r.pos();
-        let mut fast = r.clone();
-        if validate::any_fast(&mut fast, 0, DEFAULT_MAX_DEPTH, true) {
-            *r = fast;
+        if validate::any_fast::<true>(r, 0, DEFAULT_MAX_DEPTH) {
             return Some(&r.buf()[start..r.pos()]);
         }
         None

@@ -71,20 +71,33 @@ fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
 /// UTF-8 of strs, timestamps, the nesting limit, and no container or
 /// non-timestamp ext as a map key. Returns `false` at the first doubt
 /// (including keys that are containers, which are rare), leaving the exact
-/// verdict and error to the frame walker. With `str_keys` the keys of the
-/// outermost map must be strs (Python `dict[str, Any]`).
-pub(crate) fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize, str_keys: bool) -> bool {
+/// verdict and error to the frame walker; the reader moves only on `true`.
+/// With `STR_KEYS` the keys of the outermost map must be strs (Python
+/// `dict[str, Any]`).
+pub(crate) fn any_fast<const STR_KEYS: bool>(
+    r: &mut Reader<'_>,
+    depth: usize,
+    max_depth: usize,
+) -> bool {
     /// Containers tracked without allocating; deeper values take the
     /// general path.
     const MAX_OPEN: usize = 32;
+    let buf = r.buf();
+    let mut pos = r.pos();
     // Each open container as `rem << 1 | is_map` (counts fit: at most
     // twice a u32).
     let mut open = [0usize; MAX_OPEN];
     let mut sp = 0;
     let (mut rem, mut is_map) = (1usize, false);
+    // Reads a big-endian length of `N` bytes at `at`.
+    let be = |at: usize, n: usize| -> Option<usize> {
+        let s = buf.get(at..at + n)?;
+        Some(s.iter().fold(0usize, |acc, &x| acc << 8 | x as usize))
+    };
     loop {
         while rem == 0 {
             if sp == 0 {
+                r.skip_to(pos);
                 return true;
             }
             sp -= 1;
@@ -92,69 +105,96 @@ pub(crate) fn any_fast(r: &mut Reader<'_>, depth: usize, max_depth: usize, str_k
         }
         let in_key = is_map && rem % 2 == 0;
         rem -= 1;
-        let Some(&b) = r.buf().get(r.pos()) else {
+        let Some(&b) = buf.get(pos) else {
             return false;
         };
-        if str_keys && in_key && sp == 1 && !matches!(b, 0xa0..=0xbf | 0xd9..=0xdb) {
+        if STR_KEYS && in_key && sp == 1 && !matches!(b, 0xa0..=0xbf | 0xd9..=0xdb) {
             return false;
         }
-        let children = match b {
+        // Every value below takes at least one byte, so the loop is bounded
+        // by the input whatever the announced lengths.
+        let (children, child_is_map) = match b {
             0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => {
-                if r.skip_bytes(1).is_err() {
-                    return false;
+                pos += 1;
+                continue;
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                let (start, n) = match b {
+                    0xd9 => (pos + 2, be(pos + 1, 1)),
+                    0xda => (pos + 3, be(pos + 1, 2)),
+                    0xdb => (pos + 5, be(pos + 1, 4)),
+                    _ => (pos + 1, Some((b & 0x1f) as usize)),
+                };
+                match n.and_then(|n| buf.get(start..start + n)) {
+                    Some(s) if crate::msgpack::is_utf8(s) => pos = start + s.len(),
+                    _ => return false,
                 }
                 continue;
             }
+            0x90..=0x9f if !in_key => {
+                pos += 1;
+                ((b & 0x0f) as usize, false)
+            }
+            0x80..=0x8f if !in_key => {
+                pos += 1;
+                (2 * (b & 0x0f) as usize, true)
+            }
             0xca..=0xd3 => {
-                let n = match b {
+                pos += match b {
                     0xcc | 0xd0 => 2,
                     0xcd | 0xd1 => 3,
                     0xce | 0xd2 | 0xca => 5,
                     _ => 9,
                 };
-                if r.skip_bytes(n).is_err() {
+                if pos > buf.len() {
                     return false;
-                }
-                continue;
-            }
-            0xa0..=0xbf | 0xd9..=0xdb => {
-                match r.str_bytes_fast() {
-                    Ok(Some(s)) if crate::msgpack::is_utf8(s) => {}
-                    _ => return false,
                 }
                 continue;
             }
             0xc4..=0xc6 => {
-                if r.bin().is_err() {
-                    return false;
-                }
-                continue;
-            }
-            0xd4..=0xd8 | 0xc7..=0xc9 => {
-                match r.ext() {
-                    Ok(Some((-1, data))) if check_timestamp(data).is_ok() => {}
-                    Ok(Some((code, _))) if code != -1 && !in_key => {}
+                let w = 1 << (b - 0xc4);
+                match be(pos + 1, w) {
+                    Some(n) if pos + 1 + w + n <= buf.len() => pos += 1 + w + n,
                     _ => return false,
                 }
                 continue;
             }
-            0x90..=0x9f | 0xdc | 0xdd if !in_key => match r.array_header() {
-                Ok(Some(n)) => (n, false),
-                _ => return false,
-            },
-            0x80..=0x8f | 0xde | 0xdf if !in_key => match r.map_header() {
-                Ok(Some(n)) => (n.saturating_mul(2), true),
-                _ => return false,
-            },
+            0xd4..=0xd8 | 0xc7..=0xc9 => {
+                let mut t = r.clone();
+                t.skip_to(pos);
+                match t.ext() {
+                    Ok(Some((-1, data))) if check_timestamp(data).is_ok() => {}
+                    Ok(Some((code, _))) if code != -1 && !in_key => {}
+                    _ => return false,
+                }
+                pos = t.pos();
+                continue;
+            }
+            0xdc | 0xdd if !in_key => {
+                let w = if b == 0xdc { 2 } else { 4 };
+                let Some(n) = be(pos + 1, w) else {
+                    return false;
+                };
+                pos += 1 + w;
+                (n, false)
+            }
+            0xde | 0xdf if !in_key => {
+                let w = if b == 0xde { 2 } else { 4 };
+                let Some(n) = be(pos + 1, w) else {
+                    return false;
+                };
+                pos += 1 + w;
+                (n.saturating_mul(2), true)
+            }
             _ => return false,
         };
-        if children.0 > 0 {
+        if children > 0 {
             if sp == MAX_OPEN || depth + sp + 1 > max_depth {
                 return false;
             }
             open[sp] = rem << 1 | is_map as usize;
             sp += 1;
-            (rem, is_map) = children;
+            (rem, is_map) = (children, child_is_map);
         }
     }
 }
@@ -1066,12 +1106,8 @@ impl<'a, 'c> Validator<'a, 'c> {
     /// the frame walker, which reports the error exactly.
     #[inline]
     fn start_any_fast(&mut self, in_key: bool, depth: usize) -> R<Started> {
-        if !in_key && !self.reference {
-            let save = self.r.clone();
-            if any_fast(&mut self.r, depth, self.max_depth, false) {
-                return Ok(Started::Done(false));
-            }
-            self.r = save;
+        if !in_key && !self.reference && any_fast::<false>(&mut self.r, depth, self.max_depth) {
+            return Ok(Started::Done(false));
         }
         self.start_any(in_key)
     }
