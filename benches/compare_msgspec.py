@@ -7,6 +7,7 @@ compared (noise only adds time), and the ratio of medians is printed too.
 
     python3 benches/compare_msgspec.py            # both sides, then the table
     python3 benches/compare_msgspec.py --no-rust  # msgspec only (reads the last criterion run)
+    python3 benches/compare_msgspec.py small/decode_envelope   # only benchmarks matching a criterion filter
 """
 from __future__ import annotations
 
@@ -121,9 +122,10 @@ def criterion_side() -> dict[str, list[float]]:
 def main() -> None:
     # msgspec runs before and after the Rust benchmarks, so that both sides
     # are sampled across the same stretch of time on a shared machine.
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]
     py = msgspec_side()
     if "--no-rust" not in sys.argv:
-        subprocess.run(["cargo", "bench", "--bench", "codec", "--", "--noplot"], cwd=ROOT, check=True,
+        subprocess.run(["cargo", "bench", "--bench", "codec", "--", "--noplot", *only], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
         for key, runs in msgspec_side().items():
             py[key] += runs
@@ -139,7 +141,7 @@ def main() -> None:
     print("| operation | corpus | shuttle | msgspec | ratio | ratio of medians |")
     print("|---|---|---|---|---|---|")
     for key in sorted(py):
-        if key not in rs:
+        if key not in rs or (only and not any(o in key for o in only)):
             continue
         group, op = key.split("/")
         n, size = counts[group] if group in counts else (8, 0)
