@@ -19,7 +19,7 @@
 //! // Encode a message as tractor would, and frame it.
 //! let started = Started::new("c1", Raw::encode(&("hello", 1)).unwrap());
 //! let mut wire = Vec::new();
-//! frame::write_frame_with(&mut wire, |out| Msg::from(started).encode(out)).unwrap();
+//! frame::write_frame_with(&mut wire, |out| started.encode(out)).unwrap();
 //!
 //! // Split the stream and decode: the payload stays raw, borrowed from the frame.
 //! let frame::Split::Frame { body, .. } = frame::FrameSplitter::default().split(&wire).unwrap()

@@ -24,6 +24,20 @@ fn every_captured_frame_round_trips_byte_identically() {
             hex::encode(&f.body),
             hex::encode(&again)
         );
+        // Each message type encodes itself the same way.
+        let direct = match &msg {
+            Msg::Aid(m) => m.to_vec(),
+            Msg::SpawnSpec(m) => m.to_vec(),
+            Msg::Start(m) => m.to_vec(),
+            Msg::StartAck(m) => m.to_vec(),
+            Msg::Started(m) => m.to_vec().unwrap(),
+            Msg::Yield(m) => m.to_vec().unwrap(),
+            Msg::Stop(m) => m.to_vec(),
+            Msg::Return(m) => m.to_vec().unwrap(),
+            Msg::CancelAck(m) => m.to_vec(),
+            Msg::Error(m) => m.to_vec(),
+        };
+        assert_eq!(direct, f.body, "{label}");
     }
     assert_eq!(
         seen.len(),

@@ -292,6 +292,13 @@ macro_rules! message {
                 )*
             }
 
+            /// The message's encoding in a new buffer.
+            pub fn to_vec(&self) -> Vec<u8> {
+                let mut out = Vec::new();
+                self.encode(&mut out);
+                out
+            }
+
             /// The message rendered as JSON: wire keys, the tag first, every
             /// field in wire order (`spec/PROTOCOL.md#json-rendering`).
             pub fn to_json(&self) -> serde_json::Value {
@@ -522,6 +529,14 @@ macro_rules! payload_message {
             /// as msgspec writes it.
             pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
                 encode_payload_msg(out, MsgType::$name, &self.cid, &self.pld)
+            }
+
+            /// The message's encoding in a new buffer. Fails only if a typed
+            /// payload cannot be encoded.
+            pub fn to_vec(&self) -> Result<Vec<u8>, EncodeError> {
+                let mut out = Vec::new();
+                self.encode(&mut out)?;
+                Ok(out)
             }
         }
     };
