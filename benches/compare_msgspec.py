@@ -8,6 +8,7 @@ compared (noise only adds time), and the ratio of medians is printed too.
     python3 benches/compare_msgspec.py            # both sides, then the table
     python3 benches/compare_msgspec.py --no-rust  # msgspec only (reads the last criterion run)
     python3 benches/compare_msgspec.py small/decode_envelope   # only benchmarks matching a criterion filter
+    python3 benches/compare_msgspec.py --smoke    # every benchmark once on both sides, no figures (CI)
 """
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ def timings(fn, repeat: int) -> list[float]:
     return times
 
 
-def msgspec_side(repeat: int = 15) -> dict[str, list[float]]:
+SMOKE = "--smoke" in sys.argv
+
+
+def msgspec_side(repeat: int = 1 if SMOKE else 15) -> dict[str, list[float]]:
     """Seconds per iteration of each operation, one figure per run, keyed
     like the criterion ids."""
     dec = msgspec.msgpack.Decoder(types.MsgType)
@@ -60,7 +64,7 @@ def msgspec_side(repeat: int = 15) -> dict[str, list[float]]:
         wire = (ROOT / "fixtures" / "bench" / name).read_bytes()
         bodies = frames(wire)
         msgs = [dec.decode(b) for b in bodies]
-        loops = 20 if label == "small" else 2
+        loops = 1 if SMOKE else 20 if label == "small" else 2
 
         def decode_envelope():
             for _ in range(loops):
@@ -98,12 +102,14 @@ def msgspec_side(repeat: int = 15) -> dict[str, list[float]]:
     Point = msgspec.defstruct("Point", [("x", int), ("y", int)])
     typed = msgspec.msgpack.Decoder(Point | None)
 
+    typed_loops = 1 if SMOKE else 2000
+
     def decode_serde():
-        for _ in range(2000):
+        for _ in range(typed_loops):
             for p in plds:
                 typed.decode(p)
 
-    res["typed/decode_serde"] = [t / 2000 for t in timings(decode_serde, repeat)]
+    res["typed/decode_serde"] = [t / typed_loops for t in timings(decode_serde, repeat)]
     res["typed/validate"] = res["typed/decode_serde"]
     return res
 
@@ -125,8 +131,13 @@ def main() -> None:
     only = [a for a in sys.argv[1:] if not a.startswith("--")]
     py = msgspec_side()
     if "--no-rust" not in sys.argv:
-        subprocess.run(["cargo", "bench", "--bench", "codec", "--", "--noplot", *only], cwd=ROOT, check=True,
+        mode = ["--test"] if SMOKE else ["--noplot"]
+        subprocess.run(["cargo", "bench", "--bench", "codec", "--", *mode, *only], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
+    if SMOKE:
+        # Every operation ran once on each side; timings would mean nothing.
+        print(f"smoke run: {len(py)} msgspec operations and the criterion benchmarks ran once")
+        return
         for key, runs in msgspec_side().items():
             py[key] += runs
     rs = criterion_side()
