@@ -19,7 +19,7 @@ pub(crate) trait WireField<'a>: Sized {
 
 impl<'a> WireField<'a> for Cow<'a, str> {
     const EXPECTED: &'static str = "str";
-    #[inline]
+    #[inline(always)]
     fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         r.str().map(Cow::Borrowed)
     }
@@ -102,7 +102,7 @@ fn fixed_array(r: &mut Reader<'_>, len: usize) -> Result<(), DecodeError> {
 
 impl<'a> WireField<'a> for Uid<'a> {
     const EXPECTED: &'static str = "array";
-    #[inline]
+    #[inline(always)]
     fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         fixed_array(r, 2)?;
         let name = r.str().map_err(|e| e.at_index(0))?;

@@ -805,10 +805,19 @@ fn done<T>(
 /// left is returned; otherwise the map is scanned for it and the reader is
 /// left at the first entry, with the full count (the tag entry is then
 /// re-checked and skipped by the field loop).
+#[inline(always)]
 fn read_tag<'a>(r: &mut Reader<'a>, allowed: &[MsgType]) -> Result<(MsgType, usize), DecodeError> {
-    if let Some(found) = read_tag_fast(r, allowed) {
-        return Ok(found);
+    match read_tag_fast(r, allowed) {
+        Some(found) => Ok(found),
+        None => read_tag_slow(r, allowed),
     }
+}
+
+#[inline(never)]
+fn read_tag_slow<'a>(
+    r: &mut Reader<'a>,
+    allowed: &[MsgType],
+) -> Result<(MsgType, usize), DecodeError> {
     let n = r.map_len()?.ok_or_else(|| r.expected("object"))?;
     let entries = r.clone();
     if n > 0 && r.eat_key("msg_type") {
@@ -904,6 +913,7 @@ fn read_key<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
     }
 }
 
+#[inline(always)]
 fn decode_payload_fields<'a>(
     r: &mut Reader<'a>,
     n: usize,
