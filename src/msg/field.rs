@@ -31,6 +31,7 @@ impl<'a> WireField<'a> for Cow<'a, str> {
 
 impl<'a> WireField<'a> for bool {
     const EXPECTED: &'static str = "bool";
+    #[inline(always)]
     fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         r.bool()?.ok_or_else(|| r.expected(Self::EXPECTED))
     }
@@ -41,6 +42,7 @@ impl<'a> WireField<'a> for bool {
 
 impl<'a> WireField<'a> for Int {
     const EXPECTED: &'static str = "int";
+    #[inline(always)]
     fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         r.int()?.ok_or_else(|| r.expected(Self::EXPECTED))
     }
@@ -54,7 +56,7 @@ impl<'a> WireField<'a> for Int {
 
 impl<'a, T: WireField<'a>> WireField<'a> for Option<T> {
     const EXPECTED: &'static str = T::EXPECTED;
-    #[inline]
+    #[inline(always)]
     fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         if r.nil()? {
             return Ok(None);
