@@ -30,6 +30,19 @@
 //! assert_eq!((greeting.as_str(), n), ("hello", 1));
 //! ```
 //!
+//! Messages are built with `new` from the fields the protocol requires;
+//! defaulted fields start at their wire default and are public to set. The
+//! message structs are `#[non_exhaustive]`, as tractor adds fields over time:
+//!
+//! ```
+//! use shuttle::{Aid, Int, Msg};
+//!
+//! let mut aid = Aid::new("worker", "8d90cd1c-0578-4d4f-ab02-6f13a40fa0ed");
+//! aid.pid = Some(Int::U(4242));
+//! let body = aid.to_vec();
+//! assert_eq!(Msg::decode(&body).unwrap(), Msg::from(aid));
+//! ```
+//!
 //! # Python types and their Rust twins
 //!
 //! | tractor / msgspec | Rust |

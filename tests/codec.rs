@@ -151,25 +151,21 @@ fn assert_pld(pld: &Raw<'_>, json: &serde_json::Value) {
 fn short_golden_forms_encode_exactly() {
     use shuttle::*;
     let cases: Vec<(Msg<'_>, &str)> = vec![
-        (Stop { cid: "c1".into() }.into(), "82a86d73675f74797065a453746f70a3636964a26331"),
-        (StartAck { cid: "c1".into(), functype: Functype::AsyncFunc }.into(), "83a86d73675f74797065a8537461727441636ba3636964a26331a866756e6374797065a96173796e6366756e63"),
+        (Stop::new("c1").into(), "82a86d73675f74797065a453746f70a3636964a26331"),
+        (StartAck::new("c1", Functype::AsyncFunc).into(), "83a86d73675f74797065a8537461727441636ba3636964a26331a866756e6374797065a96173796e6366756e63"),
         (Started::new("c1", Raw::encode(&1).unwrap()).into(), "83a86d73675f74797065a753746172746564a3636964a26331a3706c6401"),
         (Yield::new("c1", Raw::encode("hi").unwrap()).into(), "83a86d73675f74797065a55969656c64a3636964a26331a3706c64a26869"),
         (Return::new("c1", Raw::nil()).into(), "83a86d73675f74797065a652657475726ea3636964a26331a3706c64c0"),
-        (CancelAck { cid: "c1".into(), pld: true }.into(), "83a86d73675f74797065a943616e63656c41636ba3636964a26331a3706c64c3"),
-        (Aid { name: "root".into(), uuid: "abc".into(), pid: Some(Int::U(123)), is_registrar: None, is_probe: false }.into(),
+        (CancelAck::new("c1", true).into(), "83a86d73675f74797065a943616e63656c41636ba3636964a26331a3706c64c3"),
+        ({
+ let mut m = Aid::new("root", "abc");
+ m.pid = Some(Int::U(123));
+ m
+}.into(),
          "86a86d73675f74797065a3416964a46e616d65a4726f6f74a475756964a3616263a37069647bac69735f726567697374726172c0a869735f70726f6265c2"),
-        (Error {
-            src_uid: Uid::new("a", "u"), src_type_str: "ValueError".into(), boxed_type_str: "ValueError".into(),
-            relay_path: vec![Uid::new("a", "u")], message: None, tb_str: "".into(), canceller: None, sender: None,
-            cid: None, bad_msg: None, bad_msg_as_dict: None,
-         }.into(),
+        (Error::new(Uid::new("a", "u"), "ValueError", "ValueError", vec![Uid::new("a", "u")]).into(),
          "8ca86d73675f74797065a54572726f72a77372635f75696492a161a175ac7372635f747970655f737472aa56616c75654572726f72ae626f7865645f747970655f737472aa56616c75654572726f72aa72656c61795f706174689192a161a175a76d657373616765c0a674625f737472a0a963616e63656c6c6572c0a673656e646572c0a3636964c0a85f6261645f6d7367c0b05f6261645f6d73675f61735f64696374c0"),
-        (Start {
-            cid: "c1".into(), ns: "mymod".into(), func: "f".into(),
-            kwargs: StrMap::encode(&std::collections::BTreeMap::from([("x", 1)])).unwrap(),
-            uid: Uid::new("root", "abc"), pld_spec: "typing.Any".into(),
-         }.into(),
+        (Start::new("c1", "mymod", "f", StrMap::encode(&std::collections::BTreeMap::from([("x", 1)])).unwrap(), Uid::new("root", "abc")).into(),
          "87a86d73675f74797065a55374617274a3636964a26331a26e73a56d796d6f64a466756e63a166a66b776172677381a17801a375696492a4726f6f74a3616263a8706c645f73706563aa747970696e672e416e79"),
     ];
     for (msg, hexed) in cases {
@@ -193,7 +189,7 @@ fn decoding_is_lenient_like_msgspec() {
     body.extend_from_slice(b"\xa3cid\xa2c1");
     body.extend_from_slice(b"\xa8msg_type\xa4Stop");
     let msg = Msg::decode(&body).unwrap();
-    assert_eq!(msg, Msg::Stop(Stop { cid: "c1".into() }));
+    assert_eq!(msg, Msg::Stop(Stop::new("c1")));
     // Missing defaulted fields are filled; non-minimal ints and float32 elsewhere are accepted.
     let aid = b"\x83\xa8msg_type\xa3Aid\xa4name\xa1a\xa4uuid\xa1u";
     let Msg::Aid(a) = Msg::decode(aid).unwrap() else {
@@ -275,18 +271,10 @@ fn decoding_is_strict_like_msgspec() {
 #[test]
 fn wrong_tuple_length_and_nested_bad_msg_tag_are_rejected() {
     use shuttle::*;
-    let mut e = Error {
-        src_uid: Uid::new("a", "u"),
-        src_type_str: "X".into(),
-        boxed_type_str: "X".into(),
-        relay_path: vec![Uid::new("a", "u")],
-        message: None,
-        tb_str: "".into(),
-        canceller: None,
-        sender: None,
-        cid: Some("c".into()),
-        bad_msg: None,
-        bad_msg_as_dict: None,
+    let mut e = {
+        let mut m = Error::new(Uid::new("a", "u"), "X", "X", vec![Uid::new("a", "u")]);
+        m.cid = Some("c".into());
+        m
     };
     let good = Msg::from(e.clone()).to_vec().unwrap();
     // relay_path[0] with three elements.
@@ -347,4 +335,62 @@ fn kwargs_are_checked_like_msgspec_on_every_path() {
     deep.push_str(&"91".repeat(40));
     deep.push_str("01");
     assert!(Msg::decode(&start(&deep)).is_ok());
+}
+
+/// The constructors start every defaulted field at its wire default: a map
+/// holding only the required keys decodes to exactly what `new` builds.
+#[test]
+fn constructors_agree_with_the_decoders_defaults() {
+    use rmpv::Value as V;
+    let encode = |entries: Vec<(&str, V)>| {
+        let v = V::Map(entries.into_iter().map(|(k, v)| (V::from(k), v)).collect());
+        let mut out = Vec::new();
+        rmpv::encode::write_value(&mut out, &v).unwrap();
+        out
+    };
+    let uid = || V::Array(vec![V::from("root"), V::from("u1")]);
+    let aid = encode(vec![
+        ("msg_type", "Aid".into()),
+        ("name", "root".into()),
+        ("uuid", "u1".into()),
+    ]);
+    assert_eq!(
+        Msg::decode(&aid).unwrap(),
+        Msg::from(shuttle::Aid::new("root", "u1"))
+    );
+    let start = encode(vec![
+        ("msg_type", "Start".into()),
+        ("cid", "c1".into()),
+        ("ns", "self".into()),
+        ("func", "cancel".into()),
+        ("kwargs", V::Map(vec![])),
+        ("uid", uid()),
+    ]);
+    let built = shuttle::Start::new(
+        "c1",
+        "self",
+        "cancel",
+        shuttle::StrMap::empty(),
+        shuttle::Uid::new("root", "u1"),
+    );
+    assert_eq!(Msg::decode(&start).unwrap(), Msg::from(built));
+    let error = encode(vec![
+        ("msg_type", "Error".into()),
+        ("src_uid", uid()),
+        ("src_type_str", "ValueError".into()),
+        ("boxed_type_str", "ValueError".into()),
+        ("relay_path", V::Array(vec![uid()])),
+    ]);
+    let root = shuttle::Uid::new("root", "u1");
+    let built = shuttle::Error::new(root.clone(), "ValueError", "ValueError", vec![root]);
+    assert_eq!(Msg::decode(&error).unwrap(), Msg::from(built));
+    // Messages without defaulted fields: `new` writes what tractor writes.
+    assert_eq!(
+        Msg::decode(&shuttle::StartAck::new("c1", Functype::Context).to_vec()).unwrap(),
+        Msg::from(shuttle::StartAck::new("c1", Functype::Context))
+    );
+    assert_eq!(
+        shuttle::CancelAck::new("c1", true).to_vec(),
+        unhex("83a86d73675f74797065a943616e63656c41636ba3636964a26331a3706c64c3")
+    );
 }

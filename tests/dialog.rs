@@ -669,10 +669,7 @@ fn mutations(frames: &Frames) -> Vec<Outcome> {
                     continue;
                 }
                 let mut m = frames.clone();
-                m[i].1 = encode(&Msg::from(StartAck {
-                    cid: Cow::Owned(cid.clone()),
-                    functype: ft,
-                }));
+                m[i].1 = encode(&Msg::from(StartAck::new(Cow::Owned(cid.clone()), ft)));
                 out.push(Outcome {
                     mutation: format!("StartAck {i} says {}", ft.as_str()),
                     expect: functype_change(&o, &d, i, ft),
@@ -912,25 +909,24 @@ mod build {
 
     pub(super) fn aid(e: End, probe: bool) -> Vec<u8> {
         let u = uid(e);
-        Msg::from(Aid {
-            name: u.name,
-            uuid: u.uuid,
-            pid: None,
-            is_registrar: if probe { None } else { Some(e == End::B) },
-            is_probe: probe,
+        Msg::from({
+            let mut m = Aid::new(u.name, u.uuid);
+            m.is_registrar = if probe { None } else { Some(e == End::B) };
+            m.is_probe = probe;
+            m
         })
         .to_vec()
         .unwrap()
     }
 
     pub(super) fn spawn_spec() -> Vec<u8> {
-        Msg::from(SpawnSpec {
-            parent_main_data: AnyMap::empty(),
-            runtime_vars: StrMap::empty(),
-            enable_modules: vec![],
-            reg_addrs: vec![],
-            bind_addrs: None,
-        })
+        Msg::from(SpawnSpec::new(
+            AnyMap::empty(),
+            StrMap::empty(),
+            vec![],
+            vec![],
+            None,
+        ))
         .to_vec()
         .unwrap()
     }
@@ -946,13 +942,16 @@ mod build {
         func: &str,
         kwargs: StrMap<'static>,
     ) -> Vec<u8> {
-        Msg::from(Start {
-            cid: Cow::Owned(cid.into()),
-            ns: Cow::Owned(ns.into()),
-            func: Cow::Owned(func.into()),
-            kwargs,
-            uid: uid(from),
-            pld_spec: Cow::Borrowed("typing.Any"),
+        Msg::from({
+            let mut m = Start::new(
+                Cow::Owned(cid.into()),
+                Cow::Owned(ns.into()),
+                Cow::Owned(func.into()),
+                kwargs,
+                uid(from),
+            );
+            m.pld_spec = Cow::Borrowed("typing.Any");
+            m
         })
         .to_vec()
         .unwrap()
@@ -964,12 +963,9 @@ mod build {
     }
 
     pub(super) fn ack(cid: &str, ft: Functype) -> Vec<u8> {
-        Msg::from(StartAck {
-            cid: Cow::Owned(cid.into()),
-            functype: ft,
-        })
-        .to_vec()
-        .unwrap()
+        Msg::from(StartAck::new(Cow::Owned(cid.into()), ft))
+            .to_vec()
+            .unwrap()
     }
 
     pub(super) fn started(cid: &str) -> Vec<u8> {
@@ -988,37 +984,33 @@ mod build {
             .unwrap()
     }
     pub(super) fn stop(cid: &str) -> Vec<u8> {
-        Msg::from(Stop {
-            cid: Cow::Owned(cid.into()),
-        })
-        .to_vec()
-        .unwrap()
+        Msg::from(Stop::new(Cow::Owned(cid.into())))
+            .to_vec()
+            .unwrap()
     }
     pub(super) fn cancel_ack(cid: &str) -> Vec<u8> {
-        Msg::from(CancelAck {
-            cid: Cow::Owned(cid.into()),
-            pld: true,
-        })
-        .to_vec()
-        .unwrap()
+        Msg::from(CancelAck::new(Cow::Owned(cid.into()), true))
+            .to_vec()
+            .unwrap()
     }
 
     /// An error sent by `from` on `cid` (or runtime-level with `None`).
     pub(super) fn error(from: End, cid: Option<&str>, boxed: &str) -> Vec<u8> {
         let me = uid(from);
         let peer = uid(from.peer());
-        Msg::from(Error {
-            src_uid: me.clone(),
-            src_type_str: Cow::Owned(boxed.into()),
-            boxed_type_str: Cow::Owned(boxed.into()),
-            relay_path: vec![me],
-            message: Some(Cow::Borrowed("")),
-            tb_str: Cow::Borrowed(""),
-            canceller: (boxed == "ContextCancelled").then(|| peer.clone()),
-            sender: (boxed == "StreamOverrun").then_some(peer),
-            cid: cid.map(|c| Cow::Owned(c.to_owned())),
-            bad_msg: None,
-            bad_msg_as_dict: None,
+        Msg::from({
+            let mut m = Error::new(
+                me.clone(),
+                Cow::Owned(boxed.into()),
+                Cow::Owned(boxed.into()),
+                vec![me],
+            );
+            m.message = Some(Cow::Borrowed(""));
+            m.tb_str = Cow::Borrowed("");
+            m.canceller = (boxed == "ContextCancelled").then(|| peer.clone());
+            m.sender = (boxed == "StreamOverrun").then_some(peer);
+            m.cid = cid.map(|c| Cow::Owned(c.to_owned()));
+            m
         })
         .to_vec()
         .unwrap()

@@ -231,7 +231,7 @@ mod captures {
         // Only payload messages are limited.
         let y = Msg::Yield(shuttle::Yield::new("c", pld.clone()));
         assert!(shuttle::pld_spec::validate_msg(&y, &spec).unwrap().is_err());
-        let stop = Msg::Stop(shuttle::Stop { cid: "c".into() });
+        let stop = Msg::Stop(shuttle::Stop::new("c"));
         assert!(shuttle::pld_spec::validate_msg(&stop, &spec).is_none());
     }
 }
@@ -690,14 +690,13 @@ mod dialogs {
     }
 
     fn start(cid: &str, func: &str) -> Msg<'static> {
-        Msg::Start(Start {
-            cid: cid.to_string().into(),
-            ns: "mod".into(),
-            func: func.to_string().into(),
-            kwargs: StrMap::empty(),
-            uid: Uid::new("caller", "u1"),
-            pld_spec: "typing.Any".into(),
-        })
+        Msg::Start(Start::new(
+            cid.to_string(),
+            "mod",
+            func.to_string(),
+            StrMap::empty(),
+            Uid::new("caller", "u1"),
+        ))
     }
 
     fn pld(v: serde_json::Value) -> Raw<'static> {
@@ -729,13 +728,7 @@ mod dialogs {
                 End::B,
                 Msg::Yield(Yield::new("c2", pld(serde_json::json!("x")))),
             ),
-            frame(
-                End::B,
-                Msg::CancelAck(CancelAck {
-                    cid: "c1".into(),
-                    pld: true,
-                }),
-            ),
+            frame(End::B, Msg::CancelAck(CancelAck::new("c1", true))),
             frame(
                 End::B,
                 Msg::Return(shuttle::Return::new("c1", pld(serde_json::json!(null)))),

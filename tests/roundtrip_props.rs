@@ -70,12 +70,12 @@ fn msg() -> impl Strategy<Value = Msg<'static>> {
             prop::option::of(any::<bool>()),
             any::<bool>()
         )
-            .prop_map(|(name, uuid, pid, is_registrar, is_probe)| Msg::Aid(Aid {
-                name,
-                uuid,
-                pid,
-                is_registrar,
-                is_probe
+            .prop_map(|(name, uuid, pid, is_registrar, is_probe)| Msg::Aid({
+                let mut m = Aid::new(name, uuid);
+                m.pid = pid;
+                m.is_registrar = is_registrar;
+                m.is_probe = is_probe;
+                m
             })),
         (
             prop::collection::vec((s(), s()), 0..4),
@@ -83,31 +83,32 @@ fn msg() -> impl Strategy<Value = Msg<'static>> {
             prop::option::of(prop::collection::vec(addr(), 0..3))
         )
             .prop_map(|(enable_modules, reg_addrs, bind_addrs)| Msg::SpawnSpec(
-                SpawnSpec {
-                    parent_main_data: AnyMap::empty(),
-                    runtime_vars: StrMap::encode(
-                        &serde_json::json!({"_is_root": false, "_debug_mode": true})
-                    )
-                    .unwrap(),
+                SpawnSpec::new(
+                    AnyMap::empty(),
+                    StrMap::encode(&serde_json::json!({"_is_root": false, "_debug_mode": true}))
+                        .unwrap(),
                     enable_modules,
                     reg_addrs,
-                    bind_addrs,
-                }
+                    bind_addrs
+                )
             )),
-        (s(), s(), s(), uid(), s()).prop_map(|(cid, ns, func, uid, pld_spec)| Msg::Start(Start {
-            cid,
-            ns,
-            func,
-            kwargs: StrMap::encode(&serde_json::json!({"x": 1, "y": [2.5, "z"]})).unwrap(),
-            uid,
-            pld_spec,
+        (s(), s(), s(), uid(), s()).prop_map(|(cid, ns, func, uid, pld_spec)| Msg::Start({
+            let mut m = Start::new(
+                cid,
+                ns,
+                func,
+                StrMap::encode(&serde_json::json!({"x": 1, "y": [2.5, "z"]})).unwrap(),
+                uid,
+            );
+            m.pld_spec = pld_spec;
+            m
         })),
-        (s(), functype).prop_map(|(cid, functype)| Msg::StartAck(StartAck { cid, functype })),
+        (s(), functype).prop_map(|(cid, functype)| Msg::StartAck(StartAck::new(cid, functype))),
         (s(), raw()).prop_map(|(c, p)| Msg::Started(Started::new(c, p))),
         (s(), raw()).prop_map(|(c, p)| Msg::Yield(Yield::new(c, p))),
-        s().prop_map(|cid| Msg::Stop(Stop { cid })),
+        s().prop_map(|cid| Msg::Stop(Stop::new(cid))),
         (s(), raw()).prop_map(|(c, p)| Msg::Return(Return::new(c, p))),
-        (s(), any::<bool>()).prop_map(|(cid, pld)| Msg::CancelAck(CancelAck { cid, pld })),
+        (s(), any::<bool>()).prop_map(|(cid, pld)| Msg::CancelAck(CancelAck::new(cid, pld))),
         (
             uid(),
             s(),
@@ -138,18 +139,15 @@ fn msg() -> impl Strategy<Value = Msg<'static>> {
                         1 => BadMsg::Yield(Yield::new(c, p)),
                         _ => BadMsg::Return(Return::new(c, p)),
                     });
-                    Msg::from(Error {
-                        src_uid,
-                        src_type_str,
-                        boxed_type_str,
-                        relay_path,
-                        message,
-                        tb_str,
-                        canceller,
-                        sender,
-                        cid,
-                        bad_msg,
-                        bad_msg_as_dict: None,
+                    Msg::from({
+                        let mut m = Error::new(src_uid, src_type_str, boxed_type_str, relay_path);
+                        m.message = message;
+                        m.tb_str = tb_str;
+                        m.canceller = canceller;
+                        m.sender = sender;
+                        m.cid = cid;
+                        m.bad_msg = bad_msg;
+                        m
                     })
                 }
             ),

@@ -355,15 +355,9 @@ fn serve_answers_a_registrar_probe_and_closes() {
     let (_peer, addr) = serve("tcp://127.0.0.1:0", &[]);
     let mut s = std::net::TcpStream::connect(addr.strip_prefix("tcp://").unwrap()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let probe = shuttle::Msg::from(shuttle::Aid {
-        name: "registry-probe".into(),
-        uuid: "00000000-0000-4000-8000-000000000001".into(),
-        pid: None,
-        is_registrar: None,
-        is_probe: true,
-    })
-    .to_vec()
-    .unwrap();
+    let mut probe = shuttle::Aid::new("registry-probe", "00000000-0000-4000-8000-000000000001");
+    probe.is_probe = true;
+    let probe = probe.to_vec();
     let mut frame = Vec::new();
     shuttle::frame::write_frame(&mut frame, &probe).unwrap();
     s.write_all(&frame).unwrap();
@@ -392,12 +386,9 @@ mod ordering {
     use shuttle_conformance::live::transport::{self, Address, FrameReader, Listener};
 
     fn ack(cid: &str) -> Vec<u8> {
-        Msg::from(StartAck {
-            cid: cid.into(),
-            functype: Functype::AsyncFunc,
-        })
-        .to_vec()
-        .unwrap()
+        Msg::from(StartAck::new(cid, Functype::AsyncFunc))
+            .to_vec()
+            .unwrap()
     }
 
     fn ret(cid: &str, v: i64) -> Vec<u8> {
@@ -410,9 +401,7 @@ mod ordering {
         let b64 = |b: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(b);
         let send = |cid: &str| Step {
             note: format!("Stop {cid} (stands in for a request)"),
-            send: Some(b64(Msg::from(shuttle::Stop { cid: cid.into() })
-                .to_vec()
-                .unwrap())),
+            send: Some(b64(Msg::from(shuttle::Stop::new(cid)).to_vec().unwrap())),
             expect: None,
         };
         let expect = |p: serde_json::Value| Step {

@@ -17,12 +17,13 @@
 //!
 //! ```
 //! use shuttle::dialog::{check_channel, End};
-//! use shuttle::{Aid, Msg};
+//! use shuttle::Aid;
 //!
-//! let a = Msg::from(Aid { name: "child".into(), uuid: "u1".into(), pid: None,
-//!     is_registrar: Some(false), is_probe: false }).to_vec().unwrap();
-//! let b = Msg::from(Aid { name: "root".into(), uuid: "u2".into(), pid: None,
-//!     is_registrar: Some(true), is_probe: false }).to_vec().unwrap();
+//! let mut child = Aid::new("child", "u1");
+//! child.is_registrar = Some(false);
+//! let mut root = Aid::new("root", "u2");
+//! root.is_registrar = Some(true);
+//! let (a, b) = (child.to_vec(), root.to_vec());
 //! let report = check_channel(&[(End::A, &a), (End::B, &b)], true);
 //! assert!(report.is_ok());
 //! ```

@@ -241,6 +241,7 @@ macro_rules! message {
     ) => {
         $(#[doc = $doc])*
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct $name<'a> {
             $( $(#[doc = $fdoc])* pub $field: $fty, )*
         }
@@ -461,11 +462,130 @@ message! {
     }
 }
 
+// Constructors: the fields the protocol requires; every defaulted field
+// starts at its wire default (as a decoder fills it in when the key is
+// missing) and is a public field to set afterwards. The message structs are
+// `#[non_exhaustive]`: tractor adds fields (as it did to `Aid`), and a new
+// defaulted field then breaks no caller.
+
+impl<'a> Aid<'a> {
+    /// An `Aid` with no pid, registrar flag or probe flag.
+    pub fn new(name: impl Into<Cow<'a, str>>, uuid: impl Into<Cow<'a, str>>) -> Self {
+        Aid {
+            name: name.into(),
+            uuid: uuid.into(),
+            pid: None,
+            is_registrar: None,
+            is_probe: false,
+        }
+    }
+
+    /// The uid this handshake announces.
+    pub fn uid(&self) -> Uid<'a> {
+        Uid::new(self.name.clone(), self.uuid.clone())
+    }
+}
+
+impl<'a> SpawnSpec<'a> {
+    /// A `SpawnSpec` from its five fields (all required).
+    pub fn new(
+        parent_main_data: AnyMap<'a>,
+        runtime_vars: StrMap<'a>,
+        enable_modules: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+        reg_addrs: Vec<Addr<'a>>,
+        bind_addrs: Option<Vec<Addr<'a>>>,
+    ) -> Self {
+        SpawnSpec {
+            parent_main_data,
+            runtime_vars,
+            enable_modules,
+            reg_addrs,
+            bind_addrs,
+        }
+    }
+}
+
+impl<'a> Start<'a> {
+    /// A `Start` of `ns.func(**kwargs)` by `uid`, with tractor's
+    /// `pld_spec` text `"typing.Any"`.
+    pub fn new(
+        cid: impl Into<Cow<'a, str>>,
+        ns: impl Into<Cow<'a, str>>,
+        func: impl Into<Cow<'a, str>>,
+        kwargs: StrMap<'a>,
+        uid: Uid<'a>,
+    ) -> Self {
+        Start {
+            cid: cid.into(),
+            ns: ns.into(),
+            func: func.into(),
+            kwargs,
+            uid,
+            pld_spec: Cow::Borrowed("typing.Any"),
+        }
+    }
+}
+
+impl<'a> StartAck<'a> {
+    /// The callee's answer to `Start{cid}`: its endpoint kind.
+    pub fn new(cid: impl Into<Cow<'a, str>>, functype: Functype) -> Self {
+        StartAck {
+            cid: cid.into(),
+            functype,
+        }
+    }
+}
+
+impl<'a> Stop<'a> {
+    /// End of this side's stream on dialog `cid`.
+    pub fn new(cid: impl Into<Cow<'a, str>>) -> Self {
+        Stop { cid: cid.into() }
+    }
+}
+
+impl<'a> CancelAck<'a> {
+    /// The result of a cancel request `cid` (`true` from tractor).
+    pub fn new(cid: impl Into<Cow<'a, str>>, pld: bool) -> Self {
+        CancelAck {
+            cid: cid.into(),
+            pld,
+        }
+    }
+}
+
+impl<'a> Error<'a> {
+    /// An error raised in `src_uid` as `src_type_str`, boxed as
+    /// `boxed_type_str`, packed by each uid of `relay_path` (source first);
+    /// no `cid` (a runtime-level error) until one is set, an empty
+    /// traceback, no message, canceller, sender or bad message.
+    pub fn new(
+        src_uid: Uid<'a>,
+        src_type_str: impl Into<Cow<'a, str>>,
+        boxed_type_str: impl Into<Cow<'a, str>>,
+        relay_path: Vec<Uid<'a>>,
+    ) -> Self {
+        Error {
+            src_uid,
+            src_type_str: src_type_str.into(),
+            boxed_type_str: boxed_type_str.into(),
+            relay_path,
+            message: None,
+            tb_str: Cow::Borrowed(""),
+            canceller: None,
+            sender: None,
+            cid: None,
+            bad_msg: None,
+            bad_msg_as_dict: None,
+        }
+    }
+}
+
 /// Defines a payload message (`cid` + `pld`), generic over the payload.
 macro_rules! payload_message {
     ($(#[doc = $doc:literal])* $name:ident) => {
         $(#[doc = $doc])*
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub struct $name<'a, P = Raw<'a>> {
             /// The dialog.
             pub cid: Cow<'a, str>,

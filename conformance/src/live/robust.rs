@@ -132,29 +132,15 @@ impl Me {
     }
 
     fn aid(&self) -> Vec<u8> {
-        Msg::from(Aid {
-            name: self.uid.name.clone(),
-            uuid: self.uid.uuid.clone(),
-            pid: Some(shuttle::Int::U(std::process::id().into())),
-            is_registrar: Some(false),
-            is_probe: false,
-        })
-        .to_vec()
-        .expect("an Aid encodes")
+        let mut aid = Aid::new(self.uid.name.clone(), self.uid.uuid.clone());
+        aid.pid = Some(shuttle::Int::U(std::process::id().into()));
+        aid.is_registrar = Some(false);
+        aid.to_vec()
     }
 
     fn start(&self, cid: &str, ns: &str, func: &str, kwargs: &rmpv::Value) -> Vec<u8> {
         let kwargs = StrMap::encode(kwargs).expect("kwargs encode");
-        Msg::from(Start {
-            cid: cid.into(),
-            ns: ns.into(),
-            func: func.into(),
-            kwargs,
-            uid: self.uid.clone(),
-            pld_spec: "typing.Any".into(),
-        })
-        .to_vec()
-        .expect("a Start encodes")
+        Start::new(cid, ns, func, kwargs, self.uid.clone()).to_vec()
     }
 }
 
@@ -399,20 +385,9 @@ async fn hostile(h: Hostile, me: &Me, a: &mut Session) -> std::io::Result<()> {
             "Start cid=hostile-1 self.no_such_method()"
         }
         Hostile::ErrorEmptyRelayPath => {
-            let e = Msg::from(ErrorMsg {
-                src_uid: me.uid.clone(),
-                src_type_str: "ValueError".into(),
-                boxed_type_str: "RemoteActorError".into(),
-                relay_path: vec![],
-                message: None,
-                tb_str: "".into(),
-                canceller: None,
-                sender: None,
-                cid: Some("hostile-1".into()),
-                bad_msg: None,
-                bad_msg_as_dict: None,
-            });
-            bytes = framed(&e.to_vec().expect("an Error encodes"));
+            let mut e = ErrorMsg::new(me.uid.clone(), "ValueError", "RemoteActorError", vec![]);
+            e.cid = Some("hostile-1".into());
+            bytes = framed(&e.to_vec());
             "Error boxed RemoteActorError, relay_path [] (cid hostile-1)"
         }
         Hostile::LegacyNil => {

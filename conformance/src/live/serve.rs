@@ -94,14 +94,10 @@ impl Actor {
 
 async fn serve(args: Args) -> anyhow::Result<bool> {
     let me = Uid::new(args.name.clone(), fresh_uuid());
-    let aid = Msg::from(Aid {
-        name: me.name.clone(),
-        uuid: me.uuid.clone(),
-        pid: Some(shuttle::Int::U(std::process::id().into())),
-        is_registrar: Some(false),
-        is_probe: false,
-    })
-    .to_vec()?;
+    let mut aid = Aid::new(me.name.clone(), me.uuid.clone());
+    aid.pid = Some(shuttle::Int::U(std::process::id().into()));
+    aid.is_registrar = Some(false);
+    let aid = aid.to_vec();
     let actor = Arc::new(Actor { me, aid, args });
     if let Some(addr) = &actor.args.listen {
         let listener = Listener::bind(addr).await?;
@@ -218,22 +214,14 @@ fn error_msg(actor: &Actor, cid: &str, func: &str, e: &PyErr) -> Msg<'static> {
     } else {
         format!("{}: {}", e.class, e.text)
     };
-    Msg::from(ErrorMsg {
-        src_uid: actor.me.clone(),
-        src_type_str: e.class.into(),
-        boxed_type_str: e.class.into(),
-        relay_path: vec![actor.me.clone()],
-        message: Some("".into()),
-        tb_str: format!(
-            "Traceback (most recent call last):\n  File \"shuttle serve\", in {func}\n{line}\n"
-        )
-        .into(),
-        canceller: None,
-        sender: None,
-        cid: Some(cid.to_string().into()),
-        bad_msg: None,
-        bad_msg_as_dict: None,
-    })
+    let mut err = ErrorMsg::new(actor.me.clone(), e.class, e.class, vec![actor.me.clone()]);
+    err.message = Some("".into());
+    err.tb_str = format!(
+        "Traceback (most recent call last):\n  File \"shuttle serve\", in {func}\n{line}\n"
+    )
+    .into();
+    err.cid = Some(cid.to_string().into());
+    Msg::from(err)
 }
 
 fn ctxc_msg(actor: &Actor, cid: &str, func: &str, canceller: &Uid<'_>) -> Msg<'static> {
@@ -241,22 +229,20 @@ fn ctxc_msg(actor: &Actor, cid: &str, func: &str, canceller: &Uid<'_>) -> Msg<'s
         "'child'-side task was cancelled by its 'parent'-side peer\n                      ------ - ------\n<= canceller: ('{}', '{}')\n=> cancellee: ('{}', '{}')\n  |_'child' <Task '{func}'>",
         canceller.name, canceller.uuid, actor.me.name, actor.me.uuid
     );
-    Msg::from(ErrorMsg {
-        src_uid: actor.me.clone(),
-        src_type_str: "ContextCancelled".into(),
-        boxed_type_str: "ContextCancelled".into(),
-        relay_path: vec![actor.me.clone()],
-        message: Some(message.clone().into()),
-        tb_str: format!(
+    let mut err = ErrorMsg::new(
+        actor.me.clone(),
+        "ContextCancelled",
+        "ContextCancelled",
+        vec![actor.me.clone()],
+    );
+    err.message = Some(message.clone().into());
+    err.tb_str = format!(
             "Traceback (most recent call last):\n  File \"shuttle serve\", in {func}\ntractor._exceptions.ContextCancelled: {message}\n"
         )
-        .into(),
-        canceller: Some(canceller.clone().into_owned()),
-        sender: None,
-        cid: Some(cid.to_string().into()),
-        bad_msg: None,
-        bad_msg_as_dict: None,
-    })
+    .into();
+    err.canceller = Some(canceller.clone().into_owned());
+    err.cid = Some(cid.to_string().into());
+    Msg::from(err)
 }
 
 /// Serves one channel until it ends.
@@ -453,11 +439,11 @@ fn cancel_task(actor: &Actor, out: &Out, tasks: &Tasks, cid: &str, requester: &U
     match t.functype {
         Functype::Context => {
             if t.stream_open {
-                send(out, Msg::from(Stop { cid: cid.into() }));
+                send(out, Msg::from(Stop::new(cid)));
             }
             send(out, ctxc_msg(actor, cid, &t.func, requester));
         }
-        Functype::AsyncGen => send(out, Msg::from(Stop { cid: cid.into() })),
+        Functype::AsyncGen => send(out, Msg::from(Stop::new(cid))),
         Functype::AsyncFunc => {}
     }
 }
@@ -466,23 +452,14 @@ fn self_cancel(actor: &Actor, out: &Out, tasks: &Tasks, start: &Start<'_>) {
     actor.log(format!("self.cancel from {}", show_uid(&start.uid)));
     send(
         out,
-        Msg::from(StartAck {
-            cid: start.cid.clone(),
-            functype: Functype::AsyncFunc,
-        }),
+        Msg::from(StartAck::new(start.cid.clone(), Functype::AsyncFunc)),
     );
     let mut cids: Vec<String> = tasks.lock().unwrap().keys().cloned().collect();
     cids.sort();
     for cid in cids {
         cancel_task(actor, out, tasks, &cid, &start.uid);
     }
-    send(
-        out,
-        Msg::from(CancelAck {
-            cid: start.cid.clone(),
-            pld: true,
-        }),
-    );
+    send(out, Msg::from(CancelAck::new(start.cid.clone(), true)));
 }
 
 fn runtime_rpc(actor: &Actor, out: &Out, tasks: &Tasks, start: &Start<'_>) {
@@ -503,19 +480,10 @@ fn runtime_rpc(actor: &Actor, out: &Out, tasks: &Tasks, start: &Start<'_>) {
             };
             send(
                 out,
-                Msg::from(StartAck {
-                    cid: start.cid.clone(),
-                    functype: Functype::AsyncFunc,
-                }),
+                Msg::from(StartAck::new(start.cid.clone(), Functype::AsyncFunc)),
             );
             cancel_task(actor, out, tasks, &target, &start.uid);
-            send(
-                out,
-                Msg::from(CancelAck {
-                    cid: start.cid.clone(),
-                    pld: true,
-                }),
-            );
+            send(out, Msg::from(CancelAck::new(start.cid.clone(), true)));
         }
         other => {
             actor.log(format!("rejected unknown runtime method self.{other}"));
@@ -597,13 +565,7 @@ fn start_task(actor: &Arc<Actor>, out: &Out, tasks: &Tasks, start: &Start<'_>) {
         return;
     }
     let cid = start.cid.to_string();
-    send(
-        out,
-        Msg::from(StartAck {
-            cid: cid.clone().into(),
-            functype,
-        }),
-    );
+    send(out, Msg::from(StartAck::new(cid.clone(), functype)));
     let (inbox, inbox_rx) = if functype == Functype::Context {
         let (tx, rx) = mpsc::unbounded_channel();
         (Some(tx), Some(rx))
@@ -670,9 +632,7 @@ impl Ctx {
         if let Some(t) = self.tasks.lock().unwrap().get_mut(&self.cid) {
             if t.stream_open {
                 t.stream_open = false;
-                self.send(Msg::from(Stop {
-                    cid: self.cid.as_str().into(),
-                }));
+                self.send(Msg::from(Stop::new(self.cid.as_str())));
             }
         }
     }
@@ -700,16 +660,16 @@ impl Ctx {
         let Some(entry) = entry else { return };
         let cid: Cow<'_, str> = self.cid.as_str().into();
         match (functype, result) {
-            (Functype::AsyncGen, Ok(_)) => self.send(Msg::from(Stop { cid })),
+            (Functype::AsyncGen, Ok(_)) => self.send(Msg::from(Stop::new(cid))),
             (_, Ok(pld)) => {
                 if entry.stream_open {
-                    self.send(Msg::from(Stop { cid: cid.clone() }));
+                    self.send(Msg::from(Stop::new(cid.clone())));
                 }
                 self.send(Msg::Return(Return::new(cid, pld)));
             }
             (_, Err(e)) => {
                 if entry.stream_open {
-                    self.send(Msg::from(Stop { cid }));
+                    self.send(Msg::from(Stop::new(cid)));
                 }
                 self.send(error_msg(&self.actor, &self.cid, &self.func, &e));
             }
