@@ -78,6 +78,28 @@ fn codec(c: &mut Criterion) {
                 black_box(out.len())
             })
         });
+        g.bench_function("frame", |b| {
+            b.iter(|| {
+                out.clear();
+                for m in &msgs {
+                    shuttle::frame::write_frame_with(&mut out, |o| m.encode(o)).unwrap();
+                }
+                black_box(out.len())
+            })
+        });
+        // The frames as a vectored write would send them: prefixes and
+        // envelopes in one buffer, payloads borrowed.
+        let mut tails: Vec<&[u8]> = Vec::with_capacity(msgs.len());
+        g.bench_function("frame_vectored", |b| {
+            b.iter(|| {
+                out.clear();
+                tails.clear();
+                for m in &msgs {
+                    tails.push(shuttle::frame::write_frame_vectored(&mut out, m).unwrap());
+                }
+                black_box((out.len(), tails.len()))
+            })
+        });
         g.bench_function("split", |b| {
             b.iter(|| {
                 let mut k = 0;

@@ -17,6 +17,7 @@
 //! ```
 
 use crate::error::EncodeError;
+use crate::Msg;
 
 /// Size of the length prefix.
 pub const PREFIX_LEN: usize = 4;
@@ -164,6 +165,42 @@ pub fn write_frame(out: &mut Vec<u8>, body: &[u8]) -> Result<(), EncodeError> {
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(body);
     Ok(())
+}
+
+/// Appends the length prefix and the start of `msg`'s encoding to `head`
+/// and returns the rest, a raw payload borrowed from `msg`: `head` then the
+/// returned bytes are the frame, ready for one vectored write (`writev`,
+/// [`std::io::Write::write_vectored`]) with no copy of the payload, however
+/// large. On error (a frame over 4 GiB) `head` is left as it was.
+///
+/// ```
+/// use shuttle::{frame, Msg, Raw, Yield};
+///
+/// let big = Raw::encode(&vec![7u8; 1 << 20]).unwrap();
+/// let msg = Msg::from(Yield::new("c1", big));
+/// let mut head = Vec::new();
+/// let tail = frame::write_frame_vectored(&mut head, &msg).unwrap();
+/// assert!(head.len() < 64 && tail.len() > 1 << 20);
+/// assert_eq!([head, tail.to_vec()].concat(), {
+///     let mut whole = Vec::new();
+///     frame::write_frame(&mut whole, &msg.to_vec().unwrap()).unwrap();
+///     whole
+/// });
+/// ```
+pub fn write_frame_vectored<'m>(
+    head: &mut Vec<u8>,
+    msg: &'m Msg<'_>,
+) -> Result<&'m [u8], EncodeError> {
+    let start = head.len();
+    head.extend_from_slice(&[0; PREFIX_LEN]);
+    let tail = msg.encode_split(head);
+    let len = head.len() - start - PREFIX_LEN + tail.len();
+    let Ok(len32) = u32::try_from(len) else {
+        head.truncate(start);
+        return Err(EncodeError::FrameTooLarge(len));
+    };
+    head[start..start + PREFIX_LEN].copy_from_slice(&len32.to_le_bytes());
+    Ok(tail)
 }
 
 /// Appends one frame whose body is written in place by `encode` (no copy):

@@ -105,3 +105,27 @@ fn write_frame_with_patches_the_prefix_and_rolls_back_on_error() {
     assert!(err.is_err());
     assert_eq!(out.len(), 8);
 }
+
+/// Every recorded frame, written for a vectored write, is the recorded
+/// frame byte for byte, with the payload borrowed from the decoded frame
+/// rather than copied.
+#[test]
+fn vectored_frames_are_the_recorded_frames_with_payloads_borrowed() {
+    let wire = corpus("corpus-python-tractor.wire");
+    let mut head = Vec::new();
+    let mut borrowed = 0;
+    for frame in FrameSplitter::default().frames(&wire) {
+        let body = frame.unwrap();
+        let msg = Msg::decode(body).unwrap();
+        head.clear();
+        let tail = shuttle::frame::write_frame_vectored(&mut head, &msg).unwrap();
+        let mut expected = Vec::new();
+        write_frame(&mut expected, body).unwrap();
+        assert_eq!([&head[..], tail].concat(), expected);
+        if !tail.is_empty() {
+            assert!(body.as_ptr_range().contains(&tail.as_ptr()), "payload copied");
+            borrowed += 1;
+        }
+    }
+    assert!(borrowed > 300, "{borrowed} payloads");
+}

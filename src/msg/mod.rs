@@ -1085,11 +1085,38 @@ fn encode_payload_msg<P: EncodePld + ?Sized>(
     pld: &P,
 ) -> Result<(), EncodeError> {
     let start = out.len();
+    write_payload_head(out, tag, cid);
+    pld.encode_pld(out).inspect_err(|_| out.truncate(start))
+}
+
+/// A payload message's encoding up to its payload (the `pld` key included).
+fn write_payload_head(out: &mut Vec<u8>, tag: MsgType, cid: &str) {
     write::map_len(out, 3);
     write::str(out, "msg_type");
     write::str(out, tag.as_str());
     write::str(out, "cid");
     write::str(out, cid);
     write::str(out, "pld");
-    pld.encode_pld(out).inspect_err(|_| out.truncate(start))
+}
+
+impl<'a> Msg<'a> {
+    /// The message's encoding split for a vectored write: everything before
+    /// a raw payload is appended to `head`, and the payload's bytes, which
+    /// follow `head` on the wire, are returned borrowed rather than copied
+    /// (empty for the messages without a payload, which go whole into
+    /// `head`). Used by [`crate::frame::write_frame_vectored`].
+    pub fn encode_split<'s>(&'s self, head: &mut Vec<u8>) -> &'s [u8] {
+        let (tag, cid, pld) = match self {
+            Msg::Started(m) => (MsgType::Started, &m.cid, &m.pld),
+            Msg::Yield(m) => (MsgType::Yield, &m.cid, &m.pld),
+            Msg::Return(m) => (MsgType::Return, &m.cid, &m.pld),
+            _ => {
+                // Raw payloads and envelope fields cannot fail to encode.
+                let _ = self.encode(head);
+                return &[];
+            }
+        };
+        write_payload_head(head, tag, cid);
+        pld.as_bytes()
+    }
 }
