@@ -123,7 +123,10 @@ fn vectored_frames_are_the_recorded_frames_with_payloads_borrowed() {
         write_frame(&mut expected, body).unwrap();
         assert_eq!([&head[..], tail].concat(), expected);
         if !tail.is_empty() {
-            assert!(body.as_ptr_range().contains(&tail.as_ptr()), "payload copied");
+            assert!(
+                body.as_ptr_range().contains(&tail.as_ptr()),
+                "payload copied"
+            );
             borrowed += 1;
         }
     }
