@@ -948,8 +948,20 @@ pub fn read_value(bytes: &[u8], max_depth: usize) -> Result<rmpv::Value, DecodeE
                 }
                 _ => return Err(too_deep()),
             },
-            _ => {
-                // A scalar, str, bin or ext: rmpv reads it without recursing.
+            Kind::Nil => {
+                r.skip_bytes(1)?;
+                Some(Value::Nil)
+            }
+            Kind::Bool => Some(Value::Boolean(r.bool()? == Some(true))),
+            Kind::Int => Some(match r.int()? {
+                Some(Int::U(u)) => Value::from(u),
+                Some(Int::I(i)) => Value::from(i),
+                None => return Err(r.expected("int")),
+            }),
+            Kind::Str => Some(Value::from(r.str()?)),
+            Kind::Bytes => Some(Value::Binary(r.bin()?.unwrap_or_default().to_vec())),
+            Kind::Float | Kind::Ext => {
+                // rmpv keeps float32 apart and reads ext values whole.
                 let start = r.pos();
                 r.skip_values(1)?;
                 let v = rmpv::decode::read_value(&mut &bytes[start..r.pos()])

@@ -24,6 +24,25 @@ fn every_captured_frame_round_trips_byte_identically() {
             hex::encode(&f.body),
             hex::encode(&again)
         );
+        // A payload as a dynamic value is what rmpv's own reader makes of it.
+        let pld = match &msg {
+            Msg::Started(m) => Some(&m.pld),
+            Msg::Yield(m) => Some(&m.pld),
+            Msg::Return(m) => Some(&m.pld),
+            _ => None,
+        };
+        if let Some(pld) = pld {
+            let ours = pld.to_value().unwrap_or_else(|e| panic!("{label}: {e}"));
+            let rmpv = rmpv::decode::read_value(&mut pld.as_bytes()).unwrap();
+            // Compared as bytes: NaN is not equal to itself.
+            let bytes = |v: &rmpv::Value| {
+                let mut out = Vec::new();
+                rmpv::encode::write_value(&mut out, v).unwrap();
+                out
+            };
+            assert_eq!(bytes(&ours), bytes(&rmpv), "{label}");
+            assert_eq!(format!("{ours:?}"), format!("{rmpv:?}"), "{label}");
+        }
         // Each message type encodes itself the same way.
         let direct = match &msg {
             Msg::Aid(m) => m.to_vec(),
