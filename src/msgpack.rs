@@ -922,6 +922,14 @@ pub mod write {
 /// `max_depth` containers. Strs are not checked for UTF-8 here (rmpv keeps
 /// invalid ones as bytes); use [`crate::pld_spec::PldSpec::any_value`] first to check them.
 pub fn read_value(bytes: &[u8], max_depth: usize) -> Result<rmpv::Value, DecodeError> {
+    /// One value that is not a container, read by rmpv (which does not
+    /// recurse for these).
+    fn rmpv_one(r: &mut Reader<'_>) -> Result<rmpv::Value, DecodeError> {
+        let start = r.pos();
+        r.skip_values(1)?;
+        rmpv::decode::read_value(&mut &r.buf()[start..r.pos()])
+            .map_err(|e| DecodeError::new(ErrorKind::Other(e.to_string())))
+    }
     use rmpv::Value;
     enum Open {
         Array(Vec<Value>, usize),
@@ -958,16 +966,20 @@ pub fn read_value(bytes: &[u8], max_depth: usize) -> Result<rmpv::Value, DecodeE
                 Some(Int::I(i)) => Value::from(i),
                 None => return Err(r.expected("int")),
             }),
-            Kind::Str => Some(Value::from(r.str()?)),
-            Kind::Bytes => Some(Value::Binary(r.bin()?.unwrap_or_default().to_vec())),
-            Kind::Float | Kind::Ext => {
-                // rmpv keeps float32 apart and reads ext values whole.
+            Kind::Str => {
                 let start = r.pos();
-                r.skip_values(1)?;
-                let v = rmpv::decode::read_value(&mut &bytes[start..r.pos()])
-                    .map_err(|e| DecodeError::new(ErrorKind::Other(e.to_string())))?;
-                Some(v)
+                match r.str() {
+                    Ok(s) => Some(Value::from(s)),
+                    // Not UTF-8 (or cut short): as rmpv keeps it, or its error.
+                    Err(_) => {
+                        r.skip_to(start);
+                        Some(rmpv_one(&mut r)?)
+                    }
+                }
             }
+            Kind::Bytes => Some(Value::Binary(r.bin()?.unwrap_or_default().to_vec())),
+            // rmpv keeps float32 apart and reads ext values whole.
+            Kind::Float | Kind::Ext => Some(rmpv_one(&mut r)?),
         };
         // Hand finished values up to their containers.
         while let Some(v) = done.take() {
