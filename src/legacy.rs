@@ -587,10 +587,7 @@ pub fn translate_channel(
 /// `None` for messages the dict dialect cannot carry.
 pub fn from_typed<'a>(msg: &Msg<'a>) -> Option<LegacyMsg<'a>> {
     Some(match msg.clone() {
-        Msg::Aid(a) => LegacyMsg::Handshake(Uid {
-            name: a.name,
-            uuid: a.uuid,
-        }),
+        Msg::Aid(a) => LegacyMsg::Handshake(a.uid()),
         Msg::Start(s) => LegacyMsg::Cmd {
             ns: s.ns,
             func: s.func,

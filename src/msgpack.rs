@@ -201,20 +201,31 @@ impl<'a> Reader<'a> {
         self.take(n).map(|_| ())
     }
 
+    /// The body's bounds of a fixstr or str8 at the reader's position (the
+    /// common cases: names, keys, and uuids and cids, which are 36-byte
+    /// str8s), if that is what is there and it is complete.
+    #[inline(always)]
+    fn short_str_at(&self) -> Option<(&'a [u8], usize)> {
+        let p = self.pos;
+        let (start, n) = match *self.buf.get(p)? {
+            b if b & 0xe0 == 0xa0 => (p + 1, (b & 0x1f) as usize),
+            0xd9 => (p + 2, *self.buf.get(p + 1)? as usize),
+            _ => return None,
+        };
+        Some((self.buf.get(start..start + n)?, start + n))
+    }
+
     /// Reads a str header and body like [`Reader::str_bytes`], with the
-    /// common fixstr case inlined at the call site.
+    /// common fixstr and str8 cases inlined at the call site.
     #[inline(always)]
     pub fn str_bytes_fast(&mut self) -> Result<Option<&'a [u8]>, DecodeError> {
-        if let Some(&b) = self.buf.get(self.pos) {
-            if (0xa0..=0xbf).contains(&b) {
-                let n = (b & 0x1f) as usize;
-                if let Some(s) = self.buf.get(self.pos + 1..self.pos + 1 + n) {
-                    self.pos += 1 + n;
-                    return Ok(Some(s));
-                }
+        match self.short_str_at() {
+            Some((body, end)) => {
+                self.pos = end;
+                Ok(Some(body))
             }
+            None => self.str_bytes(),
         }
-        self.str_bytes()
     }
 
     /// Reads a str header and body. Returns `Ok(None)` (consuming nothing)
@@ -270,27 +281,11 @@ impl<'a> Reader<'a> {
     /// Reads a str, checking UTF-8; `Expected `str`, got ...` otherwise.
     #[inline(always)]
     pub fn str(&mut self) -> Result<&'a str, DecodeError> {
-        // Fast path, inlined: a short ASCII fixstr or str8 (uuids and cids
-        // are 36 bytes: str8).
-        let p = self.pos;
-        let (start, n) = match self.buf.get(p) {
-            Some(&b) if b & 0xe0 == 0xa0 => (p + 1, (b & 0x1f) as usize),
-            Some(0xd9) => match self.buf.get(p + 1) {
-                Some(&n) => (p + 2, n as usize),
-                None => return self.str_slow(),
-            },
-            _ => return self.str_slow(),
-        };
-        if let Some(s) = self.buf.get(start..start + n).and_then(ascii_str) {
-            self.pos = start + n;
-            return Ok(s);
-        }
-        self.str_slow()
-    }
-
-    #[inline(never)]
-    fn str_slow(&mut self) -> Result<&'a str, DecodeError> {
         let at = self.pos;
+        if let Some((body, end)) = self.short_str_at() {
+            self.pos = end;
+            return utf8(body, at);
+        }
         match self.str_bytes()? {
             Some(b) => utf8(b, at),
             None => Err(self.expected("str")),
@@ -783,13 +778,18 @@ pub fn ascii_str(b: &[u8]) -> Option<&str> {
 }
 
 /// UTF-8 validation: a word-at-a-time ASCII check for the short strings
-/// that make up most of an envelope, SIMD for long ones; the slower standard
-/// check runs only to word an error.
-#[inline]
+/// that make up most of an envelope (inlined), SIMD for long ones; the
+/// slower standard check runs only to word an error.
+#[inline(always)]
 pub fn utf8(b: &[u8], at: usize) -> Result<&str, DecodeError> {
-    if let Some(s) = ascii_str(b) {
-        return Ok(s);
+    match ascii_str(b) {
+        Some(s) => Ok(s),
+        None => utf8_long(b, at),
     }
+}
+
+#[inline(never)]
+fn utf8_long(b: &[u8], at: usize) -> Result<&str, DecodeError> {
     match simdutf8::basic::from_utf8(b) {
         Ok(s) => Ok(s),
         Err(_) => match std::str::from_utf8(b) {

@@ -76,24 +76,19 @@ impl MsgType {
 
     /// The tag named by `s` (case-sensitive), if any.
     pub fn from_wire(s: &[u8]) -> Option<MsgType> {
-        Some(match s {
-            b"Aid" => MsgType::Aid,
-            b"SpawnSpec" => MsgType::SpawnSpec,
-            b"Start" => MsgType::Start,
-            b"StartAck" => MsgType::StartAck,
-            b"Started" => MsgType::Started,
-            b"Yield" => MsgType::Yield,
-            b"Stop" => MsgType::Stop,
-            b"Return" => MsgType::Return,
-            b"CancelAck" => MsgType::CancelAck,
-            b"Error" => MsgType::Error,
-            _ => return None,
-        })
+        let (&last, _) = s.split_last()?;
+        if s.len() > 9 {
+            return None;
+        }
+        let mut w = [0u8; 8];
+        let head = s.len().min(8);
+        w[..head].copy_from_slice(&s[..head]);
+        MsgType::from_word(s.len(), u64::from_le_bytes(w), last)
     }
 
-    /// [`MsgType::from_wire`] for a tag of `len` (1 to 9) bytes given as
-    /// its first eight bytes (little-endian, zero past the end) and its
-    /// last byte.
+    /// The tag of `len` (1 to 9) bytes given as its first eight bytes
+    /// (little-endian, zero past the end) and its last byte: one word
+    /// compare per candidate.
     #[inline(always)]
     fn from_word(len: usize, word: u64, last: u8) -> Option<MsgType> {
         const fn word_of(s: &str) -> u64 {

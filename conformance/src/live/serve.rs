@@ -268,7 +268,7 @@ async fn channel(actor: Arc<Actor>, conn: Conn) {
                 actor.log(format!("{peer}: probe from {:?}, closing", a.name));
                 None
             }
-            Ok(Msg::Aid(a)) => Some(Uid::new(a.name.to_string(), a.uuid.to_string())),
+            Ok(Msg::Aid(a)) => Some(a.uid().into_owned()),
             Ok(m) => {
                 actor.log(format!(
                     "{peer}: handshake failed: first frame is a {}, not an Aid",
