@@ -413,3 +413,44 @@ fn constructors_agree_with_the_decoders_defaults() {
         unhex("83a86d73675f74797065a943616e63656c41636ba3636964a26331a3706c64c3")
     );
 }
+
+/// The tag matcher knows exactly the ten names: every near miss (a byte
+/// short, a byte more, the last byte changed, another case) is no tag.
+#[test]
+fn tags_are_matched_exactly() {
+    let names: Vec<&str> = MsgType::ALL.iter().map(|t| t.as_str()).collect();
+    for t in MsgType::ALL {
+        let s = t.as_str().as_bytes();
+        assert_eq!(MsgType::from_wire(s), Some(t));
+        let mut near: Vec<Vec<u8>> = vec![
+            s[..s.len() - 1].to_vec(),
+            [s, b"x"].concat(),
+            s.to_ascii_lowercase(),
+            s.to_ascii_uppercase(),
+        ];
+        let mut last = s.to_vec();
+        *last.last_mut().unwrap() ^= 1;
+        near.push(last);
+        for n in near {
+            let expected = names
+                .iter()
+                .position(|name| name.as_bytes() == n.as_slice())
+                .map(|i| MsgType::ALL[i]);
+            assert_eq!(
+                MsgType::from_wire(&n),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(&n)
+            );
+        }
+    }
+    for odd in [
+        &b""[..],
+        b"\0",
+        b"SpawnSpecs",
+        b"CancelAckX",
+        b"Error\0\0\0\0",
+    ] {
+        assert_eq!(MsgType::from_wire(odd), None);
+    }
+}
