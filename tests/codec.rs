@@ -3,7 +3,7 @@
 
 use shuttle::{Functype, Int, Msg, MsgType, Raw};
 
-use crate::support::{current_frames, fixtures, unhex};
+use crate::support::{current_frames, fixtures, unhex, value_bytes};
 
 #[test]
 fn every_captured_frame_round_trips_byte_identically() {
@@ -35,12 +35,7 @@ fn every_captured_frame_round_trips_byte_identically() {
             let ours = pld.to_value().unwrap_or_else(|e| panic!("{label}: {e}"));
             let rmpv = rmpv::decode::read_value(&mut pld.as_bytes()).unwrap();
             // Compared as bytes: NaN is not equal to itself.
-            let bytes = |v: &rmpv::Value| {
-                let mut out = Vec::new();
-                rmpv::encode::write_value(&mut out, v).unwrap();
-                out
-            };
-            assert_eq!(bytes(&ours), bytes(&rmpv), "{label}");
+            assert_eq!(value_bytes(&ours), value_bytes(&rmpv), "{label}");
             assert_eq!(format!("{ours:?}"), format!("{rmpv:?}"), "{label}");
         }
         // Each message type encodes itself the same way.
@@ -362,10 +357,9 @@ fn kwargs_are_checked_like_msgspec_on_every_path() {
 fn constructors_agree_with_the_decoders_defaults() {
     use rmpv::Value as V;
     let encode = |entries: Vec<(&str, V)>| {
-        let v = V::Map(entries.into_iter().map(|(k, v)| (V::from(k), v)).collect());
-        let mut out = Vec::new();
-        rmpv::encode::write_value(&mut out, &v).unwrap();
-        out
+        value_bytes(&V::Map(
+            entries.into_iter().map(|(k, v)| (V::from(k), v)).collect(),
+        ))
     };
     let uid = || V::Array(vec![V::from("root"), V::from("u1")]);
     let aid = encode(vec![

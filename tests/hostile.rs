@@ -193,8 +193,7 @@ fn every_field_with_a_wrong_type_is_named_in_the_error() {
             for wrong in [Value::F64(1.5), Value::Binary(vec![1])] {
                 let mut mutated = entries.clone();
                 mutated[i].1 = wrong.clone();
-                let mut body = Vec::new();
-                rmpv::encode::write_value(&mut body, &Value::Map(mutated)).unwrap();
+                let body = crate::support::value_bytes(&Value::Map(mutated));
                 let err = Msg::decode(&body).expect_err(&format!("{label} {key} {wrong}"));
                 assert_eq!(err.msg_type(), Some(msg.msg_type().as_str()));
                 assert_eq!(

@@ -443,12 +443,12 @@ mod props {
                 spec.spec_str(), hex::encode(&payload), spec.validate(&payload));
             let ours = shuttle::Raw::from_slice(&payload).unwrap().to_value().unwrap();
             let theirs = rmpv::decode::read_value(&mut &payload[..]).unwrap();
-            let bytes = |v: &rmpv::Value| {
-                let mut out = Vec::new();
-                rmpv::encode::write_value(&mut out, v).unwrap();
-                out
-            };
-            prop_assert_eq!(bytes(&ours), bytes(&theirs), "{}", hex::encode(&payload));
+            prop_assert_eq!(
+                crate::support::value_bytes(&ours),
+                crate::support::value_bytes(&theirs),
+                "{}",
+                hex::encode(&payload)
+            );
         }
 
         /// A generated value with one typed position replaced by an ext is a

@@ -45,3 +45,10 @@ pub(crate) fn current_frames() -> Vec<(String, DecodedFrame)> {
 pub(crate) fn unhex(s: &str) -> Vec<u8> {
     hex::decode(s.trim()).unwrap()
 }
+
+/// A dynamic msgpack value's encoding (rmpv writes the smallest forms).
+pub(crate) fn value_bytes(v: &rmpv::Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, v).unwrap();
+    out
+}
