@@ -221,7 +221,11 @@ async def serve(listen: str, name: str, loglevel: str | None) -> None:
         loglevel=loglevel,
     ):
         print(f'listening on {listen}', flush=True)
-        await trio.sleep_forever()
+        # `self.cancel` (`Portal.cancel_actor()`) cancels the runtime's
+        # service nursery, not this block: a root actor would serve on
+        # with its listener closed. Leave once the cancel has completed,
+        # as a spawned tractor actor exits.
+        await tractor.current_actor()._cancel_complete.wait()
 
 
 def main() -> None:

@@ -1,0 +1,4 @@
+//! `shuttle replay` against the Python tractor daemon.
+
+#[allow(unused_imports)]
+use super::*;
