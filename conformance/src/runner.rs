@@ -401,29 +401,57 @@ impl ExpectedFailures {
         Ok(ExpectedFailures { entries })
     }
 
+    /// How the list judges a case: `failure` is its failure text (`None`
+    /// when it did not fail), `passed` whether it passed (a case may do
+    /// neither: skipped).
+    pub fn judge(&self, id: &str, failure: Option<&str>, passed: bool) -> Listed {
+        let Some((_, msg)) = self.entries.iter().find(|(p, _)| p.matches(id)) else {
+            return Listed::No;
+        };
+        match failure {
+            Some(text) => match msg {
+                Some(m) if !text.contains(m.as_str()) => Listed::Otherwise(format!(
+                    "failed, but not as the expected-failures list says ({m:?}): {text}"
+                )),
+                _ => Listed::AsExpected,
+            },
+            None if passed => Listed::Otherwise(
+                "passed, but is listed as an expected failure: remove it from the list".into(),
+            ),
+            None => Listed::No,
+        }
+    }
+
+    /// The entries (as written) that match none of `ids`.
+    pub fn unmatched(&self, ids: &[&str]) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|(p, _)| !ids.iter().any(|id| p.matches(id)))
+            .map(|(p, _)| p.as_str().to_string())
+            .collect()
+    }
+
     /// Applies the list to a result: an expected failure is marked as such;
     /// a listed case that passed, or failed differently, becomes a failure.
     pub fn apply(&self, r: &mut CaseResult) {
-        let Some((_, msg)) = self.entries.iter().find(|(p, _)| p.matches(&r.id)) else {
-            return;
-        };
-        match r.outcome.failure_text() {
-            Some(text) => match msg {
-                Some(m) if !text.contains(m.as_str()) => {
-                    r.outcome = Outcome::Failed(format!(
-                        "failed, but not as the expected-failures list says ({m:?}): {text}"
-                    ));
-                }
-                _ => r.expected_failure = true,
-            },
-            None if r.outcome == Outcome::Passed => {
-                r.outcome = Outcome::Failed(
-                    "passed, but is listed as an expected failure: remove it from the list".into(),
-                );
-            }
-            None => {}
+        let failure = r.outcome.failure_text().map(str::to_owned);
+        match self.judge(&r.id, failure.as_deref(), r.outcome == Outcome::Passed) {
+            Listed::No => {}
+            Listed::AsExpected => r.expected_failure = true,
+            Listed::Otherwise(why) => r.outcome = Outcome::Failed(why),
         }
     }
+}
+
+/// What an expected-failures list makes of a case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listed {
+    /// The list does not name it.
+    No,
+    /// Listed, and it failed as the list says.
+    AsExpected,
+    /// Listed, but it passed or failed otherwise: why that is a failure.
+    Otherwise(String),
 }
 
 /// Totals of a run.

@@ -564,3 +564,156 @@ fn a_peer_that_exits_after_each_cancel_is_waited_for_between_cases() {
     );
     assert!(starts > n, "the peer started {starts} times for {n} cases");
 }
+
+#[test]
+fn robustness_cases_wait_for_a_peer_restarted_after_each_death() {
+    // A peer that dies of every undecodable frame and comes back after a
+    // while, as a Python tractor actor run in a restart loop does: every
+    // case must get its own verdict (the peer died of it), not "connection
+    // refused" because the previous case killed it.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let sock = format!("uds://{}", dir.path().join("dying.sock").display());
+    let stop = Arc::new(AtomicBool::new(false));
+    let (first_tx, first_rx) = std::sync::mpsc::channel();
+    let restarts = {
+        let (stop, sock) = (stop.clone(), sock.clone());
+        std::thread::spawn(move || {
+            let mut starts = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let (mut peer, _) = serve(&sock, &["--misbehave", "die-on-garbage"]);
+                starts += 1;
+                let _ = first_tx.send(());
+                while !stop.load(Ordering::SeqCst) && peer.0.try_wait().unwrap().is_none() {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                // A slow start, like a Python actor's.
+                std::thread::sleep(Duration::from_millis(400));
+            }
+            starts
+        })
+    };
+    first_rx.recv().unwrap();
+    let dying = [
+        "robust/non-map",
+        "robust/no-msg-type",
+        "robust/five-undecodable",
+    ];
+    let mut args = vec!["--connect", &sock, "--timeout-ms", "5000"];
+    for id in dying {
+        args.extend(["--run", id]);
+    }
+    let (code, out) = replay(&args);
+    stop.store(true, Ordering::SeqCst);
+    let starts = restarts.join().unwrap();
+    assert_eq!(code, 1, "{out}");
+    for id in dying {
+        let at = out
+            .find(&format!("FAIL  {id}"))
+            .unwrap_or_else(|| panic!("{id}: {out}"));
+        let verdict = out[at..].lines().nth(1).unwrap();
+        assert!(
+            verdict.contains("PEER DIED or stopped serving: after the hostile input on channel A"),
+            "{id}: {verdict}\n{out}"
+        );
+    }
+    assert_eq!(last_line(&out), "0 passed, 3 failed, 0 skipped", "{out}");
+    assert!(starts >= 3, "{starts} starts");
+}
+
+#[test]
+fn a_peer_command_is_restarted_and_its_death_reported_with_its_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = format!("uds://{}", dir.path().join("spawned.sock").display());
+    let command = format!(
+        "exec {} serve --listen {sock} --misbehave die-on-garbage",
+        env!("CARGO_BIN_EXE_shuttle")
+    );
+    let expected = dir.path().join("expected.txt");
+    std::fs::write(
+        &expected,
+        "# shuttle serve --misbehave die-on-garbage exits on these\n\
+         robust/non-map    rejected a 4-byte frame\n\
+         robust/no-msg-type  exit status: 3\n",
+    )
+    .unwrap();
+    let (code, out) = replay(&[
+        "--connect",
+        &sock,
+        "--peer-command",
+        &command,
+        "--timeout-ms",
+        "5000",
+        "--run",
+        "robust/non-map",
+        "--run",
+        "robust/no-msg-type",
+        "--run",
+        "replay/portal_run_return",
+        "--expected-failures",
+        expected.to_str().unwrap(),
+        "-v",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("xfail robust/non-map"), "{out}");
+    assert!(
+        out.contains("the peer process exited (exit status: 3); the last lines of its stderr:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(the peer command was started 2 times)"),
+        "{out}"
+    );
+    assert_eq!(
+        last_line(&out),
+        "1 passed, 0 failed, 0 skipped, 2 failed as expected",
+        "{out}"
+    );
+    // An entry matching no selected case is refused before anything runs.
+    std::fs::write(&expected, "robust/no-such-case\n").unwrap();
+    let (code, out) = replay(&[
+        "--connect",
+        &sock,
+        "--run",
+        "robust/non-map",
+        "--expected-failures",
+        expected.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("no selected case matches robust/no-such-case"),
+        "{out}"
+    );
+}
+
+#[test]
+fn serve_records_every_channel_as_a_capture_that_check_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("recorded");
+    let (_peer, addr) = serve("tcp://127.0.0.1:0", &["--record", rec.to_str().unwrap()]);
+    let (code, out) = replay(&["--connect", &addr, "--run", "replay/*"]);
+    assert_eq!(code, 0, "{out}");
+    let n = n_replay_cases();
+    // Each channel is written when it ends; the last one may still be going.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let count = || {
+        std::fs::read_dir(&rec)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("json".as_ref()))
+            .count()
+    };
+    while count() < n {
+        assert!(Instant::now() < deadline, "{} of {n} recordings", count());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = bin()
+        .args(["check", rec.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(last_line(&text), format!("{n} passed, 0 failed"), "{text}");
+    assert!(text.contains("byte-identical"), "{text}");
+    assert!(text.contains("follow the dialog rules"), "{text}");
+}

@@ -15,7 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+#[path = "tractor/interop.rs"]
 mod interop;
+#[path = "tractor/replay.rs"]
 mod replay;
 
 /// How to get a live tractor, printed whenever one is missing.
@@ -200,7 +202,8 @@ pub(crate) fn spawn_listening(mut cmd: Command) -> (Proc, String) {
 /// Starts `shuttle serve --quiet --listen LISTEN EXTRA...`.
 pub(crate) fn serve(listen: &str, extra: &[&str]) -> (Proc, String) {
     let mut cmd = shuttle();
-    cmd.args(["serve", "--quiet", "--listen", listen]).args(extra);
+    cmd.args(["serve", "--quiet", "--listen", listen])
+        .args(extra);
     cmd.stderr(Stdio::null());
     spawn_listening(cmd)
 }
@@ -226,7 +229,11 @@ pub(crate) fn python_peer_command(t: &Tractor, listen: &str) -> String {
 /// Starts the Python tractor daemon on `listen` and waits until it serves.
 pub(crate) fn python_peer(t: &Tractor, listen: &str) -> (Proc, String) {
     let mut cmd = t.python();
-    cmd.args(["conformance/peers/python/shuttle_peer.py", "--listen", listen]);
+    cmd.args([
+        "conformance/peers/python/shuttle_peer.py",
+        "--listen",
+        listen,
+    ]);
     spawn_listening(cmd)
 }
 

@@ -5,10 +5,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::peer::Peer;
 use super::replay::{self, ReplayCase};
 use super::robust::{self, RobustCase};
 use super::session::Session;
-use super::transport::{self, Address, Listener};
+use super::transport::{Address, Listener};
 
 /// Arguments of `shuttle replay`.
 #[derive(clap::Args, Debug, Clone)]
@@ -22,6 +23,19 @@ pub struct ReplayArgs {
     /// `--connect` and are skipped.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<Address>,
+    /// With `--connect`: the shell command that runs the peer. The harness
+    /// starts it before the first case and again whenever it has exited
+    /// (a tractor actor exits after `self.cancel`, or dies of a hostile
+    /// frame), and stops it at the end; a case during which the peer died
+    /// reports how it exited and the last lines of its stderr.
+    #[arg(long, value_name = "COMMAND", requires = "connect")]
+    pub peer_command: Option<String>,
+    /// Cases known to fail against this peer: one `GLOB [TEXT]` per line,
+    /// `#` comments; a listed case must fail, and its failure must contain
+    /// TEXT when given. A listed case that passes, fails otherwise, or an
+    /// entry that matches no selected case fails the run.
+    #[arg(long, value_name = "FILE")]
+    pub expected_failures: Option<PathBuf>,
     /// Folder of replay case files to run instead of the embedded ones.
     #[arg(long)]
     pub suite: Option<PathBuf>,
@@ -79,6 +93,9 @@ pub struct LiveResult {
     /// Passed, failed or skipped.
     #[serde(flatten)]
     pub outcome: LiveOutcome,
+    /// A failure the expected-failures list names.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub expected_failure: bool,
     /// The frames exchanged.
     pub transcript: Vec<String>,
     /// Wall time in milliseconds.
@@ -111,6 +128,27 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<bool> {
         .filter(|c| selects(c.id))
         .copied()
         .collect();
+    let expected = match &args.expected_failures {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("--expected-failures {}: {e}", p.display()))?;
+            crate::runner::ExpectedFailures::parse(&text)
+                .map_err(|e| anyhow::anyhow!("--expected-failures {}: {e}", p.display()))?
+        }
+        None => crate::runner::ExpectedFailures::default(),
+    };
+    let ids: Vec<&str> = cases
+        .iter()
+        .map(|c| c.id.as_str())
+        .chain(robust.iter().map(|c| c.id))
+        .collect();
+    let unmatched = expected.unmatched(&ids);
+    if !unmatched.is_empty() {
+        anyhow::bail!(
+            "--expected-failures: no selected case matches {} (a typo, or a renamed case?)",
+            unmatched.join(", ")
+        );
+    }
     if args.list {
         for c in &cases {
             println!("{}  {}  [{}]", c.id, c.title, c.endpoints.join(", "));
@@ -128,29 +166,48 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<bool> {
     let verbose = args.verbose;
     let results = rt.block_on(async {
         let mut results = Vec::new();
-        let mut report = |r: LiveResult| {
+        let mut report = |mut r: LiveResult| {
+            judge(&expected, &mut r);
             print_result(&r, verbose);
             results.push(r);
         };
         if let Some(addr) = &args.connect {
-            println!("peer: {addr} (the harness connects and plays the caller)");
+            let mut peer = match &args.peer_command {
+                Some(cmd) => {
+                    println!("peer: {addr}, run by the harness as `{cmd}` (the harness connects and plays the caller)");
+                    Peer::spawned(addr.clone(), cmd.clone())
+                }
+                None => {
+                    println!("peer: {addr} (the harness connects and plays the caller)");
+                    Peer::at(addr.clone())
+                }
+            };
             for case in &cases {
-                report(replay_connect(case, addr, timeout).await);
+                let mut r = replay_connect(case, &mut peer, timeout).await;
+                note_death(&mut peer, &mut r).await;
+                report(r);
             }
             for case in &robust {
                 let started = Instant::now();
-                let (r, transcript) = robust::run(case, addr, timeout).await;
-                report(LiveResult {
+                let (r, transcript) = robust::run(case, &mut peer, timeout).await;
+                let mut r = LiveResult {
                     id: case.id.into(),
                     title: case.title.into(),
                     outcome: match r {
                         Ok(()) => LiveOutcome::Passed,
                         Err(e) => LiveOutcome::Failed(e),
                     },
+                    expected_failure: false,
                     transcript,
                     millis: started.elapsed().as_millis() as u64,
-                });
+                };
+                note_death(&mut peer, &mut r).await;
+                report(r);
             }
+            if args.peer_command.is_some() {
+                println!("(the peer command was started {} times)", peer.starts());
+            }
+            peer.stop().await;
         } else if let Some(addr) = &args.listen {
             let listener = Listener::bind(addr).await?;
             println!(
@@ -166,6 +223,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<bool> {
                     id: case.id.into(),
                     title: case.title.into(),
                     outcome: LiveOutcome::Skipped("robustness cases need --connect".into()),
+                    expected_failure: false,
                     transcript: vec![],
                     millis: 0,
                 });
@@ -175,7 +233,8 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<bool> {
     })?;
     let count = |f: fn(&LiveOutcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
     let passed = count(|o| matches!(o, LiveOutcome::Passed));
-    let failed = count(|o| matches!(o, LiveOutcome::Failed(_)));
+    let xfailed = results.iter().filter(|r| r.expected_failure).count();
+    let failed = count(|o| matches!(o, LiveOutcome::Failed(_))) - xfailed;
     let skipped = count(|o| matches!(o, LiveOutcome::Skipped(_)));
     if let Some(p) = &args.json {
         let peer = args
@@ -187,13 +246,44 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<bool> {
             "format": "shuttle-live-report/1",
             "peer": peer,
             "mode": if args.connect.is_some() { "connect" } else { "listen" },
-            "totals": {"passed": passed, "failed": failed, "skipped": skipped},
+            "totals": {"passed": passed, "failed": failed, "skipped": skipped, "expected_failures": xfailed},
             "results": results,
         });
         std::fs::write(p, serde_json::to_string_pretty(&doc)? + "\n")?;
     }
-    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    if xfailed > 0 {
+        println!(
+            "{passed} passed, {failed} failed, {skipped} skipped, {xfailed} failed as expected"
+        );
+    } else {
+        println!("{passed} passed, {failed} failed, {skipped} skipped");
+    }
     Ok(failed == 0)
+}
+
+/// Applies the expected-failures list to one result.
+fn judge(expected: &crate::runner::ExpectedFailures, r: &mut LiveResult) {
+    let failure = match &r.outcome {
+        LiveOutcome::Failed(why) => Some(why.as_str()),
+        _ => None,
+    };
+    let passed = r.outcome == LiveOutcome::Passed;
+    match expected.judge(&r.id, failure, passed) {
+        crate::runner::Listed::No => {}
+        crate::runner::Listed::AsExpected => r.expected_failure = true,
+        crate::runner::Listed::Otherwise(why) => r.outcome = LiveOutcome::Failed(why),
+    }
+}
+
+/// Adds to a failed case how the peer command died during it, if it did.
+async fn note_death(peer: &mut Peer, r: &mut LiveResult) {
+    let failed = matches!(r.outcome, LiveOutcome::Failed(_));
+    if let Some(death) = peer.death(failed).await {
+        if let LiveOutcome::Failed(why) = &mut r.outcome {
+            why.push('\n');
+            why.push_str(&death);
+        }
+    }
 }
 
 fn print_result(r: &LiveResult, verbose: bool) {
@@ -211,6 +301,14 @@ fn print_result(r: &LiveResult, verbose: bool) {
                 println!("{}", transcript());
             }
         }
+        LiveOutcome::Failed(why) if r.expected_failure => {
+            println!("xfail {}  (an expected failure)", r.id);
+            if verbose {
+                for l in why.lines() {
+                    println!("      {l}");
+                }
+            }
+        }
         LiveOutcome::Failed(why) => {
             println!("FAIL  {}  {}", r.id, r.title);
             for l in why.lines() {
@@ -222,25 +320,7 @@ fn print_result(r: &LiveResult, verbose: bool) {
     }
 }
 
-/// Connects, retrying a refused connection until `timeout` has passed.
-pub async fn connect_retry(addr: &Address, timeout: Duration) -> std::io::Result<transport::Conn> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match tokio::time::timeout(timeout, transport::connect(addr)).await {
-            Ok(Ok(c)) => return Ok(c),
-            Ok(Err(e)) if Instant::now() >= deadline => return Err(e),
-            Err(_) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "connect timed out",
-                ))
-            }
-            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(25)).await,
-        }
-    }
-}
-
-async fn replay_connect(case: &ReplayCase, addr: &Address, timeout: Duration) -> LiveResult {
+async fn replay_connect(case: &ReplayCase, peer: &mut Peer, timeout: Duration) -> LiveResult {
     let started = Instant::now();
     let mut retries = 0usize;
     let retried = |n: usize| -> Vec<String> {
@@ -256,15 +336,17 @@ async fn replay_connect(case: &ReplayCase, addr: &Address, timeout: Duration) ->
         let left = timeout
             .saturating_sub(started.elapsed())
             .max(Duration::from_millis(1));
-        let conn = match connect_retry(addr, left).await {
+        let conn = match peer.connect(left).await {
             Ok(conn) => conn,
             Err(e) => {
                 return LiveResult {
                     id: case.id.clone(),
                     title: case.title.clone(),
                     outcome: LiveOutcome::Failed(format!(
-                        "cannot connect to {addr}: {e} (the peer is not running, or it died)"
+                        "cannot connect to {}: {e} (the peer is not running, or it died)",
+                        peer.addr()
                     )),
+                    expected_failure: false,
                     transcript: retried(retries),
                     millis: started.elapsed().as_millis() as u64,
                 }
@@ -300,6 +382,7 @@ async fn replay_listen(
             id: case.id.clone(),
             title: case.title.clone(),
             outcome: LiveOutcome::Failed(format!("accept failed: {e}")),
+            expected_failure: false,
             transcript: vec![],
             millis: started.elapsed().as_millis() as u64,
         },
@@ -310,6 +393,7 @@ async fn replay_listen(
                 "the peer did not connect within {} ms",
                 accept_timeout.as_millis()
             )),
+            expected_failure: false,
             transcript: vec![],
             millis: started.elapsed().as_millis() as u64,
         },
@@ -343,6 +427,7 @@ async fn finish(
             Ok(()) => LiveOutcome::Passed,
             Err(e) => LiveOutcome::Failed(e),
         },
+        expected_failure: false,
         transcript: s.transcript.lines().to_vec(),
         millis: started.elapsed().as_millis() as u64,
     }

@@ -4,13 +4,20 @@
 //! sends the hostile input on the first, then checks that the second still
 //! answers an `add` and that a fresh connection still gets a handshake and
 //! an `add` answered.
+//!
+//! The first two channels are opened the way replay cases connect: a
+//! refused connection, or one closed before the handshake, is retried
+//! until the timeout, so that a peer restarting after the previous case
+//! (a tractor actor killed by it) is waited for. The third is not
+//! retried: by then the peer has to be serving.
 
 use std::time::Duration;
 
 use shuttle::{Aid, Error as ErrorMsg, Msg, Start, StrMap, Uid};
 
+use super::peer::Peer;
 use super::session::Session;
-use super::transport::{self, Address};
+use super::transport;
 
 /// One robustness case.
 #[derive(Clone, Copy, Debug)]
@@ -42,7 +49,8 @@ pub enum Hostile {
     StartUidMismatch,
     /// `Start{ns: "self"}` naming a method that does not exist.
     SelfNoSuchMethod,
-    /// An `Error` boxing `RemoteActorError` with an empty `relay_path`.
+    /// An `Error` boxing `RemoteActorError` with an empty `relay_path`, on
+    /// the cid of a context the peer is running (`sleeper`).
     ErrorEmptyRelayPath,
     /// The legacy `nil` "terminate" sentinel.
     LegacyNil,
@@ -96,7 +104,7 @@ pub const CASES: &[RobustCase] = &[
     },
     RobustCase {
         id: "robust/error-empty-relay-path",
-        title: "an Error boxing RemoteActorError with an empty relay_path",
+        title: "an Error boxing RemoteActorError with an empty relay_path, into a live context",
         hostile: Hostile::ErrorEmptyRelayPath,
     },
     RobustCase {
@@ -168,11 +176,40 @@ fn framed(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Connects and exchanges `Aid`s.
-async fn open(addr: &Address, me: &Me, timeout: Duration, label: &str) -> Result<Session, String> {
-    let conn = transport::connect(addr)
-        .await
-        .map_err(|e| format!("PEER DIED? connecting for channel {label} failed: {e}"))?;
+/// Connects (retrying, when `retry`, a refused connection or one closed
+/// before the handshake until `timeout` has passed) and exchanges `Aid`s.
+async fn open(
+    peer: &mut Peer,
+    me: &Me,
+    timeout: Duration,
+    label: &str,
+    retry: bool,
+) -> Result<Session, String> {
+    let started = std::time::Instant::now();
+    loop {
+        let r = open_once(peer, me, timeout, label, retry).await;
+        match r {
+            Err(e) if retry && e.starts_with("PEER DIED?") && started.elapsed() < timeout => {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            r => return r,
+        }
+    }
+}
+
+async fn open_once(
+    peer: &mut Peer,
+    me: &Me,
+    timeout: Duration,
+    label: &str,
+    retry: bool,
+) -> Result<Session, String> {
+    let conn = if retry {
+        peer.connect(timeout).await
+    } else {
+        transport::connect(peer.addr()).await
+    }
+    .map_err(|e| format!("PEER DIED? connecting for channel {label} failed: {e}"))?;
     let mut s = Session::new(conn);
     s.transcript.note(format!("channel {label}"));
     s.send(&me.aid(), &format!("Aid {}", me.uid.name))
@@ -256,36 +293,42 @@ async fn check_add(
 /// failure the error says whether the peer died.
 pub async fn run(
     case: &RobustCase,
-    addr: &Address,
+    peer: &mut Peer,
     timeout: Duration,
 ) -> (Result<(), String>, Vec<String>) {
     let mut lines = Vec::new();
-    let r = run_inner(case, addr, timeout, &mut lines).await;
+    let r = run_inner(case, peer, timeout, &mut lines).await;
     (r, lines)
 }
 
 async fn run_inner(
     case: &RobustCase,
-    addr: &Address,
+    peer: &mut Peer,
     timeout: Duration,
     lines: &mut Vec<String>,
 ) -> Result<(), String> {
     let me_a = Me::new(&format!("{}/a", case.id));
     let me_b = Me::new(&format!("{}/b", case.id));
-    let mut a = open(addr, &me_a, timeout, "A").await?;
-    let mut b = match open(addr, &me_b, timeout, "B").await {
+    let mut a = open(peer, &me_a, timeout, "A", true).await?;
+    let mut b = match open(peer, &me_b, timeout, "B", true).await {
         Ok(b) => b,
         Err(e) => {
             lines.extend(a.transcript.lines().iter().cloned());
             return Err(e);
         }
     };
-    let sent = hostile(case.hostile, &me_a, &mut a).await;
+    let sent = match hostile(case.hostile, &me_a, &mut a, timeout).await {
+        Ok(sent) => sent,
+        Err(e) => {
+            lines.extend(a.transcript.lines().iter().cloned());
+            return Err(e);
+        }
+    };
     // What the hostile channel does next is informational, except that a
     // rejected Start must not be acknowledged.
     let watch = timeout.min(Duration::from_millis(300));
     let mut acked = false;
-    if sent.is_ok() {
+    if sent {
         while let Ok(Some(body)) = a.recv(watch).await {
             if let Ok(Msg::StartAck(ack)) = Msg::decode(&body) {
                 if ack.cid == "hostile-1" {
@@ -308,7 +351,7 @@ async fn run_inner(
         Ok(()) => {}
     }
     let me_c = Me::new(&format!("{}/c", case.id));
-    let mut c = match open(addr, &me_c, timeout, "C").await {
+    let mut c = match open(peer, &me_c, timeout, "C", false).await {
         Ok(c) => c,
         Err(e) => {
             return Err(format!(
@@ -333,7 +376,41 @@ async fn run_inner(
     Ok(())
 }
 
-async fn hostile(h: Hostile, me: &Me, a: &mut Session) -> std::io::Result<()> {
+/// The cid of the live context the `ErrorEmptyRelayPath` case targets.
+const LIVE_CTX: &str = "robust-live-ctx";
+
+/// Opens the `sleeper` context on `a` and waits for its `Started`.
+async fn open_live_context(me: &Me, a: &mut Session, timeout: Duration) -> Result<(), String> {
+    a.send(
+        &me.start(LIVE_CTX, "__main__", "sleeper", &rmpv::Value::Map(vec![])),
+        &format!("Start cid={LIVE_CTX} __main__.sleeper() (the live context)"),
+    )
+    .await
+    .map_err(|e| format!("channel A: sending the Start of the live context failed: {e}"))?;
+    loop {
+        match a.recv(timeout).await {
+            Ok(Some(body)) => match Msg::decode(&body) {
+                Ok(Msg::Started(s)) if s.cid == LIVE_CTX => return Ok(()),
+                Ok(Msg::StartAck(s)) if s.cid == LIVE_CTX => {}
+                Ok(m) if m.cid() == Some(LIVE_CTX) => {
+                    return Err(format!(
+                        "channel A: the live context answered {} instead of Started",
+                        m.msg_type().as_str()
+                    ))
+                }
+                _ => {}
+            },
+            Ok(None) => {
+                return Err("PEER DIED? channel A closed before the live context started".into())
+            }
+            Err(e) => return Err(format!("channel A: the live context did not start: {e}")),
+        }
+    }
+}
+
+/// Sends the hostile input on `a`; `Ok(false)` when sending it failed at
+/// the socket (the peer is already gone).
+async fn hostile(h: Hostile, me: &Me, a: &mut Session, timeout: Duration) -> Result<bool, String> {
     use rmpv::Value as V;
     let mut bytes = Vec::new();
     let note = match h {
@@ -385,10 +462,11 @@ async fn hostile(h: Hostile, me: &Me, a: &mut Session) -> std::io::Result<()> {
             "Start cid=hostile-1 self.no_such_method()"
         }
         Hostile::ErrorEmptyRelayPath => {
+            open_live_context(me, a, timeout).await?;
             let mut e = ErrorMsg::new(me.uid.clone(), "ValueError", "RemoteActorError", vec![]);
-            e.cid = Some("hostile-1".into());
+            e.cid = Some(LIVE_CTX.into());
             bytes = framed(&e.to_vec());
-            "Error boxed RemoteActorError, relay_path [] (cid hostile-1)"
+            "Error boxed RemoteActorError, relay_path [] (cid robust-live-ctx, the live context)"
         }
         Hostile::LegacyNil => {
             bytes = framed(&[0xc0]);
@@ -405,9 +483,9 @@ async fn hostile(h: Hostile, me: &Me, a: &mut Session) -> std::io::Result<()> {
             "an empty frame (length 0)"
         }
     };
-    a.send_raw(&bytes, note).await?;
-    if h == Hostile::TruncatedThenEof {
-        a.shutdown_write().await?;
+    let sent = a.send_raw(&bytes, note).await.is_ok();
+    if sent && h == Hostile::TruncatedThenEof {
+        let _ = a.shutdown_write().await;
     }
-    Ok(())
+    Ok(sent)
 }

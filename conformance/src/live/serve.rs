@@ -25,6 +25,7 @@ use shuttle::{
 };
 use tokio::sync::mpsc;
 
+use super::record;
 use super::transport::{self, Address, Conn, FrameReader, Listener, ReadError, MAX_FRAME};
 
 /// Arguments of `shuttle serve`.
@@ -52,6 +53,11 @@ pub struct Args {
     /// Log nothing to stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Record every channel: when a channel ends, write every frame read
+    /// and written on it to `DIR/channel-NNNN-PEER.json`, a
+    /// `tractor-capture/1` file that `shuttle check` reads.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<std::path::PathBuf>,
     /// Misbehave on purpose (for testing the harness): `wrong-add` (add
     /// returns x+y+1), `hang` (never answers a Start), `die-on-garbage`
     /// (exit on any frame that is not a message).
@@ -82,6 +88,8 @@ struct Actor {
     me: Uid<'static>,
     aid: Vec<u8>,
     args: Args,
+    /// Channels served so far (numbers the recordings).
+    channels: std::sync::atomic::AtomicU64,
 }
 
 impl Actor {
@@ -98,7 +106,17 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
     aid.pid = Some(shuttle::Int::U(std::process::id().into()));
     aid.is_registrar = Some(false);
     let aid = aid.to_vec();
-    let actor = Arc::new(Actor { me, aid, args });
+    if let Some(dir) = &args.record {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            anyhow::anyhow!("--record {}: cannot create the folder: {e}", dir.display())
+        })?;
+    }
+    let actor = Arc::new(Actor {
+        me,
+        aid,
+        args,
+        channels: Default::default(),
+    });
     if let Some(addr) = &actor.args.listen {
         let listener = Listener::bind(addr).await?;
         println!("listening on {}", listener.local_addr());
@@ -248,10 +266,22 @@ fn ctxc_msg(actor: &Actor, cid: &str, func: &str, canceller: &Uid<'_>) -> Msg<'s
 /// Serves one channel until it ends.
 async fn channel(actor: Arc<Actor>, conn: Conn) {
     let Conn { read, write, peer } = conn;
+    let n = actor
+        .channels
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = actor
+        .args
+        .record
+        .as_ref()
+        .map(|_| record::ChannelLog::default());
     let (out, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let sent = log.clone();
     let writer = tokio::spawn(async move {
         let mut w = write;
         while let Some(body) = out_rx.recv().await {
+            if let Some(log) = &sent {
+                log.frame(record::From::Me, &body);
+            }
             if transport::write_frame(&mut w, &body).await.is_err() {
                 break;
             }
@@ -259,16 +289,24 @@ async fn channel(actor: Arc<Actor>, conn: Conn) {
         let _ = tokio::io::AsyncWriteExt::shutdown(&mut w).await;
     });
     let mut reader = FrameReader::new(read, actor.args.max_frame);
+    if let Some(log) = &log {
+        reader.record(log.clone());
+    }
     let tasks: Tasks = Arc::default();
     let _ = out.send(actor.aid.clone());
+    let mut peer_end = None;
     // The handshake: the first frame must be the peer's Aid.
     let peer_uid = match tokio::time::timeout(Duration::from_secs(10), reader.next()).await {
         Ok(Ok(Some(body))) => match Msg::decode(&body) {
             Ok(Msg::Aid(a)) if a.is_probe => {
                 actor.log(format!("{peer}: probe from {:?}, closing", a.name));
+                peer_end = Some(record_end(&a));
                 None
             }
-            Ok(Msg::Aid(a)) => Some(a.uid().into_owned()),
+            Ok(Msg::Aid(a)) => {
+                peer_end = Some(record_end(&a));
+                Some(a.uid().into_owned())
+            }
             Ok(m) => {
                 actor.log(format!(
                     "{peer}: handshake failed: first frame is a {}, not an Aid",
@@ -309,14 +347,55 @@ async fn channel(actor: Arc<Actor>, conn: Conn) {
     if cancelled {
         // Like tractor after `self.cancel`: the channel is closed; take
         // (and drop) what the peer still sends until it closes, bounded.
+        // (Recorded: it is part of the channel.)
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
             while let Ok(Some(_)) = reader.next().await {}
         })
         .await;
-        if actor.args.exit_on_cancel {
-            actor.log("cancelled: exiting");
-            std::process::exit(0);
+    }
+    if let (Some(log), Some(dir)) = (&log, &actor.args.record) {
+        let ends = record::Ends {
+            me: record::End {
+                name: actor.me.name.to_string(),
+                uuid: actor.me.uuid.to_string(),
+                pid: Some(std::process::id().into()),
+                probe: false,
+            },
+            peer: peer_end.unwrap_or(record::End {
+                name: "unknown".into(),
+                uuid: "unknown".into(),
+                pid: None,
+                probe: false,
+            }),
+            accepted: actor.args.listen.is_some(),
+            transport: match actor.args.listen.as_ref().or(actor.args.connect.as_ref()) {
+                Some(Address::Uds(_)) => "uds",
+                _ => "tcp",
+            },
+        };
+        match record::write(dir, n, log, &ends) {
+            Ok(path) => actor.log(format!("recorded {}", path.display())),
+            Err(e) => actor.log(format!(
+                "cannot write the recording into {}: {e}",
+                dir.display()
+            )),
         }
+    }
+    if cancelled && actor.args.exit_on_cancel {
+        actor.log("cancelled: exiting");
+        std::process::exit(0);
+    }
+}
+
+fn record_end(a: &Aid<'_>) -> record::End {
+    record::End {
+        name: a.name.to_string(),
+        uuid: a.uuid.to_string(),
+        pid: a.pid.as_ref().and_then(|p| match p {
+            shuttle::Int::U(u) => Some(*u),
+            shuttle::Int::I(i) => u64::try_from(*i).ok(),
+        }),
+        probe: a.is_probe,
     }
 }
 

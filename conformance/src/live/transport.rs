@@ -194,6 +194,7 @@ pub struct FrameReader {
     inner: ReadHalf,
     splitter: FrameSplitter,
     buf: Vec<u8>,
+    record: Option<super::record::ChannelLog>,
 }
 
 impl fmt::Debug for FrameReader {
@@ -211,7 +212,13 @@ impl FrameReader {
             inner,
             splitter: FrameSplitter::new(max_frame),
             buf: Vec::new(),
+            record: None,
         }
+    }
+
+    /// Records every frame read from now on into `log`, as the peer's.
+    pub fn record(&mut self, log: super::record::ChannelLog) {
+        self.record = Some(log);
     }
 
     /// The next frame body; `Ok(None)` on a clean end of stream (at a frame
@@ -223,6 +230,9 @@ impl FrameReader {
                 Split::Frame { body, consumed } => {
                     let body = body.to_vec();
                     self.buf.drain(..consumed);
+                    if let Some(log) = &self.record {
+                        log.frame(super::record::From::Peer, &body);
+                    }
                     return Ok(Some(body));
                 }
                 Split::NeedMore { at_least } => {
