@@ -28,6 +28,14 @@
 //! assert!(report.is_ok());
 //! ```
 //!
+//! # Driving a live channel
+//!
+//! [`Channel`] is the engine an actor drives: one end of one live channel,
+//! sans-IO (frames in, frames and events out, time passed in). It feeds
+//! every frame, the peer's and its own, through the same
+//! [`ChannelMachine`], so that a rule lives in one place whether it judges
+//! a recording or guards a live actor.
+//!
 //! # Ends and roles
 //!
 //! [`End::A`] is the connecting end of the channel, [`End::B`] the
@@ -50,10 +58,12 @@ use serde::{Serialize, Serializer};
 use crate::capture::DecodedFrame;
 use crate::{DecodeError, Functype, Msg};
 
+mod channel;
 mod codes;
 mod machine;
 
 pub use crate::capture::End;
+pub use channel::{Channel, ChannelConfig, Event, Incoming, SendError};
 pub use codes::{Code, Quirk};
 pub use machine::ChannelMachine;
 
