@@ -1,0 +1,331 @@
+//! The actor: its identity, its endpoints, serving and connecting.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{BoxStream, Stream, StreamExt as _};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shuttle::dialog::{ChannelConfig, End};
+use shuttle::{Aid, Functype, Raw, StrMap, Uid};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
+
+use crate::context::Context;
+use crate::driver::{self, ChannelHandle};
+use crate::error::{EndpointError, Error};
+use crate::portal::Portal;
+use crate::transport::{self, Address, Listener};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type Out = Result<Raw<'static>, EndpointError>;
+
+/// A registered endpoint, type-erased.
+#[derive(Clone)]
+pub(crate) enum Handler {
+    Func(Arc<dyn Fn(StrMap<'static>) -> BoxFuture<Out> + Send + Sync>),
+    Stream(
+        Arc<
+            dyn Fn(StrMap<'static>) -> Result<BoxStream<'static, Out>, EndpointError> + Send + Sync,
+        >,
+    ),
+    Context(Arc<dyn Fn(Context, StrMap<'static>) -> BoxFuture<Out> + Send + Sync>),
+}
+
+impl Handler {
+    pub(crate) fn functype(&self) -> Functype {
+        match self {
+            Handler::Func(_) => Functype::AsyncFunc,
+            Handler::Stream(_) => Functype::AsyncGen,
+            Handler::Context(_) => Functype::Context,
+        }
+    }
+}
+
+/// Limits of an actor.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest frame body accepted (64 MiB).
+    pub max_frame: usize,
+    /// Channels served at once; more connections wait to be accepted (256).
+    pub max_channels: usize,
+    /// Per-channel limits of the engine (open dialogs, queued bytes,
+    /// handshake and idle timeouts).
+    pub channel: ChannelConfig,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame: shuttle::frame::DEFAULT_MAX_FRAME,
+            max_channels: 256,
+            channel: ChannelConfig {
+                idle_timeout: Some(Duration::from_secs(600)),
+                ..ChannelConfig::default()
+            },
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) uid: Uid<'static>,
+    pub(crate) aid: Aid<'static>,
+    pub(crate) endpoints: HashMap<(String, String), Handler>,
+    pub(crate) limits: Limits,
+    /// Set once the actor is cancelled (`self.cancel` or [`Actor::cancel`]).
+    pub(crate) shutdown: watch::Sender<bool>,
+}
+
+/// Resolves once the actor is cancelled (a `Send` future, unlike
+/// `watch::Receiver::wait_for`'s guard).
+pub(crate) async fn cancelled(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Arguments of an endpoint that takes none (any keyword arguments are
+/// ignored, as a Python `**kwargs` would take them).
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct NoArgs {}
+
+fn args<A: DeserializeOwned>(func: &str, kwargs: &StrMap<'_>) -> Result<A, EndpointError> {
+    rmp_serde::from_slice(kwargs.raw().as_bytes())
+        .map_err(|e| EndpointError::new("TypeError", format!("{func}() got bad arguments: {e}")))
+}
+
+fn pld<R: Serialize>(r: Result<R, EndpointError>) -> Out {
+    let v = r?;
+    Raw::encode(&v)
+        .map_err(|e| EndpointError::new("TypeError", format!("cannot encode the result: {e}")))
+}
+
+/// Builds an [`Actor`]: its name and its endpoints.
+pub struct ActorBuilder {
+    name: String,
+    endpoints: HashMap<(String, String), Handler>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for ActorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActorBuilder")
+            .field("name", &self.name)
+            .field("endpoints", &self.endpoints.len())
+            .finish()
+    }
+}
+
+impl ActorBuilder {
+    /// An async function endpoint `ns.func` (`Portal.run` / `run_from_ns`;
+    /// answered with `Return`). Its keyword arguments are decoded into `A`.
+    pub fn func<A, R, F, Fut>(mut self, ns: &str, func: &str, f: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        R: Serialize + Send + 'static,
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, EndpointError>> + Send + 'static,
+    {
+        let name = func.to_string();
+        let f = Arc::new(f);
+        let h = Handler::Func(Arc::new(move |kwargs| {
+            let f = f.clone();
+            let name = name.clone();
+            Box::pin(async move {
+                let a = args::<A>(&name, &kwargs)?;
+                pld(f(a).await)
+            })
+        }));
+        self.endpoints.insert((ns.into(), func.into()), h);
+        self
+    }
+
+    /// An async generator endpoint `ns.func` (`Portal.open_stream_from`;
+    /// answered with `Yield`s ended by `Stop`, or by `Error` when an item
+    /// is an error).
+    pub fn stream<A, R, F, S>(mut self, ns: &str, func: &str, f: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        R: Serialize + Send + 'static,
+        F: Fn(A) -> S + Send + Sync + 'static,
+        S: Stream<Item = Result<R, EndpointError>> + Send + 'static,
+    {
+        let name = func.to_string();
+        let h = Handler::Stream(Arc::new(move |kwargs| {
+            let a = args::<A>(&name, &kwargs)?;
+            Ok(f(a).map(pld).boxed())
+        }));
+        self.endpoints.insert((ns.into(), func.into()), h);
+        self
+    }
+
+    /// A context endpoint `ns.func` (`Portal.open_context`): it gets the
+    /// callee's [`Context`]; its return value is the context's result.
+    pub fn context<A, R, F, Fut>(mut self, ns: &str, func: &str, f: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        R: Serialize + Send + 'static,
+        F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, EndpointError>> + Send + 'static,
+    {
+        let name = func.to_string();
+        let f = Arc::new(f);
+        let h = Handler::Context(Arc::new(move |ctx, kwargs| {
+            let f = f.clone();
+            let name = name.clone();
+            Box::pin(async move {
+                let a = args::<A>(&name, &kwargs)?;
+                pld(f(ctx, a).await)
+            })
+        }));
+        self.endpoints.insert((ns.into(), func.into()), h);
+        self
+    }
+
+    /// Sets the actor's limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The actor, with a fresh uuid.
+    pub fn build(self) -> Actor {
+        let uid = Uid::new(self.name.clone(), uuid::Uuid::new_v4().to_string());
+        let mut aid = Aid::new(uid.name.clone(), uid.uuid.clone());
+        aid.pid = Some(shuttle::Int::U(std::process::id().into()));
+        aid.is_registrar = Some(false);
+        let (shutdown, _) = watch::channel(false);
+        Actor {
+            inner: Arc::new(Inner {
+                uid,
+                aid,
+                endpoints: self.endpoints,
+                limits: self.limits,
+                shutdown,
+            }),
+        }
+    }
+}
+
+/// A tractor actor: serves its endpoints to any tractor peer that
+/// connects, and calls other actors through [`Portal`]s.
+///
+/// ```no_run
+/// use shuttle_actor::{Actor, Address, EndpointError, Listener};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Add { x: i64, y: i64 }
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let actor = Actor::builder("adder")
+///     .func("__main__", "add", |a: Add| async move { Ok::<_, EndpointError>(a.x + a.y) })
+///     .build();
+/// let listener = Listener::bind(&"tcp://127.0.0.1:1616".parse::<Address>().unwrap()).await?;
+/// actor.serve(listener).await // until a peer sends `self.cancel`
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Actor {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Actor")
+            .field("uid", &self.inner.uid)
+            .finish()
+    }
+}
+
+impl Actor {
+    /// Starts building an actor named `name`.
+    pub fn builder(name: &str) -> ActorBuilder {
+        ActorBuilder {
+            name: name.to_string(),
+            endpoints: HashMap::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The actor's uid (`(name, uuid)`).
+    pub fn uid(&self) -> &Uid<'static> {
+        &self.inner.uid
+    }
+
+    /// Serves every connection `listener` accepts, until the actor is
+    /// cancelled (a peer's `self.cancel`, or [`Actor::cancel`]); then every
+    /// channel's tasks are cancelled as tractor cancels them and the
+    /// channels are closed before this returns.
+    pub async fn serve(&self, listener: Listener) -> std::io::Result<()> {
+        let mut shutdown = self.inner.shutdown.subscribe();
+        let slots = Arc::new(Semaphore::new(self.inner.limits.max_channels));
+        let mut channels = tokio::task::JoinSet::new();
+        loop {
+            let permit = tokio::select! {
+                p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+                _ = cancelled(&mut shutdown) => break,
+            };
+            tokio::select! {
+                conn = listener.accept() => match conn {
+                    Ok(stream) => {
+                        let inner = self.inner.clone();
+                        channels.spawn(async move {
+                            driver::run(inner, stream, End::B, None, mpsc::channel(driver::COMMANDS)).await;
+                            drop(permit);
+                        });
+                    }
+                    Err(e) => {
+                        tracing::debug!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                _ = cancelled(&mut shutdown) => break,
+            }
+            while channels.try_join_next().is_some() {}
+        }
+        // Every channel has seen the shutdown; give them a bounded time to
+        // send their cancellations and close.
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while channels.join_next().await.is_some() {}
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Cancels the actor: [`serve`](Actor::serve) returns and every channel
+    /// is closed after cancelling its tasks.
+    pub fn cancel(&self) {
+        let _ = self.inner.shutdown.send(true);
+    }
+
+    /// Whether the actor was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        *self.inner.shutdown.borrow()
+    }
+
+    /// Connects to the actor listening at `addr` and returns a portal to it.
+    /// The channel also serves this actor's endpoints to that peer.
+    pub async fn connect(&self, addr: &Address) -> Result<Portal, Error> {
+        let stream = transport::connect(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot connect to {addr}: {e}")))?;
+        let (tx, rx) = oneshot::channel();
+        let (cmd_tx, cmd_rx) = mpsc::channel(driver::COMMANDS);
+        let inner = self.inner.clone();
+        tokio::spawn(driver::run(
+            inner,
+            stream,
+            End::A,
+            Some(tx),
+            (cmd_tx.clone(), cmd_rx),
+        ));
+        let timeout = self.inner.limits.channel.handshake_timeout;
+        let peer = match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(Ok(peer))) => peer,
+            Ok(Ok(Err(e))) => return Err(e),
+            Ok(Err(_)) => return Err(Error::Handshake(addr.to_string())),
+            Err(_) => return Err(Error::Handshake(format!("{addr} (timed out)"))),
+        };
+        Ok(Portal::new(ChannelHandle { cmd: cmd_tx, peer }))
+    }
+}

@@ -1,0 +1,160 @@
+//! Addresses (`tcp://HOST:PORT`, `uds:///PATH`), listeners and tractor's
+//! framing (a u32 little-endian length, then one msgpack body) as a
+//! `tokio_util` codec.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use tokio_util::codec::LengthDelimitedCodec;
+
+/// Where an actor listens: `tcp://HOST:PORT` or `uds:///PATH`.
+///
+/// ```
+/// use shuttle_actor::Address;
+/// let a: Address = "tcp://127.0.0.1:1616".parse().unwrap();
+/// assert_eq!(a.to_string(), "tcp://127.0.0.1:1616");
+/// assert!("localhost".parse::<Address>().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Address {
+    /// A TCP socket address `host:port` (tractor wants an IP literal host).
+    Tcp(String),
+    /// A Unix stream socket path.
+    Uds(PathBuf),
+}
+
+impl std::str::FromStr for Address {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(rest) = s.strip_prefix("tcp://") {
+            match rest.rsplit_once(':') {
+                Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok() => {
+                    Ok(Address::Tcp(rest.to_string()))
+                }
+                _ => Err(format!("bad TCP address {s:?}: expected tcp://HOST:PORT")),
+            }
+        } else if let Some(rest) = s.strip_prefix("uds://") {
+            if rest.starts_with('/') {
+                Ok(Address::Uds(PathBuf::from(rest)))
+            } else {
+                Err(format!(
+                    "bad Unix socket address {s:?}: expected uds:///ABSOLUTE/PATH"
+                ))
+            }
+        } else {
+            Err(format!(
+                "bad address {s:?}: expected tcp://HOST:PORT or uds:///PATH"
+            ))
+        }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Tcp(a) => write!(f, "tcp://{a}"),
+            Address::Uds(p) => write!(f, "uds://{}", p.display()),
+        }
+    }
+}
+
+/// Any byte stream a channel runs over.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// A connected stream.
+pub(crate) type Stream = Pin<Box<dyn Io>>;
+
+/// Connects to `addr`.
+pub(crate) async fn connect(addr: &Address) -> io::Result<Stream> {
+    Ok(match addr {
+        Address::Tcp(a) => {
+            let s = TcpStream::connect(a.as_str()).await?;
+            let _ = s.set_nodelay(true);
+            Box::pin(s)
+        }
+        Address::Uds(p) => Box::pin(UnixStream::connect(p).await?),
+    })
+}
+
+/// A bound listener.
+#[derive(Debug)]
+pub struct Listener {
+    inner: Inner,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Tcp(TcpListener),
+    Uds(UnixListener, PathBuf),
+}
+
+impl Listener {
+    /// Binds `addr` (`tcp://127.0.0.1:0` picks a free port). A Unix socket
+    /// path is taken over only when nothing answers there: a live server's
+    /// socket is never stolen.
+    pub async fn bind(addr: &Address) -> io::Result<Listener> {
+        let named =
+            |e: io::Error| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"));
+        let inner = match addr {
+            Address::Tcp(a) => Inner::Tcp(TcpListener::bind(a.as_str()).await.map_err(named)?),
+            Address::Uds(p) => {
+                use std::os::unix::fs::FileTypeExt as _;
+                if let Ok(meta) = std::fs::symlink_metadata(p) {
+                    if meta.file_type().is_socket() && UnixStream::connect(p).await.is_err() {
+                        std::fs::remove_file(p).map_err(named)?;
+                    }
+                }
+                Inner::Uds(UnixListener::bind(p).map_err(named)?, p.clone())
+            }
+        };
+        Ok(Listener { inner })
+    }
+
+    /// The address actually bound (with the real port for `:0`).
+    pub fn local_addr(&self) -> Address {
+        match &self.inner {
+            Inner::Tcp(l) => Address::Tcp(
+                l.local_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|_| "?:0".into()),
+            ),
+            Inner::Uds(_, p) => Address::Uds(p.clone()),
+        }
+    }
+
+    pub(crate) async fn accept(&self) -> io::Result<Stream> {
+        Ok(match &self.inner {
+            Inner::Tcp(l) => {
+                let (s, _) = l.accept().await?;
+                let _ = s.set_nodelay(true);
+                Box::pin(s)
+            }
+            Inner::Uds(l, _) => Box::pin(l.accept().await?.0),
+        })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Inner::Uds(_, p) = &self.inner {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// tractor's framing: a u32 little-endian length prefix, bodies up to
+/// `max_frame` bytes (a longer prefix is refused before anything is
+/// allocated for the body).
+pub(crate) fn codec(max_frame: usize) -> LengthDelimitedCodec {
+    LengthDelimitedCodec::builder()
+        .little_endian()
+        .length_field_length(4)
+        .max_frame_length(max_frame)
+        .new_codec()
+}
