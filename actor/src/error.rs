@@ -81,14 +81,27 @@ impl RemoteError {
         }
     }
 
-    /// The last line of the remote traceback (`ValueError: boom`), or the
-    /// class name when there is no traceback.
+    /// The line of the remote traceback that names the exception
+    /// (`ValueError: boom`): the last one starting with its class name
+    /// (tractor may add notes after it, such as `( ^^^ this exc was
+    /// collapsed from a group ^^^ )`), else the last line, else the class
+    /// name.
     pub fn last_line(&self) -> &str {
-        self.tb_str
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or(&self.src_type)
+        let t = self.src_type.as_str();
+        let names_it = |l: &&str| {
+            let l = l.trim();
+            l == t
+                || l.strip_prefix(t).is_some_and(|r| r.starts_with(':'))
+                || l.split_once(": ")
+                    .is_some_and(|(head, _)| head.ends_with(&format!(".{t}")))
+        };
+        let mut lines = self.tb_str.lines().rev();
+        lines
+            .clone()
+            .find(names_it)
+            .or_else(|| lines.find(|l| !l.trim().is_empty()))
+            .map(str::trim)
+            .unwrap_or(t)
     }
 }
 

@@ -15,6 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+#[path = "tractor/actor.rs"]
+mod actor;
 #[path = "tractor/interop.rs"]
 mod interop;
 #[path = "tractor/replay.rs"]
