@@ -42,43 +42,73 @@ pub enum Only {
 enum Outcome {
     Pass(String),
     Fail(Vec<String>),
-    /// Not something `check` reads (an index, another format).
-    Ignored,
+    /// Not something `check` reads (an index, another format): why.
+    Ignored(String),
 }
 
+/// Runs `shuttle check`: `Ok(false)` when a file has a problem; an error
+/// (exit status 2) when nothing named could be checked at all.
 pub fn run(args: &Args) -> anyhow::Result<bool> {
     let files = collect_files(&args.paths)?;
     let (mut passed, mut failed) = (0usize, 0usize);
+    let mut ignored = Vec::new();
     for path in &files {
         let mut log = String::new();
         let outcome = check_file(path, args, &mut log);
-        print!("{log}");
+        crate::out!("{log}");
         match outcome {
             Outcome::Pass(summary) => {
                 passed += 1;
-                println!("ok    {}  {summary}", path.display());
+                crate::outln!("ok    {}  {summary}", path.display());
             }
             Outcome::Fail(problems) => {
                 failed += 1;
-                println!("FAIL  {}  {} problem(s)", path.display(), problems.len());
+                crate::outln!("FAIL  {}  {} problem(s)", path.display(), problems.len());
                 for p in problems.iter().take(20) {
-                    println!("      {p}");
+                    crate::outln!("      {p}");
                 }
                 if problems.len() > 20 {
-                    println!("      ... and {} more", problems.len() - 20);
+                    crate::outln!("      ... and {} more", problems.len() - 20);
                 }
             }
-            Outcome::Ignored => {}
+            Outcome::Ignored(why) => {
+                // A file named on the command line is reported; files met in
+                // a folder walk (indexes, READMEs) are skipped silently.
+                if args.paths.contains(path) {
+                    crate::outln!("skip  {}  {why}", path.display());
+                }
+                ignored.push((path, why));
+            }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(failed == 0 && passed > 0)
+    if passed + failed == 0 {
+        let shown: Vec<String> = ignored
+            .iter()
+            .take(5)
+            .map(|(p, why)| format!("\n  {}: {why}", p.display()))
+            .collect();
+        anyhow::bail!(
+            "nothing checked: none of the {} file(s) is a tractor-capture/1 capture, a \
+             pld-vectors/1 file or a .wire stream{}{}{}",
+            files.len(),
+            args.only
+                .map(|o| format!(" that --only {} reads", format!("{o:?}").to_lowercase()))
+                .unwrap_or_default(),
+            shown.concat(),
+            if ignored.len() > 5 { "\n  ..." } else { "" }
+        );
+    }
+    crate::outln!("{passed} passed, {failed} failed");
+    Ok(failed == 0)
 }
 
 fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     match ext {
-        "wire" if args.only.is_none_or(|o| o == Only::Codec) => match std::fs::read(path) {
+        "wire" if args.only.is_some_and(|o| o != Only::Codec) => {
+            Outcome::Ignored("a .wire stream has only the codec check".into())
+        }
+        "wire" => match std::fs::read(path) {
             Ok(bytes) => check_wire(&bytes, args.verbose, log),
             Err(e) => Outcome::Fail(vec![format!("cannot read: {e}")]),
         },
@@ -103,10 +133,26 @@ fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
                 {
                     check_vectors(&text, args.verbose, log)
                 }
-                _ => Outcome::Ignored,
+                Some(shuttle::pld_spec::vectors::FORMAT) => {
+                    Outcome::Ignored("a pld-vectors/1 file has only the payload check".into())
+                }
+                Some(shuttle::capture::FORMAT) => Outcome::Ignored(format!(
+                    "says format {:?} but has no \"channels\"",
+                    shuttle::capture::FORMAT
+                )),
+                Some(other) => Outcome::Ignored(format!(
+                    "JSON of format {other:?}, not {:?} or {:?}",
+                    shuttle::capture::FORMAT,
+                    shuttle::pld_spec::vectors::FORMAT
+                )),
+                None => Outcome::Ignored(format!(
+                    "JSON without a \"format\" field, not a {:?} capture or {:?} file",
+                    shuttle::capture::FORMAT,
+                    shuttle::pld_spec::vectors::FORMAT
+                )),
             }
         }
-        _ => Outcome::Ignored,
+        _ => Outcome::Ignored("neither .json nor .wire".into()),
     }
 }
 
@@ -258,7 +304,7 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
         }
         if checks.is_empty() {
             // `--only payload` on a capture without payload specs.
-            return Outcome::Ignored;
+            return Outcome::Ignored("a capture without payload specs (pld_specs)".into());
         }
         Outcome::Pass(format!(
             "{} channels, {frames} frames, {} dialect: {}",

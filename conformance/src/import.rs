@@ -48,28 +48,61 @@ pub fn build(inputs: &[PathBuf]) -> anyhow::Result<Vec<(String, CaseFile)>> {
     }
     files.sort();
     let mut out = Out::default();
+    let mut imported = 0usize;
     for path in &files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.ends_with(".txt") && name.contains("golden") {
-            golden(&std::fs::read_to_string(path)?, &mut out)?;
-            continue;
-        }
-        if !name.ends_with(".json") {
-            continue;
-        }
-        let text = std::fs::read_to_string(path)?;
-        let head: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        match head.get("format").and_then(|f| f.as_str()) {
-            Some(shuttle::capture::FORMAT) if head.get("channels").is_some() => {
-                let cap = Capture::from_json(&text)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                capture(&cap, &mut out)?;
+        let read = || {
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))
+        };
+        // Why a file is not imported; an error for a file named on the
+        // command line, silence for one met in a folder.
+        let skipped = if name.ends_with(".txt") && name.contains("golden") {
+            golden(&read()?, &mut out).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            None
+        } else if !name.ends_with(".json") {
+            Some("neither a .json file nor golden_vectors.txt".to_string())
+        } else {
+            let text = read()?;
+            let head: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", path.display()))?;
+            match head.get("format").and_then(|f| f.as_str()) {
+                Some(shuttle::capture::FORMAT) if head.get("channels").is_some() => {
+                    let cap = Capture::from_json(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    capture(&cap, &mut out)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    None
+                }
+                Some("pld-vectors/1") => {
+                    vectors(&head, name, &mut out)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    None
+                }
+                Some(other) => Some(format!("JSON of format {other:?}")),
+                None => Some("JSON without a \"format\" field".to_string()),
             }
-            Some("pld-vectors/1") => vectors(&head, name, &mut out)?,
-            _ => {}
+        };
+        match skipped {
+            None => imported += 1,
+            Some(why) if inputs.contains(path) => anyhow::bail!(
+                "{}: nothing to import: {why}; import takes {:?} captures, \
+                 pld-vectors/1 files and golden_vectors.txt",
+                path.display(),
+                shuttle::capture::FORMAT
+            ),
+            Some(_) => {}
         }
     }
+    anyhow::ensure!(
+        imported > 0,
+        "nothing to import: no capture, pld-vectors/1 file or golden_vectors.txt in {}",
+        inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Ok(FILES
         .iter()
         .map(|(name, description)| {

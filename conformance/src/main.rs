@@ -1,10 +1,11 @@
 //! `shuttle`: check recorded tractor dialogs and run the conformance suite.
 
-use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use shuttle_conformance::case::{self, Suite};
 use shuttle_conformance::runner::{self, ExpectedFailures, Filter, Outcome, Totals};
@@ -14,11 +15,61 @@ use shuttle_conformance::{import, live, report};
 mod check;
 mod serve_testee;
 
+/// The reader of stdout went away (`shuttle run --list | head`): the
+/// command stops quietly, with exit status 0, as `cat` or `ls` would.
+#[derive(Debug)]
+struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stdout was closed by its reader")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+/// Writes to stdout; a closed pipe becomes [`StdoutClosed`] instead of the
+/// panic of `print!`.
+fn write_stdout(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(args) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("writing to stdout")),
+    }
+}
+
+/// `println!` that returns from the enclosing function with
+/// [`StdoutClosed`] when the reader of stdout has gone away.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// `print!` that returns [`StdoutClosed`] like [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))?
+    };
+}
+pub(crate) use {out, outln};
+
+/// What `shuttle --help` says about exit codes (and the README repeats).
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  all good: every selected case passed, every checked file is fine
+  1  failures: a case failed (or an expected failure did not), a check found a problem
+  2  usage or input errors: a bad option, a file that cannot be read or is not
+     what the command takes, a --run/--skip/expected-failure entry that matches
+     no case, an output path that cannot be written";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "shuttle",
     version,
-    about = "The tractor shuttle protocol: checks and conformance suite"
+    about = "The tractor shuttle protocol: checks and conformance suite",
+    after_help = EXIT_STATUS
 )]
 struct Cli {
     #[command(subcommand)]
@@ -70,21 +121,30 @@ struct RunArgs {
     /// Folder of case files to run instead of the embedded suite.
     #[arg(long)]
     suite: Option<PathBuf>,
-    /// Run only cases whose id matches this glob (repeatable).
-    #[arg(long = "run", value_name = "GLOB")]
+    /// Run only cases whose id matches (repeatable). A value with `*`, `?`
+    /// or `[` is a glob over the whole id (`decode/golden/0*`); a value
+    /// without one selects that id and the ids below it, as a path does
+    /// (`decode/golden` selects `decode/golden/0001`, not
+    /// `decode/golden_x`). A value that matches no case is an error (exit
+    /// status 2).
+    #[arg(long = "run", value_name = "ID|GLOB")]
     run: Vec<String>,
-    /// Skip cases whose id matches this glob (repeatable).
-    #[arg(long = "skip", value_name = "GLOB")]
+    /// Skip cases whose id matches (repeatable; id or glob as `--run`).
+    /// A value that matches no case is an error.
+    #[arg(long = "skip", value_name = "ID|GLOB")]
     skip: Vec<String>,
     /// File of id globs (one per line, optionally followed by text the
-    /// failure must contain) that are expected to fail.
-    #[arg(long)]
+    /// failure must contain) that are expected to fail. A listed case that
+    /// passes or fails otherwise fails the run; an entry that matches no
+    /// selected case is an error (exit status 2).
+    #[arg(long, value_name = "FILE")]
     expected_failures: Option<PathBuf>,
-    /// Write a JUnit XML report.
-    #[arg(long)]
+    /// Write a JUnit XML report (the file is created before the run).
+    #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Write a JSON report (with the frames exchanged and a diff per failure).
-    #[arg(long)]
+    /// Write a JSON report (with the frames exchanged and a diff per
+    /// failure; the file is created before the run).
+    #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// List the selected cases instead of running them.
     #[arg(long)]
@@ -106,12 +166,20 @@ fn main() -> ExitCode {
         Command::Testee(args) => serve_testee::run(&args),
         Command::Schema { out } => schema_cmd(&out),
         Command::Replay(args) => live::cli::run(&args),
-        Command::Serve(args) => live::serve::run(&args),
+        Command::Serve(args) => {
+            let at = match (&args.listen, &args.connect) {
+                (Some(a), _) => format!("serve --listen {a}"),
+                (None, Some(a)) => format!("serve --connect {a}"),
+                (None, None) => "serve".to_string(),
+            };
+            live::serve::run(&args).with_context(|| at)
+        }
         Command::ImportReplay(args) => live::cli::import_replay(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
+        Err(e) if e.is::<StdoutClosed>() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("shuttle: {e:#}");
             ExitCode::from(2)
@@ -119,27 +187,108 @@ fn main() -> ExitCode {
     }
 }
 
-fn schema_cmd(out: &std::path::Path) -> anyhow::Result<bool> {
+fn schema_cmd(out: &Path) -> anyhow::Result<bool> {
+    prepare_out_dir(out, "schema --out")?;
     let files = shuttle_conformance::spec_files();
     for (name, text) in &files {
         let path = out.join(name);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("schema --out: cannot create folder {}", dir.display()))?;
         }
-        std::fs::write(&path, text)?;
+        std::fs::write(&path, text)
+            .with_context(|| format!("schema --out: cannot write {}", path.display()))?;
     }
-    println!("{}: {} files", out.display(), files.len());
+    outln!("{}: {} files", out.display(), files.len());
     Ok(true)
 }
 
-fn import_cmd(inputs: &[PathBuf], out: &std::path::Path) -> anyhow::Result<bool> {
-    std::fs::create_dir_all(out)?;
-    for (name, file) in import::build(inputs)? {
+/// Makes sure `out` is a folder, creating it when only its last component
+/// is missing (a typo in a parent folder must not silently create a tree).
+fn prepare_out_dir(out: &Path, what: &str) -> anyhow::Result<()> {
+    match std::fs::metadata(out) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => anyhow::bail!(
+            "{what} {}: not a folder (it is a file); name a folder to write into",
+            out.display()
+        ),
+        Err(_) => {
+            let parent = match out.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            anyhow::ensure!(
+                parent.is_dir(),
+                "{what} {}: its parent folder {} does not exist; create it first \
+                 (only the last folder of the path is created)",
+                out.display(),
+                parent.display()
+            );
+            std::fs::create_dir(out)
+                .with_context(|| format!("{what} {}: cannot create the folder", out.display()))
+        }
+    }
+}
+
+fn import_cmd(inputs: &[PathBuf], out: &Path) -> anyhow::Result<bool> {
+    let files = import::build(inputs)?;
+    prepare_out_dir(out, "import --out")?;
+    for (name, file) in files {
         let path = out.join(&name);
-        std::fs::write(&path, case::to_text(&file))?;
-        println!("{}: {} cases", path.display(), file.cases.len());
+        std::fs::write(&path, case::to_text(&file))
+            .with_context(|| format!("import --out: cannot write {}", path.display()))?;
+        outln!("{}: {} cases", path.display(), file.cases.len());
     }
     Ok(true)
+}
+
+/// Creates a report file before the run, so that a bad path is reported
+/// before the run rather than after it, with its results lost.
+fn create_report(path: &Option<PathBuf>, option: &str) -> anyhow::Result<Option<std::fs::File>> {
+    path.as_ref()
+        .map(|p| {
+            std::fs::File::create(p).map_err(|e| {
+                let hint = match p.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+                        format!(" (the folder {} does not exist)", dir.display())
+                    }
+                    _ => String::new(),
+                };
+                anyhow::anyhow!(
+                    "{option} {}: cannot create the report: {e}{hint}",
+                    p.display()
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Writes a report created by [`create_report`].
+fn write_report(
+    file: Option<std::fs::File>,
+    path: &Option<PathBuf>,
+    option: &str,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    if let (Some(mut f), Some(p)) = (file, path) {
+        f.write_all(text().as_bytes())
+            .with_context(|| format!("{option} {}: cannot write the report", p.display()))?;
+    }
+    Ok(())
+}
+
+/// The `--run`/`--skip` values that match none of `ids`.
+fn unused_selectors(args: &RunArgs, ids: &[&str]) -> anyhow::Result<Vec<String>> {
+    let mut unused = Vec::new();
+    for (option, values) in [("--run", &args.run), ("--skip", &args.skip)] {
+        for v in values {
+            let one = Filter::from_globs(std::slice::from_ref(v), &[])?;
+            if !ids.iter().any(|id| one.selects(id)) {
+                unused.push(format!("{option} {v:?}"));
+            }
+        }
+    }
+    Ok(unused)
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<bool> {
@@ -148,24 +297,56 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
         None => Suite::embedded()?,
     };
     let filter = Filter::from_globs(&args.run, &args.skip)?;
+    let all: Vec<&str> = suite.cases.iter().map(|c| c.id.as_str()).collect();
+    let unused = unused_selectors(args, &all)?;
+    anyhow::ensure!(
+        unused.is_empty(),
+        "no case matches {} (of the {} cases; see `shuttle run --list`: a value \
+         without `*?[` selects that id and the ids below it, one with them is a glob over \
+         the whole id)",
+        unused.join(", nor "),
+        all.len()
+    );
+    let ids: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|id| filter.selects(id))
+        .collect();
+    anyhow::ensure!(
+        !ids.is_empty(),
+        "--run/--skip together select none of the {} cases (see `shuttle run --list`)",
+        all.len()
+    );
     if args.list {
-        let mut n = 0;
         for c in suite.cases.iter().filter(|c| filter.selects(&c.id)) {
-            println!("{}  [{:?}, {}]  {}", c.id, c.level, c.body.kind(), c.title);
-            n += 1;
+            outln!("{}  [{:?}, {}]  {}", c.id, c.level, c.body.kind(), c.title);
         }
-        println!("{n} cases");
+        outln!("{} cases", ids.len());
         return Ok(true);
     }
     let expected = match &args.expected_failures {
-        Some(p) => ExpectedFailures::parse(&std::fs::read_to_string(p)?)?,
+        Some(p) => {
+            let expected = ExpectedFailures::load(p)?;
+            let unmatched = expected.unmatched(&ids);
+            anyhow::ensure!(
+                unmatched.is_empty(),
+                "--expected-failures {}: no selected case matches {} (a typo, or a renamed \
+                 case? see `shuttle run --list`)",
+                p.display(),
+                unmatched.join(", ")
+            );
+            expected
+        }
         None => ExpectedFailures::default(),
     };
+    let json_file = create_report(&args.json, "--json")?;
+    let junit_file = create_report(&args.junit, "--junit")?;
     let mut builtin;
     let mut process;
     let testee: &mut dyn Testee = match &args.testee {
         Some(cmd) => {
-            process = Process::start(cmd, Duration::from_millis(args.timeout_ms))?;
+            process = Process::start(cmd, Duration::from_millis(args.timeout_ms))
+                .with_context(|| format!("--testee {cmd:?}"))?;
             &mut process
         }
         None => {
@@ -174,13 +355,13 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
         }
     };
     let hello = testee.hello().clone();
-    println!(
+    outln!(
         "testee: {} {} (features: {})",
         hello.name,
         hello.version,
         hello.features.join(", ")
     );
-    let selected = suite.cases.iter().filter(|c| filter.selects(&c.id)).count();
+    let selected = ids.len();
     let bar = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(selected as u64)
     } else {
@@ -188,7 +369,8 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
     };
     let started = Instant::now();
     let verbose = args.verbose;
-    let results = runner::run_suite(testee, &suite.cases, &filter, &expected, |r| {
+    let mut printed = Ok(());
+    let results = runner::run_suite_while(testee, &suite.cases, &filter, &expected, |r| {
         bar.inc(1);
         let line = match &r.outcome {
             Outcome::Passed if verbose => Some(format!("ok    {}", r.id)),
@@ -208,32 +390,31 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
             _ => None,
         };
         if let Some(line) = line {
-            bar.suspend(|| println!("{line}"));
+            printed = bar.suspend(|| write_stdout(format_args!("{line}\n")));
         }
+        printed.is_ok()
     });
     bar.finish_and_clear();
+    printed?;
     let elapsed = started.elapsed();
-    if let Some(p) = &args.json {
-        std::fs::write(p, report::json(&hello, &results))?;
-    }
-    if let Some(p) = &args.junit {
-        std::fs::write(p, report::junit(&hello, &results))?;
-    }
+    write_report(json_file, &args.json, "--json", || {
+        report::json(&hello, &results)
+    })?;
+    write_report(junit_file, &args.junit, "--junit", || {
+        report::junit(&hello, &results)
+    })?;
     let totals = Totals::of(&results);
-    let mut by_kind = std::collections::BTreeMap::<&str, (usize, usize, usize)>::new();
+    let mut by_kind = std::collections::BTreeMap::<&str, Totals>::new();
     for r in &results {
+        let t = Totals::of(std::slice::from_ref(r));
         let e = by_kind.entry(r.kind).or_default();
-        match &r.outcome {
-            Outcome::Passed => e.0 += 1,
-            o if o.is_failure() && !r.expected_failure => e.1 += 1,
-            _ => e.2 += 1,
-        }
+        e.passed += t.passed;
+        e.failed += t.failed;
+        e.expected_failures += t.expected_failures;
+        e.skipped += t.skipped;
     }
-    for (kind, (p, f, s)) in by_kind {
-        println!("  {kind:<8} {p} passed, {f} failed, {s} skipped");
-    }
-    if totals.expected_failures > 0 {
-        println!("  {} expected failures", totals.expected_failures);
+    for (kind, t) in &by_kind {
+        outln!("  {kind:<8} {}", summary(t));
     }
     let mut micros: Vec<u64> = results
         .iter()
@@ -242,16 +423,27 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
         .collect();
     micros.sort_unstable();
     let median = micros.get(micros.len() / 2).copied().unwrap_or(0);
-    println!(
+    outln!(
         "  {} cases in {:.2?} (median answer {median} µs)",
         results.len(),
         elapsed
     );
-    println!(
-        "{} passed, {} failed, {} skipped",
-        totals.passed, totals.failed, totals.skipped
-    );
+    outln!("{}", summary(&totals));
     Ok(totals.failed == 0)
+}
+
+/// `P passed, F failed[, X expected failures], S skipped`: the same words
+/// for the per-kind lines and the total, so that they add up.
+fn summary(t: &Totals) -> String {
+    let xfail = match t.expected_failures {
+        0 => String::new(),
+        1 => ", 1 expected failure".to_string(),
+        n => format!(", {n} expected failures"),
+    };
+    format!(
+        "{} passed, {} failed{xfail}, {} skipped",
+        t.passed, t.failed, t.skipped
+    )
 }
 
 fn indent(text: &str) -> String {

@@ -347,19 +347,21 @@ pub fn bytes_diff(want: &[u8], got: &[u8]) -> String {
 /// Selects, runs and tallies a suite.
 #[derive(Debug, Default)]
 pub struct Filter {
-    /// Run only ids matching one of these globs (all when empty).
-    pub run: Vec<glob::Pattern>,
+    /// Run only ids matching one of these (all when empty).
+    run: Vec<Selector>,
     /// Skip ids matching one of these.
-    pub skip: Vec<glob::Pattern>,
+    skip: Vec<Selector>,
 }
 
 impl Filter {
-    /// A filter from `--run` and `--skip` globs.
+    /// A filter from `--run` and `--skip` values. A value with a glob
+    /// metacharacter (`*`, `?`, `[`) is a glob over the whole id; a value
+    /// without one selects that id and every id below it, as a path does:
+    /// `decode/golden` selects `decode/golden/0001` (but not
+    /// `decode/golden_extra`).
     pub fn from_globs(run: &[String], skip: &[String]) -> anyhow::Result<Filter> {
-        let pats = |v: &[String]| -> anyhow::Result<Vec<glob::Pattern>> {
-            v.iter()
-                .map(|g| glob::Pattern::new(g).map_err(|e| anyhow::anyhow!("bad glob {g:?}: {e}")))
-                .collect()
+        let pats = |v: &[String]| -> anyhow::Result<Vec<Selector>> {
+            v.iter().map(|g| selector(g)).collect()
         };
         Ok(Filter {
             run: pats(run)?,
@@ -374,6 +376,37 @@ impl Filter {
     }
 }
 
+/// One `--run`/`--skip` value (see [`Filter::from_globs`]).
+#[derive(Debug, Clone)]
+enum Selector {
+    /// A value with `*`, `?` or `[`: a glob over the whole id.
+    Glob(glob::Pattern),
+    /// A value without: the id itself or any id under it (`decode/golden`
+    /// selects `decode/golden/0001`, not `decode/golden_extra`).
+    Path(String),
+}
+
+impl Selector {
+    fn matches(&self, id: &str) -> bool {
+        match self {
+            Selector::Glob(p) => p.matches(id),
+            Selector::Path(prefix) => id.strip_prefix(prefix.as_str()).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with('/') || prefix.ends_with('/')
+            }),
+        }
+    }
+}
+
+fn selector(value: &str) -> anyhow::Result<Selector> {
+    if value.contains(['*', '?', '[']) {
+        glob::Pattern::new(value).map(Selector::Glob).map_err(|e| {
+            anyhow::anyhow!("bad glob {value:?}: {e} (quote it so that the shell leaves it alone)")
+        })
+    } else {
+        Ok(Selector::Path(value.to_string()))
+    }
+}
+
 /// An expected-failures list: id globs, each with an optional text the
 /// failure must contain.
 #[derive(Debug, Default)]
@@ -382,6 +415,24 @@ pub struct ExpectedFailures {
 }
 
 impl ExpectedFailures {
+    /// Reads and parses an expected-failures file; every error names the
+    /// file and says what was wrong with it.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            anyhow::anyhow!("--expected-failures {}: cannot read: {e}", path.display())
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "--expected-failures {}: not a text file (invalid UTF-8 at byte {}); \
+                 it lists one `GLOB [TEXT]` per line",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        Self::parse(&text)
+            .map_err(|e| anyhow::anyhow!("--expected-failures {}: {e}", path.display()))
+    }
+
     /// Parses the file: one `GLOB [message]` per line, `#` comments.
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let mut entries = Vec::new();
@@ -491,15 +542,54 @@ pub fn run_suite(
     expected: &ExpectedFailures,
     mut progress: impl FnMut(&CaseResult),
 ) -> Vec<CaseResult> {
+    run_suite_while(testee, cases, filter, expected, |r| {
+        progress(r);
+        true
+    })
+}
+
+/// Like [`run_suite`], but stops after the case for which `progress`
+/// returns `false` (e.g. when the reader of the output has gone away).
+pub fn run_suite_while(
+    testee: &mut dyn Testee,
+    cases: &[Case],
+    filter: &Filter,
+    expected: &ExpectedFailures,
+    mut progress: impl FnMut(&CaseResult) -> bool,
+) -> Vec<CaseResult> {
     let mut out = Vec::new();
     for (i, case) in cases.iter().filter(|c| filter.selects(&c.id)).enumerate() {
         let mut r = run_case(testee, case, i as u64 + 1);
         expected.apply(&mut r);
-        progress(&r);
+        let go_on = progress(&r);
         out.push(r);
+        if !go_on {
+            break;
+        }
     }
     out
 }
 
 /// Default per-request timeout for subprocess testees.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod selector_tests {
+    use super::Filter;
+
+    #[test]
+    fn an_id_selects_itself_and_what_is_below_it_a_glob_the_whole_id() {
+        let f = Filter::from_globs(&["decode/golden".into()], &[]).unwrap();
+        assert!(f.selects("decode/golden"));
+        assert!(f.selects("decode/golden/0001"));
+        assert!(!f.selects("decode/golden_extra"));
+        assert!(!f.selects("decode/gold"));
+        let f = Filter::from_globs(&["decode/g*".into()], &["decode/golden/0001".into()]).unwrap();
+        assert!(f.selects("decode/golden_extra"));
+        assert!(f.selects("decode/golden/0002"));
+        assert!(!f.selects("decode/golden/0001"));
+        assert!(!f.selects("encode/golden"));
+        let err = Filter::from_globs(&["decode/[".into()], &[]).unwrap_err();
+        assert!(err.to_string().contains("bad glob \"decode/[\""), "{err}");
+    }
+}

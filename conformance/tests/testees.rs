@@ -140,10 +140,7 @@ fn float_for_int_acceptor_fails_exactly_the_float_for_int_cases() {
 }
 
 fn golden_only() -> Filter {
-    Filter {
-        run: vec![glob::Pattern::new("decode/golden/*").unwrap()],
-        skip: vec![],
-    }
+    Filter::from_globs(&["decode/golden/*".into()], &[]).unwrap()
 }
 
 #[test]

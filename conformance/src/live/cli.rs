@@ -39,17 +39,23 @@ pub struct ReplayArgs {
     /// Folder of replay case files to run instead of the embedded ones.
     #[arg(long)]
     pub suite: Option<PathBuf>,
-    /// Run only cases whose id matches this glob (repeatable), e.g.
-    /// `replay/portal_*` or `robust/*`.
-    #[arg(long = "run", value_name = "GLOB")]
+    /// Run only cases whose id matches (repeatable): a glob such as
+    /// `replay/portal_*`, or an id, which also selects the ids below it
+    /// (`robust` selects every `robust/...` case).
+    #[arg(long = "run", value_name = "ID|GLOB")]
     pub run: Vec<String>,
-    /// Skip cases whose id matches this glob (repeatable).
-    #[arg(long = "skip", value_name = "GLOB")]
+    /// Skip cases whose id matches (repeatable; id or glob as `--run`).
+    #[arg(long = "skip", value_name = "ID|GLOB")]
     pub skip: Vec<String>,
-    /// How long to wait for each expected frame (and for a connection), in
-    /// milliseconds.
+    /// How long to wait for each expected frame (and, with `--connect`, for
+    /// the connection), in milliseconds.
     #[arg(long, default_value_t = 5000)]
     pub timeout_ms: u64,
+    /// With `--listen`: how long to wait for the peer to connect for each
+    /// case, in milliseconds (a peer that reconnects between cases, e.g.
+    /// `shuttle serve --connect`, may need longer than a frame does).
+    #[arg(long, value_name = "MS", default_value_t = 10_000, requires = "listen")]
+    pub accept_timeout_ms: u64,
     /// Write a JSON report (outcome, failure and transcript per case).
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -214,7 +220,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<bool> {
                 "listening on {} (the peer connects; the harness plays the caller)",
                 listener.local_addr()
             );
-            let accept_timeout = timeout.max(Duration::from_secs(10));
+            let accept_timeout = Duration::from_millis(args.accept_timeout_ms.max(1));
             for case in &cases {
                 report(replay_listen(case, &listener, timeout, accept_timeout).await);
             }
