@@ -334,8 +334,16 @@ impl Driver {
             vec![me],
         );
         err.message = Some("".into());
+        // Python's traceback names a class by its module unless it is a
+        // builtin; tractor's own exceptions live in `tractor._exceptions`.
+        let module = match e.type_name.as_str() {
+            "ModuleNotExposed" | "ContextCancelled" | "MsgTypeError" | "StreamOverrun" => {
+                "tractor._exceptions."
+            }
+            _ => "",
+        };
         err.tb_str = format!(
-            "Traceback (most recent call last):\n  File \"shuttle-actor\", in {func}\n{e}\n"
+            "Traceback (most recent call last):\n  File \"shuttle-actor\", in {func}\n{module}{e}\n"
         )
         .into();
         err.cid = Some(cid.to_string().into());

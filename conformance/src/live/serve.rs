@@ -227,10 +227,18 @@ impl PyErr {
 }
 
 fn error_msg(actor: &Actor, cid: &str, func: &str, e: &PyErr) -> Msg<'static> {
+    // Python's traceback names a class by its module unless it is a
+    // builtin; tractor's own exceptions live in `tractor._exceptions`.
+    let class = match e.class {
+        "ModuleNotExposed" | "ContextCancelled" | "MsgTypeError" | "StreamOverrun" => {
+            format!("tractor._exceptions.{}", e.class)
+        }
+        builtin => builtin.to_string(),
+    };
     let line = if e.text.is_empty() {
-        e.class.to_string()
+        class
     } else {
-        format!("{}: {}", e.class, e.text)
+        format!("{class}: {}", e.text)
     };
     let mut err = ErrorMsg::new(actor.me.clone(), e.class, e.class, vec![actor.me.clone()]);
     err.message = Some("".into());
