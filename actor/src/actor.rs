@@ -17,7 +17,8 @@ use crate::context::Context;
 use crate::driver::{self, ChannelHandle};
 use crate::error::{EndpointError, Error};
 use crate::portal::Portal;
-use crate::transport::{self, Address, Listener};
+use crate::tap::Tap;
+use crate::transport::{self, Address, Connection, Listener};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Out = Result<Raw<'static>, EndpointError>;
@@ -76,6 +77,10 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     /// Set once the actor is cancelled (`self.cancel` or [`Actor::cancel`]).
     pub(crate) shutdown: watch::Sender<bool>,
+    /// Sees every frame, when set.
+    pub(crate) tap: Option<Arc<dyn Tap>>,
+    /// Numbers the channels (for the tap).
+    pub(crate) channels: std::sync::atomic::AtomicU64,
 }
 
 /// Resolves once the actor is cancelled (a `Send` future, unlike
@@ -84,14 +89,43 @@ pub(crate) async fn cancelled(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-/// Arguments of an endpoint that takes none (any keyword arguments are
-/// ignored, as a Python `**kwargs` would take them).
+/// Arguments of an endpoint that takes none: a keyword argument is a
+/// `TypeError`, as in Python. (An endpoint taking any keyword arguments,
+/// as `**kwargs` does, takes a map such as
+/// `HashMap<String, rmpv::Value>`.)
 #[derive(Clone, Copy, Debug, Default, serde::Deserialize, serde::Serialize)]
 pub struct NoArgs {}
 
+/// Decodes an endpoint's keyword arguments, failing as Python's call does:
+/// `f() got an unexpected keyword argument 'z'`, `f() missing 1 required
+/// positional argument: 'y'`.
 fn args<A: DeserializeOwned>(func: &str, kwargs: &StrMap<'_>) -> Result<A, EndpointError> {
-    rmp_serde::from_slice(kwargs.raw().as_bytes())
-        .map_err(|e| EndpointError::new("TypeError", format!("{func}() got bad arguments: {e}")))
+    let mut de = rmp_serde::Deserializer::from_read_ref(kwargs.raw().as_bytes());
+    let mut unexpected = None;
+    let a = serde_ignored::deserialize(&mut de, |path| {
+        if unexpected.is_none() {
+            unexpected = Some(path.to_string());
+        }
+    });
+    if let Some(key) = unexpected {
+        return Err(EndpointError::new(
+            "TypeError",
+            format!("{func}() got an unexpected keyword argument '{key}'"),
+        ));
+    }
+    a.map_err(|e| {
+        let text = e.to_string();
+        let missing = text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'));
+        match missing {
+            Some(field) => EndpointError::new(
+                "TypeError",
+                format!("{func}() missing 1 required positional argument: '{field}'"),
+            ),
+            None => EndpointError::new("TypeError", format!("{func}() got bad arguments: {text}")),
+        }
+    })
 }
 
 fn pld<R: Serialize>(r: Result<R, EndpointError>) -> Out {
@@ -105,6 +139,7 @@ pub struct ActorBuilder {
     name: String,
     endpoints: HashMap<(String, String), Handler>,
     limits: Limits,
+    tap: Option<Arc<dyn Tap>>,
 }
 
 impl std::fmt::Debug for ActorBuilder {
@@ -188,6 +223,12 @@ impl ActorBuilder {
         self
     }
 
+    /// Shows every frame of every channel to `tap` (see [`Tap`]).
+    pub fn tap(mut self, tap: impl Tap) -> Self {
+        self.tap = Some(Arc::new(tap));
+        self
+    }
+
     /// The actor, with a fresh uuid.
     pub fn build(self) -> Actor {
         let uid = Uid::new(self.name.clone(), uuid::Uuid::new_v4().to_string());
@@ -202,6 +243,8 @@ impl ActorBuilder {
                 endpoints: self.endpoints,
                 limits: self.limits,
                 shutdown,
+                tap: self.tap,
+                channels: Default::default(),
             }),
         }
     }
@@ -244,6 +287,7 @@ impl Actor {
             name: name.to_string(),
             endpoints: HashMap::new(),
             limits: Limits::default(),
+            tap: None,
         }
     }
 
@@ -256,21 +300,28 @@ impl Actor {
     /// cancelled (a peer's `self.cancel`, or [`Actor::cancel`]); then every
     /// channel's tasks are cancelled as tractor cancels them and the
     /// channels are closed before this returns.
+    ///
+    /// The listener is closed as soon as the actor is cancelled, as
+    /// tractor's is, before the channels are: a peer connecting meanwhile
+    /// is refused, not accepted and dropped.
     pub async fn serve(&self, listener: Listener) -> std::io::Result<()> {
         let mut shutdown = self.inner.shutdown.subscribe();
         let slots = Arc::new(Semaphore::new(self.inner.limits.max_channels));
         let mut channels = tokio::task::JoinSet::new();
         loop {
             let permit = tokio::select! {
-                p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+                biased;
                 _ = cancelled(&mut shutdown) => break,
+                p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
             };
             tokio::select! {
+                biased;
+                _ = cancelled(&mut shutdown) => break,
                 conn = listener.accept() => match conn {
-                    Ok(stream) => {
-                        let inner = self.inner.clone();
+                    Ok(conn) => {
+                        let me = self.clone();
                         channels.spawn(async move {
-                            driver::run(inner, stream, End::B, None, mpsc::channel(driver::COMMANDS)).await;
+                            me.serve_connection(conn).await;
                             drop(permit);
                         });
                     }
@@ -279,10 +330,10 @@ impl Actor {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
-                _ = cancelled(&mut shutdown) => break,
             }
             while channels.try_join_next().is_some() {}
         }
+        drop(listener);
         // Every channel has seen the shutdown; give them a bounded time to
         // send their cancellations and close.
         let _ = tokio::time::timeout(Duration::from_secs(5), async {
@@ -290,6 +341,28 @@ impl Actor {
         })
         .await;
         Ok(())
+    }
+
+    /// Serves one accepted connection until its channel ends (the peer
+    /// closes it, it fails, or the actor is cancelled). For programs with
+    /// their own accept loop; unlike [`serve`](Actor::serve) this applies
+    /// no limit on the number of channels.
+    ///
+    /// A connection given to a cancelled actor is closed unanswered (no
+    /// handshake), as a restarting tractor daemon drops one; a peer can
+    /// tell that apart from a served channel and retry.
+    pub async fn serve_connection(&self, conn: Connection) {
+        if self.is_cancelled() {
+            return;
+        }
+        driver::run(
+            self.inner.clone(),
+            conn.0,
+            End::B,
+            None,
+            mpsc::channel(driver::COMMANDS),
+        )
+        .await
     }
 
     /// Cancels the actor: [`serve`](Actor::serve) returns and every channel
@@ -327,5 +400,50 @@ impl Actor {
             Err(_) => return Err(Error::Handshake(format!("{addr} (timed out)"))),
         };
         Ok(Portal::new(ChannelHandle { cmd: cmd_tx, peer }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, serde::Serialize)]
+    struct Add {
+        x: i64,
+        y: i64,
+    }
+
+    fn kwargs(v: &impl Serialize) -> StrMap<'static> {
+        StrMap::encode(v).unwrap()
+    }
+
+    #[test]
+    fn keyword_arguments_fail_as_a_python_call_does() {
+        #[derive(Serialize)]
+        struct XZ {
+            x: i64,
+            z: i64,
+        }
+        #[derive(Serialize)]
+        struct X {
+            x: i64,
+        }
+        let e = args::<Add>("add", &kwargs(&XZ { x: 1, z: 2 })).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "TypeError: add() got an unexpected keyword argument 'z'"
+        );
+        let e = args::<Add>("add", &kwargs(&X { x: 1 })).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "TypeError: add() missing 1 required positional argument: 'y'"
+        );
+        let e = args::<NoArgs>("ok", &kwargs(&X { x: 1 })).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "TypeError: ok() got an unexpected keyword argument 'x'"
+        );
+        let a = args::<Add>("add", &kwargs(&Add { x: 1, y: 2 })).unwrap();
+        assert_eq!((a.x, a.y), (1, 2));
     }
 }

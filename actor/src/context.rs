@@ -105,7 +105,16 @@ impl Context {
         match inbox.recv().await? {
             Inbound::Frame(f) if f.meaning == Meaning::Yield => Some(decode(&f)),
             Inbound::Rejected(why) => Some(Err(Error::Payload(why))),
-            Inbound::Frame(_) => None,
+            Inbound::Frame(f) => {
+                if matches!(f.meaning, Meaning::Stop { .. }) && self.stream_open {
+                    // The caller closed the stream: as in tractor, taking
+                    // its `Stop` closes this side too, without a `Stop`
+                    // back.
+                    self.stream_open = false;
+                    let _ = self.cmd.send(Cmd::StreamClosed(self.cid.clone())).await;
+                }
+                None
+            }
         }
     }
 

@@ -28,6 +28,7 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use crate::actor::{cancelled, Handler, Inner};
 use crate::context::Context;
 use crate::error::{EndpointError, Error};
+use crate::tap::Direction;
 use crate::transport::{self, Stream};
 
 /// Frames buffered per dialog before the driver stops reading the socket.
@@ -44,6 +45,9 @@ pub(crate) enum Cmd {
     /// A callee context opened its stream (so that ending or cancelling it
     /// sends `Stop`).
     StreamOpened(String),
+    /// A callee context took the caller's `Stop`: its stream is closed
+    /// without a `Stop` back.
+    StreamClosed(String),
     /// A callee task ended with this result.
     Finish {
         cid: String,
@@ -154,6 +158,13 @@ pub(crate) async fn run(
         }
         let _ = SinkExt::<Bytes>::close(&mut w).await;
     });
+    let tap = actor.tap.clone();
+    let id = actor
+        .channels
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Some(t) = &tap {
+        t.opened(id, me == shuttle::dialog::End::B);
+    }
     let engine = Channel::new(me, &actor.aid, actor.limits.channel, Instant::now());
     let mut d = Driver {
         actor: actor.clone(),
@@ -183,7 +194,13 @@ pub(crate) async fn run(
         tokio::select! {
             biased;
             permit = writer_tx.reserve(), if out.is_some() => match permit {
-                Ok(p) => p.send(Bytes::from(out.take().unwrap_or_default())),
+                Ok(p) => {
+                    let body = out.take().unwrap_or_default();
+                    if let Some(t) = &tap {
+                        t.frame(id, Direction::Sent, &body);
+                    }
+                    p.send(Bytes::from(body));
+                }
                 Err(_) => {
                     // The writer is gone: the socket failed.
                     out = None;
@@ -203,7 +220,12 @@ pub(crate) async fn run(
             },
             frame = reader.next(), if reading && d.pending.is_none() && d.engine.wants_frames() => {
                 match frame {
-                    Some(Ok(body)) => d.engine.handle_frame(&body, Instant::now()),
+                    Some(Ok(body)) => {
+                        if let Some(t) = &tap {
+                            t.frame(id, Direction::Received, &body);
+                        }
+                        d.engine.handle_frame(&body, Instant::now())
+                    }
                     Some(Err(e)) => {
                         tracing::debug!("channel with {:?} failed: {e}", d.engine.peer());
                         reading = false;
@@ -234,6 +256,9 @@ pub(crate) async fn run(
     }
     drop(writer_tx);
     let _ = writer.await;
+    if let Some(t) = &tap {
+        t.closed(id);
+    }
 }
 
 impl Driver {
@@ -488,6 +513,11 @@ impl Driver {
             Cmd::StreamOpened(cid) => {
                 if let Some(r) = self.routes.get_mut(&cid) {
                     r.stream_open = true;
+                }
+            }
+            Cmd::StreamClosed(cid) => {
+                if let Some(r) = self.routes.get_mut(&cid) {
+                    r.stream_open = false;
                 }
             }
             Cmd::Finish { cid, result } => {

@@ -91,10 +91,12 @@ mod context;
 mod driver;
 mod error;
 mod portal;
+mod tap;
 mod transport;
 
 pub use actor::{Actor, ActorBuilder, Limits, NoArgs};
 pub use context::{CallerContext, Context, RecvStream};
 pub use error::{EndpointError, Error, RemoteError};
 pub use portal::Portal;
-pub use transport::{Address, Listener};
+pub use tap::{Direction, Tap};
+pub use transport::{Address, Connection, Listener};

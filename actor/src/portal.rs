@@ -28,6 +28,17 @@ impl Portal {
         &self.chan.peer
     }
 
+    /// Resolves once the channel has ended (the peer closed it, it failed,
+    /// or either actor was cancelled).
+    pub async fn closed(&self) {
+        self.chan.cmd.closed().await
+    }
+
+    /// Whether the channel has ended.
+    pub fn is_closed(&self) -> bool {
+        self.chan.cmd.is_closed()
+    }
+
     async fn start<A: Serialize + ?Sized>(
         &self,
         ns: &str,

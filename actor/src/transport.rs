@@ -128,15 +128,28 @@ impl Listener {
         }
     }
 
-    pub(crate) async fn accept(&self) -> io::Result<Stream> {
-        Ok(match &self.inner {
+    /// The next connection a peer made, for
+    /// [`Actor::serve_connection`](crate::Actor::serve_connection) (when a
+    /// program runs its own accept loop; [`Actor::serve`](crate::Actor::serve)
+    /// does this for you).
+    pub async fn accept(&self) -> io::Result<Connection> {
+        Ok(Connection(match &self.inner {
             Inner::Tcp(l) => {
                 let (s, _) = l.accept().await?;
                 let _ = s.set_nodelay(true);
                 Box::pin(s)
             }
             Inner::Uds(l, _) => Box::pin(l.accept().await?.0),
-        })
+        }))
+    }
+}
+
+/// An accepted connection, not yet served (see [`Listener::accept`]).
+pub struct Connection(pub(crate) Stream);
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Connection")
     }
 }
 

@@ -129,7 +129,7 @@ async def stream_break_early(p):
     # keeps yielding into a stream the caller left overruns the caller,
     # and between two Python actors the `StreamOverrun` errors then bounce
     # back and forth without end, each boxing the one before (PROTOCOL.md
-    # §8.1).
+    # §5.8).
     got = []
     async with p.open_stream_from(counter, n=40) as s:
         async for v in s:

@@ -58,6 +58,15 @@ impl ChannelLog {
         log.frames.push((from, t, body.to_vec()));
     }
 
+    /// The first frame body `from` sent (its handshake `Aid`, normally).
+    pub fn first(&self, from: From) -> Option<Vec<u8>> {
+        let log = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        log.frames
+            .iter()
+            .find(|(f, _, _)| *f == from)
+            .map(|(_, _, body)| body.clone())
+    }
+
     /// The capture document of the channel. `me` accepted the connection
     /// when `accepted` (it listened), else it connected.
     pub fn to_capture(&self, ends: &Ends, scenario: &str) -> Capture {
