@@ -22,6 +22,7 @@ import math
 import os
 import sys
 
+import msgspec
 import trio
 import tractor
 from tractor.ipc._chan import _connect_chan  # what tractor's own get_registry() uses
@@ -52,6 +53,24 @@ async def fails_early(ctx: tractor.Context): ...
 async def fails_midstream(ctx: tractor.Context): ...
 @tractor.context
 async def sleeper(ctx: tractor.Context): ...
+
+
+# Typed payloads: tractor's caller takes the payload spec from the
+# endpoint's `@tractor.context(pld_spec=...)`, so these stubs make this
+# program's side of the dialog typed, whatever the callee declares.
+class PldMsg(msgspec.Struct):
+    field: str
+
+
+class Point(msgspec.Struct):
+    x: int
+    y: int
+
+
+@tractor.context(pld_spec=PldMsg|None)
+async def streamer(ctx: tractor.Context): ...
+@tractor.context(pld_spec=Point|None)
+async def point_doubler(ctx: tractor.Context): ...
 
 
 MIB = 1 << 20
@@ -239,6 +258,32 @@ async def cancel_actor(p):
     return show(await p.cancel_actor())
 
 
+async def ctx_typed_valid(p):
+    async with p.open_context(point_doubler) as (ctx, first):
+        got = [first]
+        async with ctx.open_stream() as stream:
+            for pt in (Point(1, 2), Point(-3, 40)):
+                await stream.send(pt)
+                got.append(await stream.receive())
+        got.append(await ctx.wait_for_result())
+    return show(got)
+
+
+async def ctx_typed_bad_yield(p):
+    got = []
+    try:
+        async with p.open_context(streamer) as (ctx, first):
+            got.append(first)
+            async with ctx.open_stream() as stream:
+                got.append(await stream.receive())
+                got.append(await stream.receive())  # 42: not a PldMsg
+    except tractor.MsgTypeError as e:
+        # The violation is found here, by this caller, against its spec.
+        text = str(e)
+        got.append(f'!MsgTypeError {"42" in text and "PldMsg" in text}')
+    return show((got, await p.run(ok)))
+
+
 CHECKS = [
     ('run add ints', *add_check(20, 22, '42')),
     ('run add 2**64-1', *add_check(2**64 - 2, 1, repr(2**64 - 1))),
@@ -269,6 +314,10 @@ CHECKS = [
     ('context KeyError before started', ctx_error_before_started, None),
     ('context RuntimeError midstream', ctx_error_midstream, None),
     ('context ctx.cancel()', ctx_cancel, None),
+    ('context typed (Point spec), valid', ctx_typed_valid,
+     repr([Point(0, 0), Point(2, 4), Point(-6, 80), None])),
+    ('context typed (PldMsg spec), bad Yield', ctx_typed_bad_yield,
+     repr(([PldMsg('ok'), PldMsg('first'), '!MsgTypeError True'], 'still alive'))),
     ('timeout, then still serving', call_timeout, repr((True, 'still alive'))),
     ('portal.cancel_actor()', cancel_actor, 'True'),
 ]
