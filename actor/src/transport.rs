@@ -1,6 +1,6 @@
 //! Addresses (`tcp://HOST:PORT`, `uds:///PATH`), listeners and tractor's
 //! framing (a u32 little-endian length, then one msgpack body) as a
-//! `tokio_util` codec.
+//! `tokio_util` codec that allocates only what arrives.
 
 use std::fmt;
 use std::io;
@@ -9,7 +9,6 @@ use std::pin::Pin;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
-use tokio_util::codec::LengthDelimitedCodec;
 
 /// Where an actor listens: `tcp://HOST:PORT` or `uds:///PATH`.
 ///
@@ -161,13 +160,113 @@ impl Drop for Listener {
     }
 }
 
-/// tractor's framing: a u32 little-endian length prefix, bodies up to
-/// `max_frame` bytes (a longer prefix is refused before anything is
-/// allocated for the body).
-pub(crate) fn codec(max_frame: usize) -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder()
-        .little_endian()
-        .length_field_length(4)
-        .max_frame_length(max_frame)
-        .new_codec()
+/// How much of an announced frame is reserved ahead of its bytes.
+const RESERVE_AHEAD: usize = 64 << 10;
+
+/// tractor's framing: a u32 little-endian length prefix, then the body, up
+/// to `max_frame` bytes.
+///
+/// Hand-written instead of tokio-util's `LengthDelimitedCodec`, which
+/// reserves the whole announced length as soon as it reads a prefix: four
+/// bytes announcing 64 MiB would cost 64 MiB per connection. Here memory
+/// follows the bytes that actually arrive (at most [`RESERVE_AHEAD`] more),
+/// and a prefix over the limit is refused at once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FrameCodec {
+    max_frame: usize,
+}
+
+pub(crate) fn codec(max_frame: usize) -> FrameCodec {
+    FrameCodec { max_frame }
+}
+
+impl tokio_util::codec::Decoder for FrameCodec {
+    type Item = bytes::BytesMut;
+    type Error = io::Error;
+
+    fn decode(&mut self, src: &mut bytes::BytesMut) -> io::Result<Option<Self::Item>> {
+        let Some(head) = src.get(..4) else {
+            src.reserve(4 - src.len());
+            return Ok(None);
+        };
+        let n = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        if n > self.max_frame {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a frame of {n} bytes announced, over the limit of {} bytes",
+                    self.max_frame
+                ),
+            ));
+        }
+        let want = 4 + n;
+        if src.len() < want {
+            src.reserve((want - src.len()).min(RESERVE_AHEAD));
+            return Ok(None);
+        }
+        let mut frame = src.split_to(want);
+        let _ = frame.split_to(4);
+        Ok(Some(frame))
+    }
+}
+
+impl tokio_util::codec::Encoder<bytes::Bytes> for FrameCodec {
+    type Error = io::Error;
+
+    fn encode(&mut self, body: bytes::Bytes, dst: &mut bytes::BytesMut) -> io::Result<()> {
+        let n = u32::try_from(body.len())
+            .ok()
+            .filter(|&n| n as usize <= self.max_frame)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "a frame of {} bytes, over the limit of {} bytes",
+                        body.len(),
+                        self.max_frame
+                    ),
+                )
+            })?;
+        dst.reserve(4 + body.len());
+        dst.extend_from_slice(&n.to_le_bytes());
+        dst.extend_from_slice(&body);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_util::codec::{Decoder as _, Encoder as _};
+
+    #[test]
+    fn an_announced_frame_costs_only_the_bytes_that_arrived() {
+        let mut c = codec(64 << 20);
+        let mut buf = bytes::BytesMut::from(&((64u32 << 20) - 1).to_le_bytes()[..]);
+        assert!(c.decode(&mut buf).unwrap().is_none());
+        assert!(buf.capacity() <= 4 + RESERVE_AHEAD, "{}", buf.capacity());
+        let mut over = bytes::BytesMut::from(&u32::MAX.to_le_bytes()[..]);
+        let e = c.decode(&mut over).unwrap_err();
+        assert!(e.to_string().contains("4294967295 bytes announced"), "{e}");
+    }
+
+    #[test]
+    fn frames_round_trip_and_split_where_the_prefix_says() {
+        let mut c = codec(16);
+        let mut buf = bytes::BytesMut::new();
+        c.encode(bytes::Bytes::from_static(b"\x81\xa1a\x01"), &mut buf)
+            .unwrap();
+        c.encode(bytes::Bytes::from_static(b""), &mut buf).unwrap();
+        assert_eq!(&buf[..4], &4u32.to_le_bytes());
+        let mut partial = buf.split_to(6);
+        assert!(c.decode(&mut partial).unwrap().is_none());
+        partial.extend_from_slice(&buf);
+        assert_eq!(
+            &c.decode(&mut partial).unwrap().unwrap()[..],
+            b"\x81\xa1a\x01"
+        );
+        assert_eq!(&c.decode(&mut partial).unwrap().unwrap()[..], b"");
+        assert!(c.decode(&mut partial).unwrap().is_none());
+        assert!(c.encode(bytes::Bytes::from(vec![0; 17]), &mut buf).is_err());
+    }
 }
