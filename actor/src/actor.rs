@@ -10,6 +10,7 @@ use futures_util::stream::{BoxStream, Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shuttle::dialog::{ChannelConfig, End};
+use shuttle::pld_spec::PldSpec;
 use shuttle::{Aid, Functype, Raw, StrMap, Uid};
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 
@@ -79,6 +80,8 @@ pub(crate) struct Inner {
     pub(crate) shutdown: watch::Sender<bool>,
     /// Sees every frame, when set.
     pub(crate) tap: Option<Arc<dyn Tap>>,
+    /// The payload specs of endpoints, by (ns, func).
+    pub(crate) specs: HashMap<(String, String), PldSpec>,
     /// Numbers the channels (for the tap).
     pub(crate) channels: std::sync::atomic::AtomicU64,
 }
@@ -140,6 +143,7 @@ pub struct ActorBuilder {
     endpoints: HashMap<(String, String), Handler>,
     limits: Limits,
     tap: Option<Arc<dyn Tap>>,
+    specs: HashMap<(String, String), PldSpec>,
 }
 
 impl std::fmt::Debug for ActorBuilder {
@@ -223,6 +227,36 @@ impl ActorBuilder {
         self
     }
 
+    /// Limits the payloads endpoint `ns.func` takes from its callers to
+    /// `spec`, as `@tractor.context(pld_spec=...)` does: a caller's
+    /// `Yield` that breaks it reaches the endpoint as
+    /// [`Error::Payload`] (raised on with `?`, it is answered as tractor's
+    /// `MsgTypeError`), and [`Context::started`] refuses a value that
+    /// breaks it before sending, as tractor's `ctx.started()` does.
+    ///
+    /// ```
+    /// use shuttle::pld_spec::PldSpec;
+    /// use shuttle_actor::{Actor, Context, EndpointError, NoArgs};
+    ///
+    /// let spec = PldSpec::parse("int|None", &serde_json::json!({})).unwrap();
+    /// let actor = Actor::builder("typed")
+    ///     .context("__main__", "doubler", |mut ctx: Context, _: NoArgs| async move {
+    ///         ctx.started(&0).await?;
+    ///         ctx.open_stream().await?;
+    ///         while let Some(x) = ctx.recv::<i64>().await {
+    ///             ctx.send(&(2 * x?)).await?; // a str sent to it: MsgTypeError
+    ///         }
+    ///         Ok::<_, EndpointError>(())
+    ///     })
+    ///     .pld_spec("__main__", "doubler", spec)
+    ///     .build();
+    /// # let _ = actor;
+    /// ```
+    pub fn pld_spec(mut self, ns: &str, func: &str, spec: PldSpec) -> Self {
+        self.specs.insert((ns.into(), func.into()), spec);
+        self
+    }
+
     /// Shows every frame of every channel to `tap` (see [`Tap`]).
     pub fn tap(mut self, tap: impl Tap) -> Self {
         self.tap = Some(Arc::new(tap));
@@ -244,6 +278,7 @@ impl ActorBuilder {
                 limits: self.limits,
                 shutdown,
                 tap: self.tap,
+                specs: self.specs,
                 channels: Default::default(),
             }),
         }
@@ -288,6 +323,7 @@ impl Actor {
             endpoints: HashMap::new(),
             limits: Limits::default(),
             tap: None,
+            specs: HashMap::new(),
         }
     }
 

@@ -4,6 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shuttle::dialog::{Incoming, Meaning};
+use shuttle::pld_spec::PldSpec;
 use shuttle::{Msg, Raw, Started, Stop, Yield};
 use tokio::sync::mpsc;
 
@@ -56,6 +57,8 @@ pub struct Context {
     cmd: mpsc::Sender<Cmd>,
     inbox: Option<mpsc::Receiver<Inbound>>,
     stream_open: bool,
+    /// The endpoint's payload spec ([`ActorBuilder::pld_spec`](crate::ActorBuilder::pld_spec)).
+    spec: Option<PldSpec>,
 }
 
 impl Context {
@@ -63,12 +66,14 @@ impl Context {
         cid: String,
         cmd: mpsc::Sender<Cmd>,
         inbox: Option<mpsc::Receiver<Inbound>>,
+        spec: Option<PldSpec>,
     ) -> Context {
         Context {
             cid,
             cmd,
             inbox,
             stream_open: false,
+            spec,
         }
     }
 
@@ -77,9 +82,20 @@ impl Context {
         &self.cid
     }
 
-    /// Sends the started value (`ctx.started(value)`).
+    /// Sends the started value (`ctx.started(value)`). With a payload spec
+    /// on the endpoint, a value that breaks it is refused with
+    /// [`Error::Payload`] and not sent, as tractor's `started()` does.
     pub async fn started<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        let msg = Msg::from(Started::new(self.cid.clone(), encode(value)?));
+        let pld = encode(value)?;
+        if let Some(spec) = &self.spec {
+            spec.validate(pld.as_bytes()).map_err(|e| {
+                Error::Payload(format!(
+                    "invalid `Started` msg payload: {e} (the endpoint's spec is `{}`)",
+                    spec.spec_str()
+                ))
+            })?;
+        }
+        let msg = Msg::from(Started::new(self.cid.clone(), pld));
         send(&self.cmd, msg).await
     }
 

@@ -446,6 +446,10 @@ impl Driver {
             }
         };
         let functype = handler.functype();
+        let spec = self.actor.specs.get(&(ns, func.clone())).cloned();
+        if let Some(spec) = &spec {
+            self.engine.set_pld_spec(&cid, spec.clone());
+        }
         self.send(Msg::from(StartAck::new(cid.clone(), functype)));
         let cmd = self.cmd_tx.clone();
         let (tx, rx) = if functype == Functype::Context {
@@ -459,7 +463,7 @@ impl Driver {
             let result = match handler {
                 Handler::Func(f) => f(kwargs).await,
                 Handler::Context(f) => {
-                    let ctx = Context::new(task_cid.clone(), cmd.clone(), rx);
+                    let ctx = Context::new(task_cid.clone(), cmd.clone(), rx, spec);
                     f(ctx, kwargs).await
                 }
                 Handler::Stream(f) => match f(kwargs) {

@@ -148,3 +148,20 @@ pub enum Error {
     #[error("no handshake from {0}")]
     Handshake(String),
 }
+
+/// An endpoint that meets an [`Error`] raises it on with `?`, as a tractor
+/// task lets an exception propagate: a payload that broke the endpoint's
+/// payload spec becomes tractor's `MsgTypeError`, a remote error keeps its
+/// type, a cancellation is `ContextCancelled`, the rest `RuntimeError`.
+impl From<Error> for EndpointError {
+    fn from(e: Error) -> EndpointError {
+        match e {
+            Error::Payload(why) => EndpointError::new("MsgTypeError", why),
+            Error::Remote(r) => EndpointError::new(r.src_type.clone(), r.last_line().to_string()),
+            Error::Cancelled(r) => {
+                EndpointError::new("ContextCancelled", r.last_line().to_string())
+            }
+            other => EndpointError::new("RuntimeError", other.to_string()),
+        }
+    }
+}

@@ -79,9 +79,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Payload specs work on both sides as in tractor: a caller limits what
+//! it takes with [`Portal::open_context_with`], an endpoint with
+//! [`ActorBuilder::pld_spec`] (`@tractor.context(pld_spec=...)`); a
+//! payload that breaks one is [`Error::Payload`], answered as tractor's
+//! `MsgTypeError` when an endpoint raises it on with `?`.
+//!
 //! Not yet here (the follow-up work): joining trees (acting as registrar,
-//! registering with one, spawning Python children), enforcing an
-//! endpoint's own payload spec on what it sends, and `StreamOverrun`.
+//! registering with one, spawning Python children), and tractor's
+//! `StreamOverrun`: a full dialog inbox applies backpressure to the socket
+//! instead of answering the sender with an overrun error.
 
 // Every queue is bounded; no `unsafe`.
 #![forbid(unsafe_code)]

@@ -269,6 +269,20 @@ async def ctx_typed_valid(p):
     return show(got)
 
 
+async def ctx_typed_callee_bad_item(p):
+    got = []
+    try:
+        async with p.open_context(point_doubler) as (ctx, first):
+            async with ctx.open_stream() as stream:
+                await stream.send(Point(1, 2))
+                got.append(await stream.receive())
+                await stream.send('not a point')  # breaks the callee's spec
+                got.append(await stream.receive())
+    except tractor.RemoteActorError as e:
+        got.append(f'!{e.boxed_type_str}')
+    return show((got, await p.run(ok)))
+
+
 async def ctx_typed_bad_yield(p):
     got = []
     try:
@@ -316,6 +330,8 @@ CHECKS = [
     ('context ctx.cancel()', ctx_cancel, None),
     ('context typed (Point spec), valid', ctx_typed_valid,
      repr([Point(0, 0), Point(2, 4), Point(-6, 80), None])),
+    ('context typed callee (Point spec), bad item sent', ctx_typed_callee_bad_item,
+     None),
     ('context typed (PldMsg spec), bad Yield', ctx_typed_bad_yield,
      repr(([PldMsg('ok'), PldMsg('first'), '!MsgTypeError True'], 'still alive'))),
     ('timeout, then still serving', call_timeout, repr((True, 'still alive'))),

@@ -23,6 +23,7 @@ import hashlib
 import os
 import sys
 
+import msgspec
 import trio
 import tractor
 
@@ -140,13 +141,19 @@ async def streamer(ctx: tractor.Context):
         await trio.sleep_forever()
 
 
-@tractor.context
+class Point(msgspec.Struct):
+    x: int
+    y: int
+
+
+@tractor.context(pld_spec=Point|None)
 async def point_doubler(ctx: tractor.Context):
-    '''typed_pld_valid: points as `{'x': int, 'y': int}` maps.'''
-    await ctx.started({'x': 0, 'y': 0})
+    '''typed_pld_valid: the recorded endpoint's spec, `Point|None`; an item
+    that is not a `Point` raises `MsgTypeError` here.'''
+    await ctx.started(Point(0, 0))
     async with ctx.open_stream() as stream:
         async for point in stream:
-            await stream.send({'x': point['x'] * 2, 'y': point['y'] * 2})
+            await stream.send(Point(point.x * 2, point.y * 2))
     return None
 
 

@@ -362,6 +362,12 @@ fn py_add(a: &V, b: &V) -> Result<V, EndpointError> {
     })
 }
 
+/// `Point | None`, the spec `point_doubler` was recorded with.
+fn point_spec() -> shuttle::pld_spec::PldSpec {
+    let structs = serde_json::json!({"Point": {"fields": [["x", "int"], ["y", "int"]]}});
+    shuttle::pld_spec::PldSpec::parse("Point | None", &structs).expect("a well-formed spec")
+}
+
 /// Never resolves: an endpoint that waits to be cancelled.
 async fn forever() {
     std::future::pending::<()>().await
@@ -524,8 +530,7 @@ fn endpoints(b: shuttle_actor::ActorBuilder, wrong_add: bool) -> shuttle_actor::
                 ctx.started(&Point { x: 0, y: 0 }).await.map_err(gone)?;
                 ctx.open_stream().await.map_err(gone)?;
                 while let Some(p) = ctx.recv::<Point>().await {
-                    let p =
-                        p.map_err(|_| err("MsgTypeError", "expected a Point {x: int, y: int}"))?;
+                    let p = p?; // not a Point: MsgTypeError, as in tractor
                     ctx.send(&Point {
                         x: 2 * p.x,
                         y: 2 * p.y,
@@ -537,6 +542,8 @@ fn endpoints(b: shuttle_actor::ActorBuilder, wrong_add: bool) -> shuttle_actor::
                 Ok(())
             },
         )
+        // typed_pld_valid: the recorded endpoint's spec
+        .pld_spec(NS, "point_doubler", point_spec())
         // ctx_cancel_from_caller
         .context(NS, "sleeper", |mut ctx: Context, _: NoArgs| async move {
             ctx.started("sleeping").await.map_err(gone)?;

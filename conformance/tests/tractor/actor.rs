@@ -190,6 +190,36 @@ fn against_python(listen: &str) {
             other => panic!("fails_midstream: {other:?}"),
         }
 
+        // A payload spec on the callee's side (`pld_spec=Point|None`): a
+        // valid point is doubled, an item that is not one fails the
+        // context with tractor's `MsgTypeError`.
+        #[derive(Debug, Deserialize, PartialEq, Serialize)]
+        struct Point {
+            x: i64,
+            y: i64,
+        }
+        let (mut ctx, origin): (_, Point) = portal
+            .open_context("__main__", "point_doubler", &NoArgs {})
+            .await
+            .unwrap();
+        assert_eq!(origin, Point { x: 0, y: 0 });
+        ctx.open_stream();
+        ctx.send(&Point { x: 1, y: -2 }).await.unwrap();
+        assert_eq!(
+            ctx.recv::<Point>().await.unwrap().unwrap(),
+            Point { x: 2, y: -4 }
+        );
+        ctx.send("not a point").await.unwrap();
+        let failed = match ctx.recv::<Point>().await {
+            Some(Err(e)) => e,
+            None => ctx.result::<()>().await.unwrap_err(),
+            Some(Ok(p)) => panic!("a bad item was doubled: {p:?}"),
+        };
+        match failed {
+            Error::Remote(e) => assert_eq!(e.boxed_type, "MsgTypeError", "{e:?}"),
+            other => panic!("point_doubler: {other:?}"),
+        }
+
         // A payload spec on the caller's side: the second item breaks it.
         let spec =
             shuttle::pld_spec::PldSpec::parse("dict[str, str]", &serde_json::Value::Null).unwrap();
