@@ -85,6 +85,20 @@ def run_pair(caller: list[str], callee: list[str], env: dict, timeout: float) ->
             srv.wait()
 
 
+def build_rust() -> str:
+    '''Builds `actor/examples/bench.rs` and returns its path (wherever
+    CARGO_TARGET_DIR puts it).'''
+    out = subprocess.run(['cargo', 'build', '--quiet', '--release', '-p', 'shuttle-actor',
+                          '--example', 'bench', '--message-format=json'],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        msg = json.loads(line)
+        if msg.get('reason') == 'compiler-artifact' and msg.get('executable') \
+                and msg['target']['name'] == 'bench':
+            return msg['executable']
+    raise SystemExit('cargo built no `bench` example')
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument('--calls', type=int, default=5000)
@@ -95,9 +109,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.smoke:
         args.calls, args.items = 20, 200
-    subprocess.run(['cargo', 'build', '--quiet', '--release', '-p', 'shuttle-actor',
-                    '--example', 'bench'], cwd=ROOT, check=True)
-    rust = str(ROOT / 'target/release/examples/bench')
+    rust = build_rust()
     py = [args.python, str(ROOT / 'benches/actor_peer.py')]
     runtime = tempfile.mkdtemp(prefix='shuttle-bench-')
     os.chmod(runtime, 0o700)
