@@ -1,19 +1,23 @@
 //! Recording one channel as a `tractor-capture/1` document
-//! (`fixtures/captures/FORMAT.md`): `shuttle serve --record DIR` keeps
-//! every frame it reads and writes, and writes one capture file per
-//! channel when the channel ends, so that `shuttle check DIR` can run the
-//! codec and the dialog rules over traffic a live peer just produced.
+//! (`fixtures/captures/FORMAT.md`): a [`Recorder`] on a `shuttle-actor`
+//! actor (`shuttle serve --record DIR` uses one) keeps every frame it
+//! reads and writes, and writes one capture file per channel when the
+//! channel ends, so that `shuttle check DIR` can run the codec and the
+//! dialog rules over traffic a live peer just produced.
 //!
 //! The order of the frames is the order in which this end read and wrote
 //! them, which is causal order: a reply is written only after its request
 //! was read. A channel records at most [`MAX_RECORDED`] bytes of bodies;
 //! beyond that it stops recording and says so in the description.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use shuttle::capture::{self, Capture};
+use shuttle_actor::{Direction, Tap};
 
 /// Most body bytes one channel records (256 MiB).
 pub const MAX_RECORDED: usize = 256 << 20;
@@ -182,4 +186,107 @@ pub fn write(dir: &Path, n: u64, log: &ChannelLog, ends: &Ends) -> std::io::Resu
     std::fs::write(&tmp, text + "\n")?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)
+}
+
+/// A [`Tap`] for a `shuttle-actor` actor that records every channel it
+/// serves or opens and writes each, when it ends, as
+/// `DIR/channel-NNNN-PEER.json` (see [`write`]). Clones share the
+/// numbering, so the actors of one process (a fresh one after each
+/// `self.cancel`) never overwrite each other's files.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    dir: PathBuf,
+    transport: &'static str,
+    /// Where to say what was written (stderr), if anywhere.
+    log_as: Option<String>,
+    /// Numbers the files across the actors of this process.
+    files: Arc<AtomicU64>,
+    open: Arc<Mutex<HashMap<u64, (ChannelLog, bool)>>>,
+}
+
+impl Recorder {
+    /// Records into `dir` (which must exist); `transport` is `tcp` or `uds`.
+    pub fn new(dir: PathBuf, transport: &'static str) -> Recorder {
+        Recorder {
+            dir,
+            transport,
+            log_as: None,
+            files: Arc::default(),
+            open: Arc::default(),
+        }
+    }
+
+    /// Says on stderr, after `prefix`, which file each channel went to.
+    pub fn logging_as(mut self, prefix: &str) -> Recorder {
+        self.log_as = Some(prefix.to_string());
+        self
+    }
+}
+
+/// The end that sent `aid` (the first frame each side sends).
+fn end_of(aid: Option<&Vec<u8>>) -> Option<End> {
+    match shuttle::Msg::decode(aid?) {
+        Ok(shuttle::Msg::Aid(a)) => Some(End {
+            name: a.name.to_string(),
+            uuid: a.uuid.to_string(),
+            pid: match a.pid {
+                Some(shuttle::Int::U(p)) => Some(p),
+                _ => None,
+            },
+            probe: a.is_probe,
+        }),
+        _ => None,
+    }
+}
+
+impl Tap for Recorder {
+    fn opened(&self, channel: u64, accepted: bool) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.insert(channel, (ChannelLog::default(), accepted));
+    }
+
+    fn frame(&self, channel: u64, dir: Direction, body: &[u8]) {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((log, _)) = open.get(&channel) {
+            let from = match dir {
+                Direction::Received => From::Peer,
+                Direction::Sent => From::Me,
+            };
+            log.frame(from, body);
+        }
+    }
+
+    fn closed(&self, channel: u64) {
+        let Some((log, accepted)) = self
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&channel)
+        else {
+            return;
+        };
+        let unknown = || End {
+            name: "unknown".into(),
+            uuid: "unknown".into(),
+            pid: None,
+            probe: false,
+        };
+        let ends = Ends {
+            me: end_of(log.first(From::Me).as_ref()).unwrap_or_else(unknown),
+            peer: end_of(log.first(From::Peer).as_ref()).unwrap_or_else(unknown),
+            accepted,
+            transport: self.transport,
+        };
+        let n = self.files.fetch_add(1, Ordering::Relaxed);
+        let said = match write(&self.dir, n, &log, &ends) {
+            Ok(path) => format!("recorded {}", path.display()),
+            Err(e) => format!(
+                "cannot write the recording into {}: {e}",
+                self.dir.display()
+            ),
+        };
+        if let Some(prefix) = &self.log_as {
+            eprintln!("{prefix}: {said}");
+        }
+    }
 }

@@ -15,8 +15,6 @@
 //!   listener on, so that one daemon serves a whole replay run.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::stream;
@@ -103,7 +101,15 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
             std::fs::create_dir_all(dir).map_err(|e| {
                 anyhow::anyhow!("--record {}: cannot create the folder: {e}", dir.display())
             })?;
-            Some(Recorder::new(dir.clone(), &args))
+            let transport = match args.listen.as_ref().or(args.connect.as_ref()) {
+                Some(Address::Uds(_)) => "uds",
+                _ => "tcp",
+            };
+            let mut r = record::Recorder::new(dir.clone(), transport);
+            if !args.quiet {
+                r = r.logging_as(&format!("shuttle serve [{}]", args.name));
+            }
+            Some(r)
         }
         None => None,
     };
@@ -202,32 +208,50 @@ async fn hang(args: &Args) -> anyhow::Result<bool> {
 }
 
 /// The actor with the scenario endpoints.
-fn build(args: &Args, recorder: Option<Recorder>) -> Actor {
+fn build(args: &Args, recorder: Option<record::Recorder>) -> Actor {
     let limits = shuttle_actor::Limits {
         max_frame: args.max_frame,
         ..Default::default()
     };
     let wrong_add = args.misbehave == Some(Misbehave::WrongAdd);
     let mut b = Actor::builder(&args.name).limits(limits);
-    if let Some(r) = recorder {
-        b = b.tap(r);
-    } else if args.misbehave == Some(Misbehave::DieOnGarbage) {
-        b = b.tap(DieOnGarbage);
+    let die = args.misbehave == Some(Misbehave::DieOnGarbage);
+    if recorder.is_some() || die {
+        b = b.tap(ServeTap { recorder, die });
     }
     endpoints(b, wrong_add).build()
 }
 
-/// `--misbehave die-on-garbage`: the process exits on a frame that does
-/// not decode, as a Python actor's runtime dies of one.
-struct DieOnGarbage;
+/// What `serve` watches frames for: `--record`, and `--misbehave
+/// die-on-garbage` (the process exits on a frame that does not decode, as
+/// a Python actor's runtime dies of one).
+struct ServeTap {
+    recorder: Option<record::Recorder>,
+    die: bool,
+}
 
-impl Tap for DieOnGarbage {
-    fn frame(&self, _: u64, dir: Direction, body: &[u8]) {
-        if dir == Direction::Received {
+impl Tap for ServeTap {
+    fn opened(&self, channel: u64, accepted: bool) {
+        if let Some(r) = &self.recorder {
+            r.opened(channel, accepted);
+        }
+    }
+
+    fn frame(&self, channel: u64, dir: Direction, body: &[u8]) {
+        if let Some(r) = &self.recorder {
+            r.frame(channel, dir, body);
+        }
+        if self.die && dir == Direction::Received {
             if let Err(e) = Msg::decode(body) {
                 eprintln!("shuttle serve: rejected a {}-byte frame: {e}", body.len());
                 std::process::exit(3);
             }
+        }
+    }
+
+    fn closed(&self, channel: u64) {
+        if let Some(r) = &self.recorder {
+            r.closed(channel);
         }
     }
 }
@@ -597,109 +621,4 @@ fn endpoints(b: shuttle_actor::ActorBuilder, wrong_add: bool) -> shuttle_actor::
             ctx.close_stream().await.map_err(gone)?;
             Ok("ok")
         })
-}
-
-// ---------------------------------------------------------------------
-// --record DIR
-
-/// Records every channel of the actors of one `shuttle serve` and writes
-/// each as a capture when it ends (a [`Tap`]).
-#[derive(Clone)]
-struct Recorder {
-    dir: std::path::PathBuf,
-    transport: &'static str,
-    quiet: bool,
-    name: String,
-    die_on_garbage: bool,
-    /// Numbers the files across the actors of this process.
-    files: Arc<AtomicU64>,
-    open: Arc<Mutex<HashMap<u64, (record::ChannelLog, bool)>>>,
-}
-
-impl Recorder {
-    fn new(dir: std::path::PathBuf, args: &Args) -> Recorder {
-        Recorder {
-            dir,
-            transport: match args.listen.as_ref().or(args.connect.as_ref()) {
-                Some(Address::Uds(_)) => "uds",
-                _ => "tcp",
-            },
-            quiet: args.quiet,
-            name: args.name.clone(),
-            die_on_garbage: args.misbehave == Some(Misbehave::DieOnGarbage),
-            files: Arc::default(),
-            open: Arc::default(),
-        }
-    }
-}
-
-/// The end that sent `aid` (the first frame each side sends).
-fn end_of(aid: Option<&Vec<u8>>) -> Option<record::End> {
-    match Msg::decode(aid?) {
-        Ok(Msg::Aid(a)) => Some(record::End {
-            name: a.name.to_string(),
-            uuid: a.uuid.to_string(),
-            pid: match a.pid {
-                Some(shuttle::Int::U(p)) => Some(p),
-                _ => None,
-            },
-            probe: a.is_probe,
-        }),
-        _ => None,
-    }
-}
-
-impl Tap for Recorder {
-    fn opened(&self, channel: u64, accepted: bool) {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        open.insert(channel, (record::ChannelLog::default(), accepted));
-    }
-
-    fn frame(&self, channel: u64, dir: Direction, body: &[u8]) {
-        if self.die_on_garbage && dir == Direction::Received {
-            DieOnGarbage.frame(channel, dir, body);
-        }
-        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((log, _)) = open.get(&channel) {
-            let from = match dir {
-                Direction::Received => record::From::Peer,
-                Direction::Sent => record::From::Me,
-            };
-            log.frame(from, body);
-        }
-    }
-
-    fn closed(&self, channel: u64) {
-        let Some((log, accepted)) = self
-            .open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&channel)
-        else {
-            return;
-        };
-        let unknown = || record::End {
-            name: "unknown".into(),
-            uuid: "unknown".into(),
-            pid: None,
-            probe: false,
-        };
-        let ends = record::Ends {
-            me: end_of(log.first(record::From::Me).as_ref()).unwrap_or_else(unknown),
-            peer: end_of(log.first(record::From::Peer).as_ref()).unwrap_or_else(unknown),
-            accepted,
-            transport: self.transport,
-        };
-        let n = self.files.fetch_add(1, Ordering::Relaxed);
-        let said = match record::write(&self.dir, n, &log, &ends) {
-            Ok(path) => format!("recorded {}", path.display()),
-            Err(e) => format!(
-                "cannot write the recording into {}: {e}",
-                self.dir.display()
-            ),
-        };
-        if !self.quiet {
-            eprintln!("shuttle serve [{}]: {said}", self.name);
-        }
-    }
 }

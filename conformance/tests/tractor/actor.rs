@@ -7,6 +7,7 @@ use super::*;
 
 use serde::{Deserialize, Serialize};
 use shuttle_actor::{Actor, Address, Error, NoArgs};
+use shuttle_conformance::live::record::Recorder;
 
 #[derive(Serialize)]
 struct Add {
@@ -45,8 +46,16 @@ fn against_python(listen: &str) {
     let (mut peer, addr) = python_peer(t, listen);
     let addr: Address = addr.parse().unwrap();
     let rt = runtime();
+    // The channel is recorded, to be judged by `shuttle check` at the end.
+    let recorded = tempfile::tempdir().unwrap();
+    let transport = if listen.starts_with("uds://") {
+        "uds"
+    } else {
+        "tcp"
+    };
+    let recorder = Recorder::new(recorded.path().to_path_buf(), transport);
     let all = async {
-        let me = Actor::builder("rust-caller").build();
+        let me = Actor::builder("rust-caller").tap(recorder).build();
         let portal = me.connect(&addr).await.unwrap();
         assert_eq!(portal.peer().name, "shuttle-peer");
 
@@ -275,8 +284,10 @@ fn against_python(listen: &str) {
         assert_eq!(back, blob);
         assert_eq!(ctx.result::<String>().await.unwrap(), "ok");
 
-        // Last: self.cancel, after which a tractor actor exits.
+        // Last: self.cancel, after which a tractor actor exits, closing
+        // the channel (and the recording of it is written).
         assert!(portal.cancel_actor().await.unwrap());
+        portal.closed().await;
     };
     rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(120), all)
@@ -288,6 +299,27 @@ fn against_python(listen: &str) {
         status.is_some_and(|s| s.success()),
         "the Python daemon did not exit after cancel_actor: {status:?}"
     );
+    // The channel ended with the daemon: its recording passes the codec
+    // and dialog checks the captures pass.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let file = loop {
+        let found = std::fs::read_dir(recorded.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "json"));
+        match found {
+            Some(f) => break f,
+            None if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            None => panic!("the channel was not recorded"),
+        }
+    };
+    drop(rt);
+    let out = shuttle().arg("check").arg(&file).output().unwrap();
+    let check = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "shuttle check failed:\n{check}");
+    assert!(check.ends_with("1 passed, 0 failed\n"), "{check}");
 }
 
 #[test]
