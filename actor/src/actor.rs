@@ -53,6 +53,13 @@ pub struct Limits {
     pub max_frame: usize,
     /// Channels served at once; more connections wait to be accepted (256).
     pub max_channels: usize,
+    /// Most msgpack values (every scalar, string, array and map counts
+    /// one) an endpoint's keyword arguments may hold (1,048,576). A `Start`
+    /// holding more is answered with a `ValueError` before anything is
+    /// decoded: a one-byte nil becomes tens of bytes once decoded into a
+    /// dynamic value, so a frame of nils within the frame limit could
+    /// otherwise cost gigabytes.
+    pub max_arg_values: usize,
     /// Per-channel limits of the engine (open dialogs, queued bytes,
     /// handshake and idle timeouts).
     pub channel: ChannelConfig,
@@ -63,6 +70,7 @@ impl Default for Limits {
         Limits {
             max_frame: shuttle::frame::DEFAULT_MAX_FRAME,
             max_channels: 256,
+            max_arg_values: 1 << 20,
             channel: ChannelConfig {
                 idle_timeout: Some(Duration::from_secs(600)),
                 ..ChannelConfig::default()

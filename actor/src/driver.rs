@@ -445,6 +445,18 @@ impl Driver {
                 return;
             }
         };
+        let cap = self.actor.limits.max_arg_values;
+        if let Err(n) = crate::args::count_values(kwargs.raw().as_bytes(), cap) {
+            // Decoding them could cost many times the frame (a pointer or
+            // more per one-byte nil); refuse before any is built.
+            let e = EndpointError::new(
+                "ValueError",
+                format!("{func}(): the arguments hold more than {cap} values ({n} counted before giving up); this actor takes at most {cap}"),
+            );
+            let msg = self.error_msg(&cid, &func, &e);
+            self.send(msg);
+            return;
+        }
         let functype = handler.functype();
         let spec = self.actor.specs.get(&(ns, func.clone())).cloned();
         if let Some(spec) = &spec {

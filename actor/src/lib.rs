@@ -94,6 +94,7 @@
 #![forbid(unsafe_code)]
 
 mod actor;
+mod args;
 mod context;
 mod driver;
 mod error;

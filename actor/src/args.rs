@@ -1,0 +1,189 @@
+//! Bounds on what an endpoint's keyword arguments may cost once decoded.
+
+use rmp::Marker;
+
+/// Counts the msgpack values of one encoded value (a container counts
+/// itself and everything inside it), giving up with `Err(count)` as soon as
+/// the count passes `cap`, so the walk itself costs at most `cap` steps.
+/// Iterative: nesting depth costs nothing. Input that ends early or holds
+/// a reserved byte ends the count there; decoding reports it afterwards.
+///
+/// (rmp reads one marker at a time but has no walker that skips values
+/// without building them, hence this loop.)
+pub(crate) fn count_values(bytes: &[u8], cap: usize) -> Result<usize, usize> {
+    let mut pos = 0usize;
+    let mut pending: u64 = 1;
+    let mut count = 0usize;
+    // The big-endian length of `n` bytes at `pos`, or None past the end.
+    let len = |pos: &mut usize, n: usize| -> Option<u64> {
+        let b = bytes.get(*pos..*pos + n)?;
+        *pos += n;
+        Some(b.iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x)))
+    };
+    while pending > 0 {
+        let Some(&byte) = bytes.get(pos) else {
+            return Ok(count);
+        };
+        pos += 1;
+        count += 1;
+        if count > cap {
+            return Err(count);
+        }
+        pending -= 1;
+        let skip: u64 = match Marker::from_u8(byte) {
+            Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null | Marker::True | Marker::False => {
+                0
+            }
+            Marker::U8 | Marker::I8 => 1,
+            Marker::U16 | Marker::I16 => 2,
+            Marker::U32 | Marker::I32 | Marker::F32 => 4,
+            Marker::U64 | Marker::I64 | Marker::F64 => 8,
+            Marker::FixStr(n) => u64::from(n),
+            Marker::Str8 | Marker::Bin8 => match len(&mut pos, 1) {
+                Some(n) => n,
+                None => return Ok(count),
+            },
+            Marker::Str16 | Marker::Bin16 => match len(&mut pos, 2) {
+                Some(n) => n,
+                None => return Ok(count),
+            },
+            Marker::Str32 | Marker::Bin32 => match len(&mut pos, 4) {
+                Some(n) => n,
+                None => return Ok(count),
+            },
+            Marker::FixArray(n) => {
+                pending += u64::from(n);
+                0
+            }
+            Marker::Array16 | Marker::Array32 => {
+                let w = if byte == 0xdc { 2 } else { 4 };
+                match len(&mut pos, w) {
+                    Some(n) => pending += n,
+                    None => return Ok(count),
+                }
+                0
+            }
+            Marker::FixMap(n) => {
+                pending += 2 * u64::from(n);
+                0
+            }
+            Marker::Map16 | Marker::Map32 => {
+                let w = if byte == 0xde { 2 } else { 4 };
+                match len(&mut pos, w) {
+                    Some(n) => pending += 2 * n,
+                    None => return Ok(count),
+                }
+                0
+            }
+            Marker::FixExt1 => 2,
+            Marker::FixExt2 => 3,
+            Marker::FixExt4 => 5,
+            Marker::FixExt8 => 9,
+            Marker::FixExt16 => 17,
+            Marker::Ext8 | Marker::Ext16 | Marker::Ext32 => {
+                let w = match byte {
+                    0xc7 => 1,
+                    0xc8 => 2,
+                    _ => 4,
+                };
+                match len(&mut pos, w) {
+                    Some(n) => n + 1,
+                    None => return Ok(count),
+                }
+            }
+            Marker::Reserved => return Ok(count),
+        };
+        pos = match usize::try_from(skip).ok().and_then(|s| pos.checked_add(s)) {
+            Some(p) => p,
+            None => return Ok(count),
+        };
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_values;
+
+    fn enc(v: &rmpv::Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        rmpv::encode::write_value(&mut out, v).unwrap();
+        out
+    }
+
+    /// The count rmpv's own tree gives.
+    fn tree_count(v: &rmpv::Value) -> usize {
+        let mut n = 0;
+        let mut stack = vec![v];
+        while let Some(v) = stack.pop() {
+            n += 1;
+            match v {
+                rmpv::Value::Array(a) => stack.extend(a.iter()),
+                rmpv::Value::Map(m) => m.iter().for_each(|(k, v)| stack.extend([k, v])),
+                _ => {}
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn counts_every_kind_of_value_as_rmpv_does() {
+        use rmpv::Value as V;
+        let v = V::Map(vec![
+            (V::from("x"), V::Array(vec![V::Nil; 70_000])),
+            (V::from("s"), V::from("y".repeat(70_000))),
+            (V::from("b"), V::Binary(vec![1; 300])),
+            (
+                V::from("i"),
+                V::Array(vec![
+                    V::from(-1),
+                    V::from(300),
+                    V::from(u64::MAX),
+                    V::from(i64::MIN),
+                ]),
+            ),
+            (V::from("f"), V::Array(vec![V::F32(0.5), V::F64(0.25)])),
+            (
+                V::from("e"),
+                V::Array((0..20).map(|n| V::Ext(3, vec![0; n])).collect()),
+            ),
+            (
+                V::from("m"),
+                V::Map(
+                    (0..20_000)
+                        .map(|i| (V::from(i), V::Boolean(true)))
+                        .collect(),
+                ),
+            ),
+        ]);
+        let bytes = enc(&v);
+        assert_eq!(count_values(&bytes, usize::MAX), Ok(tree_count(&v)));
+    }
+
+    #[test]
+    fn gives_up_just_past_the_cap() {
+        let v = rmpv::Value::Array(vec![rmpv::Value::Nil; 1000]);
+        let bytes = enc(&v);
+        assert_eq!(count_values(&bytes, 1001), Ok(1001));
+        assert_eq!(count_values(&bytes, 1000), Err(1001));
+        assert_eq!(count_values(&bytes, 10), Err(11));
+    }
+
+    #[test]
+    fn truncated_and_hostile_headers_end_the_count_without_panicking() {
+        // An array announcing 2**32-1 elements with none present.
+        assert_eq!(
+            count_values(&[0xdd, 0xff, 0xff, 0xff, 0xff], usize::MAX),
+            Ok(1)
+        );
+        // A str32 announcing 4 GiB.
+        assert_eq!(
+            count_values(&[0xdb, 0xff, 0xff, 0xff, 0xff], usize::MAX),
+            Ok(1)
+        );
+        // A cut header, a reserved byte, nothing at all.
+        assert_eq!(count_values(&[0xdc, 0x01], usize::MAX), Ok(1));
+        assert_eq!(count_values(&[0x91, 0xc1], usize::MAX), Ok(2));
+        assert_eq!(count_values(&[], usize::MAX), Ok(0));
+    }
+}
