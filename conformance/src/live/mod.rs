@@ -13,9 +13,11 @@
 //! * [`record`]: recording a channel as a capture (`serve --record`);
 //! * [`cli`]: the `replay` and `import-replay` commands.
 
+pub mod attack;
 pub mod cli;
 mod embedded;
 pub mod gen;
+pub mod log;
 pub mod pattern;
 pub mod peer;
 pub mod record;

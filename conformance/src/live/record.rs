@@ -286,7 +286,7 @@ impl Tap for Recorder {
             ),
         };
         if let Some(prefix) = &self.log_as {
-            eprintln!("{prefix}: {said}");
+            super::log::line(format!("{prefix}: {said}"));
         }
     }
 }

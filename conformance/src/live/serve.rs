@@ -83,9 +83,10 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
     rt.block_on(serve(args.clone()))
 }
 
+/// Logs a line on stderr, never blocking the runtime (`super::log`).
 fn log(args: &Args, what: impl AsRef<str>) {
     if !args.quiet {
-        eprintln!("shuttle serve [{}]: {}", args.name, what.as_ref());
+        super::log::line(format!("shuttle serve [{}]: {}", args.name, what.as_ref()));
     }
 }
 

@@ -125,19 +125,26 @@ pub enum Listener {
 }
 
 impl Listener {
-    /// Binds `addr`. A stale Unix socket file at the path is replaced.
+    /// Binds `addr`. A stale Unix socket file at the path (one nothing
+    /// answers on) is replaced; a live server's socket is never taken over.
     pub async fn bind(addr: &Address) -> io::Result<Listener> {
+        let named =
+            |e: io::Error| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"));
         match addr {
-            Address::Tcp(a) => Ok(Listener::Tcp(TcpListener::bind(a.as_str()).await?)),
+            Address::Tcp(a) => Ok(Listener::Tcp(
+                TcpListener::bind(a.as_str()).await.map_err(named)?,
+            )),
             Address::Uds(p) => {
-                if std::fs::symlink_metadata(p).is_ok() {
-                    use std::os::unix::fs::FileTypeExt as _;
-                    let is_sock = std::fs::symlink_metadata(p)?.file_type().is_socket();
-                    if is_sock {
-                        std::fs::remove_file(p)?;
+                use std::os::unix::fs::FileTypeExt as _;
+                if let Ok(meta) = std::fs::symlink_metadata(p) {
+                    if meta.file_type().is_socket() && UnixStream::connect(p).await.is_err() {
+                        std::fs::remove_file(p).map_err(named)?;
                     }
                 }
-                Ok(Listener::Uds(UnixListener::bind(p)?, p.clone()))
+                Ok(Listener::Uds(
+                    UnixListener::bind(p).map_err(named)?,
+                    p.clone(),
+                ))
             }
         }
     }
