@@ -110,6 +110,11 @@ enum Command {
     Serve(live::serve::Args),
     /// Turn captures into replay cases (`shuttle-replay/1`).
     ImportReplay(live::cli::ImportReplayArgs),
+    /// Resource attacks against a live peer (huge legal frames, argument
+    /// amplification, a caller that never reads, dialog floods,
+    /// slow-loris, bursts), each judged survived, degraded or died
+    /// against its time and memory budget.
+    Attack(live::attack::AttackArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -166,6 +171,7 @@ fn main() -> ExitCode {
         Command::Testee(args) => serve_testee::run(&args),
         Command::Schema { out } => schema_cmd(&out),
         Command::Replay(args) => live::cli::run(&args),
+        Command::Attack(args) => live::attack::run_cli(&args),
         Command::Serve(args) => {
             let at = match (&args.listen, &args.connect) {
                 (Some(a), _) => format!("serve --listen {a}"),

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 #[path = "tractor/actor.rs"]
 mod actor;
+#[path = "tractor/attack.rs"]
+mod attack;
 #[path = "tractor/interop.rs"]
 mod interop;
 #[path = "tractor/replay.rs"]

@@ -72,6 +72,12 @@ impl Peer {
         &self.addr
     }
 
+    /// The process id of the running peer command (the leader of its
+    /// process group), when the harness runs it.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref()?.child.as_ref()?.id()
+    }
+
     /// How many times the peer command was started.
     pub fn starts(&self) -> usize {
         self.process.as_ref().map_or(0, |p| p.starts)

@@ -125,12 +125,12 @@ pub const CASES: &[RobustCase] = &[
 ];
 
 /// The harness's identity on one connection.
-struct Me {
+pub(super) struct Me {
     uid: Uid<'static>,
 }
 
 impl Me {
-    fn new(tag: &str) -> Me {
+    pub(super) fn new(tag: &str) -> Me {
         Me {
             uid: Uid::new(
                 "shuttle-harness".to_string(),
@@ -146,7 +146,7 @@ impl Me {
         aid.to_vec()
     }
 
-    fn start(&self, cid: &str, ns: &str, func: &str, kwargs: &rmpv::Value) -> Vec<u8> {
+    pub(super) fn start(&self, cid: &str, ns: &str, func: &str, kwargs: &rmpv::Value) -> Vec<u8> {
         let kwargs = StrMap::encode(kwargs).expect("kwargs encode");
         Start::new(cid, ns, func, kwargs, self.uid.clone()).to_vec()
     }
@@ -178,7 +178,7 @@ fn framed(body: &[u8]) -> Vec<u8> {
 
 /// Connects (retrying, when `retry`, a refused connection or one closed
 /// before the handshake until `timeout` has passed) and exchanges `Aid`s.
-async fn open(
+pub(super) async fn open(
     peer: &mut Peer,
     me: &Me,
     timeout: Duration,
@@ -230,7 +230,7 @@ async fn open_once(
 }
 
 /// Why the `add` check failed.
-enum AddFailure {
+pub(super) enum AddFailure {
     /// No answer: the channel closed, broke or stayed silent.
     Silent(String),
     /// An answer, but a wrong one.
@@ -238,7 +238,7 @@ enum AddFailure {
 }
 
 /// Runs `add(x=20, y=22)` on a session and checks the answer.
-async fn check_add(
+pub(super) async fn check_add(
     s: &mut Session,
     me: &Me,
     cid: &str,
