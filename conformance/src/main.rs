@@ -115,6 +115,20 @@ enum Command {
     /// slow-loris, bursts), each judged survived, degraded or died
     /// against its time and memory budget.
     Attack(live::attack::AttackArgs),
+    /// Print a completion script for a shell (`shuttle completions bash >
+    /// /etc/bash_completion.d/shuttle`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages: `shuttle.1` and one per subcommand
+    /// (`shuttle-run.1`, ...).
+    Man {
+        /// Folder to write into (created if its parent exists).
+        #[arg(long, default_value = "man")]
+        out: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -181,6 +195,13 @@ fn main() -> ExitCode {
             live::serve::run(&args).with_context(|| at)
         }
         Command::ImportReplay(args) => live::cli::import_replay(&args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "shuttle", &mut script);
+            write_stdout(format_args!("{}", String::from_utf8_lossy(&script))).map(|()| true)
+        }
+        Command::Man { out } => man_cmd(&out),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -191,6 +212,31 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `shuttle man`: one page for the command and one per subcommand.
+fn man_cmd(out: &Path) -> anyhow::Result<bool> {
+    prepare_out_dir(out, "man --out")?;
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut pages = vec![("shuttle".to_string(), cmd.clone())];
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("shuttle-{}", sub.get_name());
+        pages.push((name.clone(), sub.clone().name(name)));
+    }
+    let mut written = Vec::new();
+    for (name, page) in pages {
+        let path = out.join(format!("{name}.1"));
+        let mut roff = Vec::new();
+        clap_mangen::Man::new(page).render(&mut roff)?;
+        std::fs::write(&path, roff)
+            .map_err(|e| anyhow::anyhow!("man --out: cannot write {}: {e}", path.display()))?;
+        written.push(path);
+    }
+    // Said once all are written, so that a closed stdout loses no page.
+    for path in written {
+        outln!("{}", path.display());
+    }
+    Ok(true)
 }
 
 fn schema_cmd(out: &Path) -> anyhow::Result<bool> {

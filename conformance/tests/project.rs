@@ -51,3 +51,88 @@ fn the_declared_rust_version_covers_every_locked_dependency() {
         );
     }
 }
+
+fn shuttle(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_shuttle"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .output()
+        .unwrap()
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .join("README.md"),
+    )
+    .unwrap()
+}
+
+/// The subcommands `shuttle --help` lists (without `help`).
+fn subcommands() -> Vec<String> {
+    let help = String::from_utf8(shuttle(&["--help"]).stdout).unwrap();
+    let list = help
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    list.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_readme_lists_every_subcommand_and_the_exit_statuses_of_help() {
+    let readme = readme();
+    let subs = subcommands();
+    assert!(subs.len() >= 10, "{subs:?}");
+    for sub in &subs {
+        assert!(
+            readme.contains(&format!("| `shuttle {sub}")),
+            "README's table of commands has no row for `shuttle {sub}`"
+        );
+    }
+    let help = String::from_utf8(shuttle(&["--help"]).stdout).unwrap();
+    let status = &help[help.find("Exit status:").unwrap()..];
+    assert!(
+        readme.contains(status.trim_end()),
+        "README's exit statuses differ from --help:\n{status}"
+    );
+}
+
+#[test]
+fn completions_and_manual_pages_cover_every_subcommand() {
+    let subs = subcommands();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = shuttle(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for sub in &subs {
+            assert!(script.contains(sub.as_str()), "{shell} script lacks {sub}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let man = dir.path().join("man");
+    let out = shuttle(&["man", "--out", man.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    for page in
+        std::iter::once("shuttle".to_string()).chain(subs.iter().map(|s| format!("shuttle-{s}")))
+    {
+        let text = std::fs::read_to_string(man.join(format!("{page}.1")))
+            .unwrap_or_else(|e| panic!("{page}.1: {e}"));
+        assert!(
+            text.starts_with(".ie") || text.contains(".TH"),
+            "{page}.1: {text}"
+        );
+    }
+    // A folder whose parent is missing is refused, not created.
+    let out = shuttle(&["man", "--out", "/nonexistent/dir/man"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}
