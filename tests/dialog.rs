@@ -1718,7 +1718,7 @@ proptest! {
         }
         let r = check(&frames, true);
         prop_assert_eq!(r.frames, frames.len());
-        prop_assert!(r.violations.iter().all(|v| v.frame.map_or(true, |i| i < frames.len())));
+        prop_assert!(r.violations.iter().all(|v| v.frame.is_none_or(|i| i < frames.len())));
         prop_assert!(r.violations.iter().filter(|v| v.frame.is_some()).count() <= frames.len());
     }
 }
