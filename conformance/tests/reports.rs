@@ -1,0 +1,167 @@
+//! The reports of `shuttle run`, read back the way CI systems read them:
+//! the JUnit file through junitparser (a common JUnit XML reader, from
+//! `conformance/requirements.txt`), the JSON report against its schema.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn shuttle(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_shuttle"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Reads a JUnit file with junitparser and prints, per suite, its
+/// attributes and, per case, name, classname, time and result (type and
+/// message), one JSON document.
+const READ_JUNIT: &str = r#"
+import json, sys
+from junitparser import JUnitXml
+xml = JUnitXml.fromfile(sys.argv[1])
+out = {"tests": xml.tests, "failures": xml.failures, "errors": xml.errors, "time": xml.time, "suites": []}
+for suite in xml:
+    s = {"name": suite.name, "tests": suite.tests, "failures": suite.failures,
+         "errors": suite.errors, "skipped": int(suite._elem.get("skipped", -1)),
+         "time": suite.time, "cases": []}
+    for case in suite:
+        s["cases"].append({
+            "name": case.name, "classname": case.classname, "time": case.time,
+            "result": [{"tag": r._tag, "type": r.type, "message": r.message} for r in case.result],
+            "system_out": case.system_out,
+        })
+    out["suites"].append(s)
+print(json.dumps(out))
+"#;
+
+fn read_junit(path: &Path) -> serde_json::Value {
+    let out = Command::new("python3")
+        .args(["-c", READ_JUNIT, path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "junitparser could not read the report (pip install -r conformance/requirements.txt):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_junit_report_reads_as_ci_systems_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let xfail = dir.path().join("xfail.txt");
+    // One failure listed as expected: reported as skipped, not failed.
+    std::fs::write(&xfail, "decode/golden/06-Yield\n").unwrap();
+    let testee = format!(
+        "{} testee --misbehave float32",
+        env!("CARGO_BIN_EXE_shuttle")
+    );
+    let (code, out) = shuttle(&[
+        "run",
+        "--run",
+        "decode/golden",
+        "--run",
+        "encode",
+        "--testee",
+        &testee,
+        "--expected-failures",
+        xfail.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let r = read_junit(&junit);
+    let suites = r["suites"].as_array().unwrap();
+    let names: Vec<&str> = suites.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["decode", "encode"]);
+    let mut failures = 0;
+    for s in suites {
+        let cases = s["cases"].as_array().unwrap();
+        assert_eq!(s["tests"].as_u64().unwrap() as usize, cases.len());
+        assert!(s["time"].is_number(), "{s}");
+        let mut skipped = 0;
+        let mut failed = 0;
+        for c in cases {
+            let name = c["name"].as_str().unwrap();
+            // classname: the id without its last part.
+            assert_eq!(
+                c["classname"].as_str().unwrap(),
+                name.rsplit_once('/').unwrap().0
+            );
+            assert!(c["time"].is_number(), "{c}");
+            for res in c["result"].as_array().unwrap() {
+                match res["tag"].as_str().unwrap() {
+                    "failure" => {
+                        failed += 1;
+                        assert_eq!(res["type"], "failed", "{c}");
+                        assert!(!res["message"].as_str().unwrap().is_empty(), "{c}");
+                        // The diff is in the case's output.
+                        assert!(
+                            c["system_out"].as_str().unwrap().contains("expected"),
+                            "{c}"
+                        );
+                    }
+                    "skipped" => {
+                        skipped += 1;
+                        assert_eq!(name, "decode/golden/06-Yield");
+                        assert_eq!(res["type"], "expected failure");
+                    }
+                    t => panic!("{t} in {c}"),
+                }
+            }
+        }
+        assert_eq!(s["failures"].as_u64().unwrap() as usize, failed, "{s}");
+        assert_eq!(s["skipped"].as_u64().unwrap() as usize, skipped, "{s}");
+        failures += failed;
+    }
+    assert!(failures > 0);
+    assert_eq!(r["failures"].as_u64().unwrap() as usize, failures);
+    // The summary line agrees with the file.
+    assert!(
+        out.contains(&format!("{failures} failed")),
+        "{failures} failures in the JUnit file, the run says:\n{out}"
+    );
+}
+
+#[test]
+fn crashes_are_junit_errors_with_their_outcome_as_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let testee = format!(
+        "{} testee --misbehave crash --after 3",
+        env!("CARGO_BIN_EXE_shuttle")
+    );
+    let (code, out) = shuttle(&[
+        "run",
+        "--run",
+        "decode/golden",
+        "--testee",
+        &testee,
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let r = read_junit(&junit);
+    let cases = r["suites"][0]["cases"].as_array().unwrap();
+    let errors: Vec<&serde_json::Value> = cases
+        .iter()
+        .flat_map(|c| c["result"].as_array().unwrap())
+        .filter(|res| res["tag"] == "error")
+        .collect();
+    assert!(!errors.is_empty(), "{r}");
+    assert!(errors.iter().all(|e| e["type"] == "crashed"), "{r}");
+    assert_eq!(r["errors"].as_u64().unwrap() as usize, errors.len());
+}
