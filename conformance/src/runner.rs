@@ -333,8 +333,9 @@ pub fn bytes_diff(want: &[u8], got: &[u8]) -> String {
         }
         Err(e) => format!("<undecodable: {e}>"),
     };
+    let why = crate::diff::why(want, got).unwrap_or_default();
     format!(
-        "  first difference at byte {at} (expected {} bytes, got {})\n  expected: {}\n  got:      {}\n  expected value: {}\n  got value:      {}",
+        "  first difference at byte {at} (expected {} bytes, got {})\n  why: {why}\n  expected: {}\n  got:      {}\n  expected value: {}\n  got value:      {}",
         want.len(),
         got.len(),
         window(want),
