@@ -174,7 +174,14 @@ struct RunArgs {
     /// Print every case, not only failures.
     #[arg(short, long)]
     verbose: bool,
+    /// No progress on stderr (a bar on a terminal; otherwise a line every
+    /// few seconds, so that a CI log shows a long run moving).
+    #[arg(short, long)]
+    quiet: bool,
 }
+
+/// How often a run not attached to a terminal says how far it got.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -414,7 +421,8 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
         hello.features.join(", ")
     );
     let selected = ids.len();
-    let bar = if std::io::stderr().is_terminal() {
+    let on_terminal = std::io::stderr().is_terminal();
+    let bar = if on_terminal && !args.quiet {
         indicatif::ProgressBar::new(selected as u64)
     } else {
         indicatif::ProgressBar::hidden()
@@ -422,8 +430,18 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
     let started = Instant::now();
     let verbose = args.verbose;
     let mut printed = Ok(());
+    let (mut done, mut failing, mut said) = (0usize, 0usize, Instant::now());
     let results = runner::run_suite_while(testee, &suite.cases, &filter, &expected, |r| {
         bar.inc(1);
+        done += 1;
+        failing += usize::from(r.outcome.is_failure() && !r.expected_failure);
+        if !on_terminal && !args.quiet && said.elapsed() >= PROGRESS_EVERY {
+            said = Instant::now();
+            eprintln!(
+                "shuttle run: {done} of {selected} cases, {failing} failed so far ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
         let line = match &r.outcome {
             Outcome::Passed if verbose => Some(format!("ok    {}", r.id)),
             o if o.is_failure() && r.expected_failure => verbose.then(|| format!("xfail {}", r.id)),

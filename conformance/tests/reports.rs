@@ -165,3 +165,43 @@ fn crashes_are_junit_errors_with_their_outcome_as_type() {
     assert!(errors.iter().all(|e| e["type"] == "crashed"), "{r}");
     assert_eq!(r["errors"].as_u64().unwrap() as usize, errors.len());
 }
+
+#[test]
+fn a_long_run_without_a_terminal_says_how_far_it_got_unless_quiet() {
+    // Four cases against a testee that never answers: 2 s each.
+    let testee = format!(
+        "{} testee --misbehave hang --after 0",
+        env!("CARGO_BIN_EXE_shuttle")
+    );
+    let args = [
+        "run",
+        "--run",
+        "decode/golden/0[0-3]*",
+        "--testee",
+        &testee,
+        "--timeout-ms",
+        "2000",
+    ];
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_shuttle"))
+            .args(args)
+            .args(extra)
+            .current_dir(repo())
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("shuttle run: ") && l.contains(" of 4 cases, ")),
+        "{err}"
+    );
+    let out = run(&["--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("shuttle run: "),
+        "{out:?}"
+    );
+}
