@@ -171,6 +171,10 @@ struct RunArgs {
     /// Per-request timeout for a subprocess testee, in milliseconds.
     #[arg(long, default_value_t = runner::DEFAULT_TIMEOUT.as_millis() as u64)]
     timeout_ms: u64,
+    /// How long a subprocess testee has to answer its hello, at start and
+    /// after each restart, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = shuttle_conformance::testee::DEFAULT_START_TIMEOUT.as_millis() as u64)]
+    start_timeout_ms: u64,
     /// Print every case, not only failures.
     #[arg(short, long)]
     verbose: bool,
@@ -404,8 +408,12 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
     let mut process;
     let testee: &mut dyn Testee = match &args.testee {
         Some(cmd) => {
-            process = Process::start(cmd, Duration::from_millis(args.timeout_ms))
-                .with_context(|| format!("--testee {cmd:?}"))?;
+            process = Process::start_with(
+                cmd,
+                Duration::from_millis(args.timeout_ms),
+                Duration::from_millis(args.start_timeout_ms),
+            )
+            .with_context(|| format!("--testee {cmd:?}"))?;
             &mut process
         }
         None => {

@@ -196,6 +196,16 @@ fn harness_survives_hostile_testees() {
 fn a_testee_that_does_not_start_is_a_clear_error() {
     let err = Process::start("exit 3", Duration::from_millis(500)).unwrap_err();
     assert!(err.to_string().contains("did not start"), "{err}");
+    let err = Process::start("exec 1>&-; sleep 30", Duration::from_secs(20)).unwrap_err();
+    assert!(err.to_string().contains("closed its stdout"), "{err}");
+    // The hello waits as long as asked, not a hidden ten seconds.
+    let err = Process::start_with(
+        "sleep 30",
+        Duration::from_millis(300),
+        Duration::from_millis(300),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("no hello within 300 ms"), "{err}");
 }
 
 /// Whether the Python side (msgspec from PyPI) is available; in CI it must be.

@@ -7,7 +7,7 @@ mod builtin;
 mod process;
 
 pub use builtin::Builtin;
-pub use process::Process;
+pub use process::{Process, DEFAULT_START_TIMEOUT};
 
 /// What went wrong with a testee, as opposed to a wrong answer.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,6 +11,10 @@ use crate::protocol::{self, Hello, Request, Response, MAX_RESPONSE, SUITE_VERSIO
 
 use super::{Failure, Testee};
 
+/// How long a testee has to answer its hello by default (an interpreter
+/// may take a while to start): `shuttle run --start-timeout-ms`.
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What the reader thread saw on the testee's stdout.
 type Incoming = Result<Vec<u8>, String>;
 
@@ -19,6 +23,7 @@ type Incoming = Result<Vec<u8>, String>;
 pub struct Process {
     command: String,
     timeout: Duration,
+    start_timeout: Duration,
     hello: Hello,
     running: Option<Running>,
     restarts: usize,
@@ -54,13 +59,26 @@ impl Drop for Running {
 }
 
 impl Process {
-    /// Starts `command` (run by `sh -c`) and exchanges hellos.
+    /// Starts `command` (run by `sh -c`) and exchanges hellos, giving the
+    /// hello [`DEFAULT_START_TIMEOUT`] or `timeout`, whichever is longer;
+    /// every later request gets `timeout`.
     pub fn start(command: &str, timeout: Duration) -> anyhow::Result<Process> {
-        let (running, hello) = spawn(command, timeout)
+        Process::start_with(command, timeout, timeout.max(DEFAULT_START_TIMEOUT))
+    }
+
+    /// Starts `command` as [`Process::start`] does, waiting `start_timeout`
+    /// for its hello (at start and at every restart).
+    pub fn start_with(
+        command: &str,
+        timeout: Duration,
+        start_timeout: Duration,
+    ) -> anyhow::Result<Process> {
+        let (running, hello) = spawn(command, start_timeout)
             .map_err(|e| anyhow::anyhow!("testee `{command}` did not start: {e}"))?;
         Ok(Process {
             command: command.to_string(),
             timeout,
+            start_timeout,
             hello,
             running: Some(running),
             restarts: 0,
@@ -100,7 +118,7 @@ impl Testee for Process {
 
     fn call(&mut self, req: &Request) -> Result<Response, Failure> {
         if self.running.is_none() {
-            match spawn(&self.command, self.timeout) {
+            match spawn(&self.command, self.start_timeout) {
                 Ok((r, _)) => {
                     self.restarts += 1;
                     self.running = Some(r);
@@ -166,7 +184,7 @@ fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
                     }
                 }
                 Ok(None) => {
-                    let _ = tx.send(Err("exited".into()));
+                    let _ = tx.send(Err("closed its stdout (exited?)".into()));
                     return;
                 }
                 Err(e) => {
@@ -203,10 +221,7 @@ fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
     };
     protocol::write_frame(&mut running.stdin, &protocol::to_body(&hello))
         .map_err(|e| format!("could not send hello: {e}"))?;
-    match running
-        .frames
-        .recv_timeout(timeout.max(Duration::from_secs(10)))
-    {
+    match running.frames.recv_timeout(timeout) {
         Ok(Ok(body)) => {
             let h: Hello =
                 rmp_serde::from_slice(&body).map_err(|e| format!("unreadable hello: {e}"))?;
@@ -223,6 +238,9 @@ fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
             let tail = String::from_utf8_lossy(&tail);
             Err(format!("{e} before its hello; stderr: {}", tail.trim()))
         }
-        Err(_) => Err("no hello in time".into()),
+        Err(_) => Err(format!(
+            "no hello within {} ms (--start-timeout-ms)",
+            timeout.as_millis()
+        )),
     }
 }
