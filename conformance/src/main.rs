@@ -182,6 +182,14 @@ struct RunArgs {
     /// few seconds, so that a CI log shows a long run moving).
     #[arg(short, long)]
     quiet: bool,
+    /// Stop the run after this many seconds (the cases not reached are
+    /// reported as not run, and the run fails).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    deadline_s: u64,
+    /// Give up once the testee has crashed or timed out on this many cases
+    /// in a row (0: never).
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    give_up_after: usize,
 }
 
 /// How often a run not attached to a terminal says how far it got.
@@ -439,10 +447,27 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
     let verbose = args.verbose;
     let mut printed = Ok(());
     let (mut done, mut failing, mut said) = (0usize, 0usize, Instant::now());
+    let deadline = Duration::from_secs(args.deadline_s);
+    let mut broken_in_a_row = 0usize;
+    let mut stopped = None;
     let results = runner::run_suite_while(testee, &suite.cases, &filter, &expected, |r| {
         bar.inc(1);
         done += 1;
         failing += usize::from(r.outcome.is_failure() && !r.expected_failure);
+        match &r.outcome {
+            Outcome::Crashed(_) | Outcome::TimedOut(_) => broken_in_a_row += 1,
+            _ => broken_in_a_row = 0,
+        }
+        if args.give_up_after > 0 && broken_in_a_row >= args.give_up_after {
+            stopped = Some(format!(
+                "gave up: the testee crashed or timed out on {broken_in_a_row} cases in a row (--give-up-after)"
+            ));
+        } else if started.elapsed() >= deadline {
+            stopped = Some(format!(
+                "stopped at the deadline of {} s (--deadline-s)",
+                args.deadline_s
+            ));
+        }
         if !on_terminal && !args.quiet && said.elapsed() >= PROGRESS_EVERY {
             said = Instant::now();
             eprintln!(
@@ -470,7 +495,7 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
         if let Some(line) = line {
             printed = bar.suspend(|| write_stdout(format_args!("{line}\n")));
         }
-        printed.is_ok()
+        printed.is_ok() && stopped.is_none()
     });
     bar.finish_and_clear();
     printed?;
@@ -506,8 +531,41 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
         results.len(),
         elapsed
     );
+    // A run proves something only if required cases were answered.
+    let required = |r: &&runner::CaseResult| r.level == case::Level::Required;
+    let required_ran = results
+        .iter()
+        .filter(required)
+        .filter(|r| !matches!(r.outcome, Outcome::Skipped(_) | Outcome::NotApplicable(_)))
+        .count();
+    let required_selected = suite
+        .cases
+        .iter()
+        .filter(|c| filter.selects(&c.id) && c.level == case::Level::Required)
+        .count();
+    outln!("  {required_ran} of {required_selected} required cases ran");
+    let mut ok = totals.failed == 0;
+    if let Some(why) = &stopped {
+        outln!(
+            "  {why}; {} of {selected} cases were not run",
+            selected - results.len()
+        );
+        ok = false;
+    }
+    let answered = results
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Skipped(_) | Outcome::NotApplicable(_)))
+        .count();
+    if answered == 0 || (required_selected > 0 && required_ran == 0) {
+        outln!(
+            "  the run proves nothing: no {}case was answered (the testee declares features: {}; it skipped or could not take the rest)",
+            if answered == 0 { "" } else { "required " },
+            if hello.features.is_empty() { "none".to_string() } else { hello.features.join(", ") }
+        );
+        ok = false;
+    }
     outln!("{}", summary(&totals));
-    Ok(totals.failed == 0)
+    Ok(ok)
 }
 
 /// `P passed, F failed[, X expected failures], S skipped`: the same words

@@ -43,6 +43,11 @@ pub enum Misbehave {
     WrongId,
     /// Exits cleanly in the middle of the run.
     Exit,
+    /// Declares no features in its hello (so every case is not
+    /// applicable).
+    NoFeatures,
+    /// Answers every request with `skipped`.
+    SkipAll,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<bool> {
@@ -65,6 +70,9 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
             let mut hello: Hello = builtin.hello().clone();
             if let Some(m) = args.misbehave {
                 hello.name = format!("shuttle (misbehaving: {m:?})");
+                if m == Misbehave::NoFeatures {
+                    hello.features.clear();
+                }
             }
             protocol::write_frame(&mut out, &protocol::to_body(&hello))?;
             continue;
@@ -93,6 +101,7 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
                         continue;
                     }
                     Misbehave::WrongId => resp.id += 1,
+                    Misbehave::SkipAll => resp = Response::skipped(resp.id, "not today"),
                     _ => {}
                 }
             }

@@ -205,3 +205,62 @@ fn a_long_run_without_a_terminal_says_how_far_it_got_unless_quiet() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_run_that_proves_nothing_fails_and_says_so() {
+    for (mode, said) in [
+        ("no-features", "declares features: none"),
+        ("skip-all", "no case was answered"),
+    ] {
+        let testee = format!(
+            "{} testee --misbehave {mode}",
+            env!("CARGO_BIN_EXE_shuttle")
+        );
+        let (code, out) = shuttle(&["run", "--run", "decode/golden", "--testee", &testee]);
+        assert_eq!(code, 1, "{mode}: {out}");
+        assert!(out.contains("the run proves nothing"), "{mode}: {out}");
+        assert!(out.contains(said), "{mode}: {out}");
+        assert!(out.contains("0 of 12 required cases ran"), "{mode}: {out}");
+    }
+    // A run that answers its required cases says how many.
+    let (code, out) = shuttle(&["run", "--run", "decode/golden"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("12 of 12 required cases ran"), "{out}");
+}
+
+#[test]
+fn a_testee_broken_on_every_case_is_given_up_on() {
+    let testee = format!(
+        "{} testee --misbehave crash --after 0",
+        env!("CARGO_BIN_EXE_shuttle")
+    );
+    let (code, out) = shuttle(&[
+        "run",
+        "--run",
+        "decode",
+        "--testee",
+        &testee,
+        "--give-up-after",
+        "5",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("gave up: the testee crashed or timed out on 5 cases in a row"),
+        "{out}"
+    );
+    assert!(out.contains("cases were not run"), "{out}");
+    assert!(
+        out.trim_end().ends_with("0 passed, 5 failed, 0 skipped"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_run_stops_at_its_deadline() {
+    let (code, out) = shuttle(&["run", "--run", "decode/golden", "--deadline-s", "0"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("stopped at the deadline of 0 s (--deadline-s); 11 of 12 cases were not run"),
+        "{out}"
+    );
+}
