@@ -136,3 +136,74 @@ fn completions_and_manual_pages_cover_every_subcommand() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
+
+/// The `cargo run ... -- ARGS` lines of the README's shell blocks, with
+/// whether each is started in the background (`&`).
+fn readme_commands() -> Vec<(String, bool)> {
+    const PREFIX: &str = "cargo run --release -p shuttle-conformance -- ";
+    let mut in_sh = false;
+    let mut out = Vec::new();
+    for line in readme().lines() {
+        if line.starts_with("```") {
+            in_sh = line == "```sh";
+            continue;
+        }
+        if let Some(rest) = line.trim().strip_prefix(PREFIX).filter(|_| in_sh) {
+            let rest = rest.split(" #").next().unwrap().trim();
+            match rest.strip_suffix('&') {
+                Some(bg) => out.push((bg.trim().to_string(), true)),
+                None => out.push((rest.to_string(), false)),
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_readme_commands_run_as_written() {
+    let commands = readme_commands();
+    assert!(commands.len() >= 5, "{commands:?}");
+    let mut background = Vec::new();
+    for (args, bg) in &commands {
+        // The arguments as the shell splits them (quotes included).
+        let line = format!("exec {} {args}", env!("CARGO_BIN_EXE_shuttle"));
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &line])
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap());
+        if *bg {
+            let mut child = cmd
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            // Wait until it serves.
+            let mut first = String::new();
+            std::io::BufRead::read_line(
+                &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+                &mut first,
+            )
+            .unwrap();
+            assert!(first.starts_with("listening on "), "{args}: {first:?}");
+            background.push(child);
+            continue;
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "README command `shuttle {args}` failed ({}):\n{text}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.lines()
+                .last()
+                .is_some_and(|l| l.contains(" passed, 0 failed")),
+            "`shuttle {args}`:\n{text}"
+        );
+    }
+    for mut child in background {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
