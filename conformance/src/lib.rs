@@ -9,6 +9,7 @@
 //! * [`live`]: live peer mode (`shuttle replay`, `shuttle serve`).
 
 pub mod case;
+pub mod children;
 pub mod diff;
 pub mod import;
 pub mod live;

@@ -197,6 +197,9 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Testees and peers run in process groups of their own: a signal that
+    // ends this command must end them too.
+    shuttle_conformance::children::kill_all_on_signal();
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check(args) => check::run(&args),

@@ -282,3 +282,106 @@ fn msgspec_agrees_with_the_suite_on_error_texts() {
         differ.join("\n")
     );
 }
+
+/// Pids of live processes whose environment marks them as started by the
+/// harness process `harness` (`SHUTTLE_CHILD=PID-N`).
+fn marked_by(harness: u32) -> Vec<u32> {
+    let want = format!("{}={harness}-", shuttle_conformance::children::MARKER);
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Zombies are gone already, only not yet reaped by init.
+            let zombie = stat
+                .rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
+            !zombie
+                && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+                    env.split(|&b| b == 0)
+                        .any(|v| v.starts_with(want.as_bytes()))
+                })
+        })
+        .collect()
+}
+
+fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+#[test]
+fn no_testee_or_escaped_descendant_outlives_a_run_ended_by_a_signal() {
+    // The testee starts a child that leaves its process group (setsid),
+    // then hangs: the run is waiting on it when it is terminated.
+    let testee = format!(
+        "setsid sleep 300 & exec {} testee --misbehave hang --after 0",
+        env!("CARGO_BIN_EXE_shuttle")
+    );
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ] {
+        let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_shuttle"))
+            .args([
+                "run",
+                "--run",
+                "decode/golden",
+                "--timeout-ms",
+                "60000",
+                "--testee",
+                &testee,
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let harness = run.id();
+        // Both the testee and its escaped child are up.
+        assert!(
+            wait_until(Duration::from_secs(20), || marked_by(harness).len() >= 2),
+            "{:?}",
+            marked_by(harness)
+        );
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(harness as i32), signal).unwrap();
+        let status = run.wait().unwrap();
+        assert_eq!(status.code(), Some(128 + signal as i32), "{signal}");
+        let left = marked_by(harness);
+        assert!(
+            wait_until(Duration::from_secs(5), || marked_by(harness).is_empty()),
+            "{signal}: processes left behind: {left:?}"
+        );
+    }
+}
+
+#[test]
+fn restarted_testees_leave_no_escaped_descendants() {
+    let testee = format!(
+        "setsid sleep 300 </dev/null >/dev/null 2>&1 & exec {} testee --misbehave crash --after 2",
+        env!("CARGO_BIN_EXE_shuttle")
+    );
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_shuttle"))
+        .args(["run", "--run", "decode/golden", "--testee", &testee])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let harness = run.id();
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("closed its stdout (signal: 6 (SIGABRT))"),
+        "{text}"
+    );
+    // The run is over: nothing it started is left, though every testee
+    // it restarted had started a child outside its process group.
+    let stray = marked_by(harness);
+    assert!(stray.is_empty(), "escaped children left behind: {stray:?}");
+}

@@ -96,6 +96,7 @@ impl Peer {
         let mut cmd = tokio::process::Command::new("sh");
         cmd.arg("-c")
             .arg(&p.command)
+            .env(crate::children::MARKER, crate::children::next_marker())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

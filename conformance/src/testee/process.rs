@@ -32,14 +32,18 @@ pub struct Process {
 #[derive(Debug)]
 struct Running {
     child: Child,
+    /// The value of its [`crate::children::MARKER`] variable.
+    marker: String,
     stdin: ChildStdin,
     frames: Receiver<Incoming>,
     stderr_tail: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Running {
-    /// Kills the testee and everything it started (its process group: the
-    /// command runs under `sh -c`, which may leave children behind).
+    /// Kills the testee and everything it started: its process group (the
+    /// command runs under `sh -c`, which may leave children behind), and
+    /// every process carrying its marker in its environment, which
+    /// finds descendants that left the group with `setsid()`.
     fn kill(&mut self) {
         if let Ok(pid) = i32::try_from(self.child.id()) {
             let _ = nix::sys::signal::killpg(
@@ -48,6 +52,7 @@ impl Running {
             );
         }
         let _ = self.child.kill();
+        crate::children::kill_marked(&self.marker);
     }
 }
 
@@ -161,9 +166,11 @@ fn request_id(req: &Request) -> u64 {
 }
 
 fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
+    let marker = crate::children::next_marker();
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
+        .env(crate::children::MARKER, &marker)
         .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -184,7 +191,7 @@ fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
                     }
                 }
                 Ok(None) => {
-                    let _ = tx.send(Err("closed its stdout (exited?)".into()));
+                    let _ = tx.send(Err("closed its stdout".into()));
                     return;
                 }
                 Err(e) => {
@@ -212,6 +219,7 @@ fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
     });
     let mut running = Running {
         child,
+        marker,
         stdin,
         frames,
         stderr_tail,

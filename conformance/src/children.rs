@@ -1,0 +1,82 @@
+//! The processes the harness starts (testees, peers) and everything they
+//! start in turn: each carries a marker in its environment, so that none
+//! outlives the harness, whether the harness kills it, restarts it or is
+//! itself ended by a signal, and even when a descendant left the process
+//! group with `setsid()`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The environment variable every started process carries (and passes on
+/// to what it starts): `PID-N`, the harness's pid and the process's number.
+pub const MARKER: &str = "SHUTTLE_CHILD";
+
+static STARTED: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh marker value for the next process started.
+pub fn next_marker() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        STARTED.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Kills (SIGKILL) every process whose environment holds `MARKER=value`
+/// where value is `marker`, or starts with it when `marker` ends in `-`.
+/// Returns how many were signalled. Reads `/proc`; elsewhere a no-op.
+pub fn kill_marked(marker: &str) -> usize {
+    let want = format!("{MARKER}={marker}");
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let me = std::process::id();
+    let mut n = 0;
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        let marked = env.split(|&b| b == 0).any(|var| {
+            if want.ends_with('-') {
+                var.starts_with(want.as_bytes())
+            } else {
+                var == want.as_bytes()
+            }
+        });
+        if let (true, Ok(pid)) = (marked, i32::try_from(pid)) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Kills every process this harness started and everything they started.
+pub fn kill_all() -> usize {
+    kill_marked(&format!("{}-", std::process::id()))
+}
+
+/// Ends the harness on SIGINT, SIGTERM or SIGHUP the way it ends by
+/// itself: every process it started is killed first (they run in their own
+/// process groups, so a terminal's Ctrl-C does not reach them), then the
+/// harness exits with 128 + the signal's number.
+pub fn kill_all_on_signal() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            kill_all();
+            std::process::exit(128 + sig);
+        }
+    });
+}
