@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use shuttle::capture::{Capture, End};
-use shuttle::frame::FrameSplitter;
 use shuttle::msgpack::{write, Reader};
 use shuttle::Msg;
 
@@ -41,10 +40,50 @@ pub enum Only {
 /// What one file turned out to be, and how it fared.
 enum Outcome {
     Pass(String),
-    Fail(Vec<String>),
+    Fail(Problems),
     /// Not something `check` reads (an index, another format): why.
     Ignored(String),
 }
+
+/// Problems found in one file: the first [`Problems::SHOWN`] kept
+/// verbatim, the rest only counted, so that memory does not grow with a
+/// file full of problems.
+#[derive(Debug, Default)]
+struct Problems {
+    shown: Vec<String>,
+    total: usize,
+    /// Why the file was not read to its end, if it was not.
+    stopped: Option<String>,
+}
+
+impl Problems {
+    /// Problems kept verbatim per file.
+    const SHOWN: usize = 20;
+    /// A `.wire` stream is abandoned after this many problems (a file of
+    /// garbage would otherwise be read to its end, frame by frame).
+    const GIVE_UP: usize = 1000;
+
+    fn push(&mut self, p: impl Into<String>) {
+        self.total += 1;
+        if self.shown.len() < Self::SHOWN {
+            self.shown.push(p.into());
+        }
+    }
+
+    fn one(p: impl Into<String>) -> Problems {
+        let mut ps = Problems::default();
+        ps.push(p);
+        ps
+    }
+
+    fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
+/// Largest `.json` file read (it is read whole; a capture's frames are
+/// inside it). `.wire` streams are read frame by frame, whatever their size.
+const MAX_JSON_FILE: u64 = 256 << 20;
 
 /// Runs `shuttle check`: `Ok(false)` when a file has a problem; an error
 /// (exit status 2) when nothing named could be checked at all.
@@ -63,12 +102,18 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
             }
             Outcome::Fail(problems) => {
                 failed += 1;
-                crate::outln!("FAIL  {}  {} problem(s)", path.display(), problems.len());
-                for p in problems.iter().take(20) {
+                crate::outln!("FAIL  {}  {} problem(s)", path.display(), problems.total);
+                for p in &problems.shown {
                     crate::outln!("      {p}");
                 }
-                if problems.len() > 20 {
-                    crate::outln!("      ... and {} more", problems.len() - 20);
+                if problems.total > problems.shown.len() {
+                    crate::outln!(
+                        "      ... and {} more",
+                        problems.total - problems.shown.len()
+                    );
+                }
+                if let Some(why) = &problems.stopped {
+                    crate::outln!("      {why}");
                 }
             }
             Outcome::Ignored(why) => {
@@ -104,28 +149,51 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
 
 fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    // Only regular files are read: a FIFO or a device would block or
+    // never end.
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(m) => {
+            let what = file_kind(&m);
+            return if args.paths.iter().any(|p| p == path) {
+                Outcome::Fail(Problems::one(format!(
+                    "not a regular file ({what}): check reads files and folders only"
+                )))
+            } else {
+                Outcome::Ignored(format!("not a regular file ({what})"))
+            };
+        }
+        Err(e) => return Outcome::Fail(Problems::one(format!("cannot read: {e}"))),
+    }
     match ext {
         "wire" if args.only.is_some_and(|o| o != Only::Codec) => {
             Outcome::Ignored("a .wire stream has only the codec check".into())
         }
-        "wire" => match std::fs::read(path) {
-            Ok(bytes) => check_wire(&bytes, args.verbose, log),
-            Err(e) => Outcome::Fail(vec![format!("cannot read: {e}")]),
+        "wire" => match std::fs::File::open(path) {
+            Ok(file) => check_wire(file, args.verbose, log),
+            Err(e) => Outcome::Fail(Problems::one(format!("cannot read: {e}"))),
         },
         "json" => {
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            if size > MAX_JSON_FILE {
+                return Outcome::Fail(Problems::one(format!(
+                    "{size} bytes: over the {} MiB read for a .json file (a capture's frames are inside it; stream a large recording as .wire instead)",
+                    MAX_JSON_FILE >> 20
+                )));
+            }
             let text = match std::fs::read_to_string(path) {
                 Ok(t) => t,
-                Err(e) => return Outcome::Fail(vec![format!("cannot read: {e}")]),
+                Err(e) => return Outcome::Fail(Problems::one(format!("cannot read: {e}"))),
             };
             let head: serde_json::Value = match serde_json::from_str(&text) {
                 Ok(v) => v,
-                Err(e) => return Outcome::Fail(vec![format!("not JSON: {e}")]),
+                Err(e) => return Outcome::Fail(Problems::one(format!("not JSON: {e}"))),
             };
             match head.get("format").and_then(|f| f.as_str()) {
                 Some(shuttle::capture::FORMAT) if head.get("channels").is_some() => {
                     match Capture::from_json(&text) {
                         Ok(cap) => check_capture(&cap, args, log),
-                        Err(e) => Outcome::Fail(vec![e.to_string()]),
+                        Err(e) => Outcome::Fail(Problems::one(e.to_string())),
                     }
                 }
                 Some(shuttle::pld_spec::vectors::FORMAT)
@@ -222,7 +290,7 @@ fn round_trip(body: &[u8], dialect: Dialect) -> Result<String, String> {
 fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
     let verbose = args.verbose;
     let run = |c: Only| args.only.is_none_or(|o| o == c);
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut frames = 0;
     let mut dialogs_checked = 0;
     let mut dialects = std::collections::BTreeSet::new();
@@ -234,6 +302,17 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
                 continue;
             }
         };
+        // Frames in a capture obey the wire's frame limit.
+        let max = shuttle::frame::DEFAULT_MAX_FRAME;
+        for (fi, f) in decoded.iter().enumerate() {
+            if f.body.len() > max {
+                problems.push(format!(
+                    "ch{ci} frame {fi}: {} bytes, over the frame limit of {} bytes",
+                    f.body.len(),
+                    max
+                ));
+            }
+        }
         let dialect = Dialect::detect(decoded.first().map(|f| f.body.as_slice()));
         dialects.insert(format!("{dialect:?}").to_lowercase());
         if run(Only::Dialog) {
@@ -317,23 +396,71 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
     }
 }
 
-fn check_wire(bytes: &[u8], verbose: bool, log: &mut String) -> Outcome {
+/// Checks a `.wire` stream frame by frame as it is read: memory is bounded
+/// by the largest frame (at most the frame limit), not by the file.
+fn check_wire(file: std::fs::File, verbose: bool, log: &mut String) -> Outcome {
+    use std::io::Read as _;
     // A stream holds one direction of a channel: only the codec applies.
-    let mut problems = Vec::new();
+    let max = shuttle::frame::DEFAULT_MAX_FRAME;
+    let mut r = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut problems = Problems::default();
     let mut dialect = None;
-    let mut n = 0;
-    for (i, frame) in FrameSplitter::default().frames(bytes).enumerate() {
-        match frame {
-            Ok(body) => {
-                n += 1;
-                let d = *dialect.get_or_insert_with(|| Dialect::detect(Some(body)));
-                match round_trip(body, d) {
-                    Ok(what) => {
-                        if verbose {
-                            let _ = writeln!(log, "      #{i:<4} {what} [{}B]", body.len());
-                        }
-                    }
-                    Err(e) => problems.push(format!("frame {i}: {e}")),
+    let mut body = Vec::new();
+    let mut n = 0usize;
+    for i in 0usize.. {
+        if problems.total >= Problems::GIVE_UP {
+            problems.stopped = Some(format!(
+                "stopped after {} problems, at frame {i}; the rest of the stream was not read",
+                Problems::GIVE_UP
+            ));
+            break;
+        }
+        let mut prefix = [0u8; 4];
+        let got = match read_up_to(&mut r, &mut prefix) {
+            Ok(got) => got,
+            Err(e) => {
+                problems.push(format!("frame {i}: read failed: {e}"));
+                break;
+            }
+        };
+        match got {
+            0 => break,
+            4 => {}
+            got => {
+                problems.push(format!(
+                    "frame {i}: the stream ends inside a length prefix ({got} of 4 bytes)"
+                ));
+                break;
+            }
+        }
+        let len = u32::from_le_bytes(prefix) as usize;
+        if len > max {
+            // Nothing after it can be framed: stop here.
+            problems.push(format!(
+                "frame {i}: the length prefix announces {len} bytes, over the frame limit of {max} bytes"
+            ));
+            break;
+        }
+        body.clear();
+        match (&mut r).take(len as u64).read_to_end(&mut body) {
+            Ok(got) if got == len => {}
+            Ok(got) => {
+                problems.push(format!(
+                    "frame {i}: the stream ends inside the body ({got} of {len} bytes)"
+                ));
+                break;
+            }
+            Err(e) => {
+                problems.push(format!("frame {i}: read failed: {e}"));
+                break;
+            }
+        }
+        n += 1;
+        let d = *dialect.get_or_insert_with(|| Dialect::detect(Some(&body)));
+        match round_trip(&body, d) {
+            Ok(what) => {
+                if verbose {
+                    let _ = writeln!(log, "      #{i:<4} {what} [{}B]", body.len());
                 }
             }
             Err(e) => problems.push(format!("frame {i}: {e}")),
@@ -343,6 +470,37 @@ fn check_wire(bytes: &[u8], verbose: bool, log: &mut String) -> Outcome {
         Outcome::Pass(format!("{n} frames: byte-identical"))
     } else {
         Outcome::Fail(problems)
+    }
+}
+
+/// Reads until `buf` is full or the stream ends; how many bytes came.
+fn read_up_to(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// What kind of file system object a non-regular file is.
+fn file_kind(m: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    let t = m.file_type();
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else if t.is_dir() {
+        "a folder"
+    } else {
+        "not a file"
     }
 }
 
@@ -359,13 +517,22 @@ fn hex(b: &[u8]) -> String {
     s
 }
 
-/// Every file under the given paths (folders recursively), sorted.
+/// Every file under the given paths (folders recursively, following
+/// links to folders but never into a folder already walked, so that a link
+/// loop ends), sorted.
 fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    use std::os::unix::fs::MetadataExt as _;
     let mut out = Vec::new();
+    let mut walked = std::collections::HashSet::new();
     for p in paths {
         if p.is_dir() {
             let mut stack = vec![p.clone()];
             while let Some(dir) = stack.pop() {
+                let meta = std::fs::metadata(&dir)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+                if !walked.insert((meta.dev(), meta.ino())) {
+                    continue;
+                }
                 for entry in std::fs::read_dir(&dir)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
                 {
@@ -377,7 +544,7 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                     }
                 }
             }
-        } else if p.exists() {
+        } else if p.symlink_metadata().is_ok() {
             out.push(p.clone());
         } else {
             anyhow::bail!("{}: no such file or folder", p.display());
@@ -421,7 +588,7 @@ fn check_vectors(text: &str, verbose: bool, log: &mut String) -> Outcome {
     use shuttle::pld_spec::vectors;
     let file = match vectors::VectorFile::from_json(text) {
         Ok(f) => f,
-        Err(e) => return Outcome::Fail(vec![e.to_string()]),
+        Err(e) => return Outcome::Fail(Problems::one(e.to_string())),
     };
     let report = vectors::run(&file);
     if verbose {
@@ -430,10 +597,13 @@ fn check_vectors(text: &str, verbose: bool, log: &mut String) -> Outcome {
             let _ = writeln!(log, "      {mark} {}  {}", o.id, o.got);
         }
     }
-    let problems: Vec<String> = report
-        .disagreements()
-        .map(|o| format!("{}: msgspec says {}; ours {}", o.id, o.expected, o.got))
-        .collect();
+    let mut problems = Problems::default();
+    for o in report.disagreements() {
+        problems.push(format!(
+            "{}: msgspec says {}; ours {}",
+            o.id, o.expected, o.got
+        ));
+    }
     if problems.is_empty() {
         Outcome::Pass(format!(
             "{} cases and {} invalid specs: verdict and error text agree with msgspec",
