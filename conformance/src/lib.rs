@@ -28,5 +28,6 @@ pub fn spec_files() -> Vec<(String, String)> {
         ("TesteeRequest".into(), schema_for::<protocol::Request>()),
         ("TesteeHello".into(), schema_for::<protocol::Hello>()),
         ("TesteeResponse".into(), schema_for::<protocol::Response>()),
+        ("RunReport".into(), schema_for::<report::Report>()),
     ])
 }

@@ -1,33 +1,96 @@
-//! Reports of a run: JSON (everything, with the exchanged frames and a diff
-//! for each failure) and JUnit XML for CI systems.
+//! Reports of a run: JSON (`shuttle-report/2`: every case's outcome, and
+//! for each failure the request, the response and the diff; schema in
+//! `spec/schema/RunReport.schema.json`) and JUnit XML for CI systems.
 
 use serde::Serialize;
 
+use crate::case::Level;
 use crate::protocol::Hello;
 use crate::runner::{CaseResult, Outcome, Totals};
 
-/// The JSON report.
-#[derive(Debug, Serialize)]
-pub struct Report<'a> {
-    /// Always `shuttle-report/1`.
-    pub format: &'static str,
+/// The format name of the JSON report; its schema is
+/// `spec/schema/RunReport.schema.json`.
+pub const FORMAT: &str = "shuttle-report/2";
+
+/// The JSON report of `shuttle run --json` (`shuttle-report/2`).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Report {
+    /// Always `shuttle-report/2`.
+    pub format: String,
     /// The testee's hello.
-    pub testee: &'a Hello,
+    pub testee: Hello,
     /// Totals.
     pub totals: Totals,
-    /// Every case run.
-    pub results: &'a [CaseResult],
+    /// Every case run, in order.
+    pub results: Vec<CaseReport>,
+}
+
+/// One case in the JSON report.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct CaseReport {
+    /// The case id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its level.
+    pub level: Level,
+    /// Its kind (`decode`, `encode`, `payload`, `dialog`).
+    pub kind: String,
+    /// The section of `spec/` it checks.
+    pub section: String,
+    /// How it fared (`passed`, `failed`, `skipped`, `not-applicable`,
+    /// `crashed`, `timed-out`) and, but for `passed`, why.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Whether the expected-failures list names it.
+    pub expected_failure: bool,
+    /// Time the testee took, in microseconds.
+    pub micros: u64,
+    /// For a failure: the request sent, as the testee protocol's msgpack
+    /// map in the JSON rendering of `spec/PROTOCOL.md#json-rendering`
+    /// (bytes as `{"$bytes": base64}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<serde_json::Value>,
+    /// For a failure: the response received, rendered the same way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<serde_json::Value>,
+}
+
+/// A testee-protocol message in the project's JSON rendering: written as
+/// msgpack (bytes as bin), then rendered as any msgpack value is.
+fn rendered<T: Serialize>(message: &T) -> Option<serde_json::Value> {
+    let bytes = rmp_serde::to_vec_named(message).ok()?;
+    let value = rmpv::decode::read_value(&mut &bytes[..]).ok()?;
+    Some(shuttle::json::value_to_json(&value))
+}
+
+/// The JSON report.
+pub fn report(testee: &Hello, results: &[CaseResult]) -> Report {
+    Report {
+        format: FORMAT.into(),
+        testee: testee.clone(),
+        totals: Totals::of(results),
+        results: results
+            .iter()
+            .map(|r| CaseReport {
+                id: r.id.clone(),
+                title: r.title.clone(),
+                level: r.level,
+                kind: r.kind.into(),
+                section: r.section.clone(),
+                outcome: r.outcome.clone(),
+                expected_failure: r.expected_failure,
+                micros: r.micros,
+                request: r.request.as_ref().and_then(rendered),
+                response: r.response.as_ref().and_then(rendered),
+            })
+            .collect(),
+    }
 }
 
 /// The JSON report as text.
 pub fn json(testee: &Hello, results: &[CaseResult]) -> String {
-    let report = Report {
-        format: "shuttle-report/1",
-        testee,
-        totals: Totals::of(results),
-        results,
-    };
-    serde_json::to_string_pretty(&report).unwrap_or_default()
+    serde_json::to_string_pretty(&report(testee, results)).unwrap_or_default()
 }
 
 /// The JUnit XML report (written by quick-junit): one `testsuite` per

@@ -10,7 +10,7 @@ use crate::protocol::{Request, Response};
 use crate::testee::{Failure, Testee};
 
 /// How a case fared.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", content = "detail", rename_all = "kebab-case")]
 pub enum Outcome {
     /// The answer matched.
@@ -507,7 +507,7 @@ pub enum Listed {
 }
 
 /// Totals of a run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Totals {
     /// Cases that passed.
     pub passed: usize,

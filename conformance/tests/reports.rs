@@ -341,3 +341,56 @@ fn the_junit_report_validates_against_the_common_junit_schema() {
         );
     }
 }
+
+#[test]
+fn the_json_report_follows_its_published_schema_with_bytes_in_base64() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let testee = format!(
+        "{} testee --misbehave float32",
+        env!("CARGO_BIN_EXE_shuttle")
+    );
+    let (code, out) = shuttle(&[
+        "run",
+        "--run",
+        "decode/golden",
+        "--run",
+        "encode/golden",
+        "--testee",
+        &testee,
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["format"], "shuttle-report/2");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("spec/schema/RunReport.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // A failure carries its exchange, bytes as base64 ({"$bytes": ...}),
+    // never as arrays of numbers.
+    let failed: Vec<&serde_json::Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "failed")
+        .collect();
+    assert!(!failed.is_empty());
+    for r in failed {
+        let text = r["response"].to_string();
+        assert!(text.contains("{\"$bytes\":\""), "{r}");
+        assert!(r["request"].is_object(), "{r}");
+    }
+    assert!(
+        !report.to_string().contains("[131,"),
+        "bytes as number arrays"
+    );
+}
