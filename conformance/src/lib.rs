@@ -11,6 +11,7 @@
 pub mod case;
 pub mod children;
 pub mod diff;
+pub mod docs;
 pub mod import;
 pub mod live;
 pub mod protocol;
@@ -23,7 +24,7 @@ pub mod testee;
 /// case format and of the testee protocol.
 pub fn spec_files() -> Vec<(String, String)> {
     use shuttle::schema::schema_for;
-    shuttle::schema::generate_with(vec![
+    docs::generate_with(vec![
         ("CaseFile".into(), schema_for::<case::CaseFile>()),
         ("TesteeRequest".into(), schema_for::<protocol::Request>()),
         ("TesteeHello".into(), schema_for::<protocol::Hello>()),

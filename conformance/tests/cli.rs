@@ -163,7 +163,7 @@ fn committed_spec_files_are_what_shuttle_schema_writes() {
     assert!(
         stale.is_empty(),
         "spec/ is stale: {stale:?}\nregenerate with `{}`",
-        shuttle::schema::REGENERATE
+        shuttle_conformance::docs::REGENERATE
     );
     // The case files and the testee messages validate against their schemas.
     let schema = |n: &str| -> serde_json::Value {
