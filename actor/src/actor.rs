@@ -18,6 +18,7 @@ use crate::context::Context;
 use crate::driver::{self, ChannelHandle};
 use crate::error::{EndpointError, Error};
 use crate::portal::Portal;
+use crate::registrar::Registry;
 use crate::tap::Tap;
 use crate::transport::{self, Address, Connection, Listener};
 
@@ -84,6 +85,8 @@ pub(crate) struct Inner {
     pub(crate) specs: HashMap<(String, String), PldSpec>,
     /// Numbers the channels (for the tap).
     pub(crate) channels: std::sync::atomic::AtomicU64,
+    /// The registry, when the actor is a registrar.
+    pub(crate) registry: Option<Registry>,
 }
 
 /// Resolves once the actor is cancelled (a `Send` future, unlike
@@ -144,6 +147,7 @@ pub struct ActorBuilder {
     limits: Limits,
     tap: Option<Arc<dyn Tap>>,
     specs: HashMap<(String, String), PldSpec>,
+    registry: Option<Registry>,
 }
 
 impl std::fmt::Debug for ActorBuilder {
@@ -257,6 +261,19 @@ impl ActorBuilder {
         self
     }
 
+    /// Makes the actor a registrar, as tractor's `Registrar` is: its
+    /// handshake says `is_registrar: true` (so that
+    /// `open_root_actor(registry_addrs=[...])` accepts its address) and it
+    /// serves `register_actor`, `unregister_actor`, `find_actor`,
+    /// `wait_for_actor`, `get_registry` and `delete_addr` (see
+    /// [`Registry`]). [`Actor::registry`] shows what is registered.
+    pub fn registrar(mut self) -> Self {
+        let registry = Registry::default();
+        self = registry.serve_on(self);
+        self.registry = Some(registry);
+        self
+    }
+
     /// Shows every frame of every channel to `tap` (see [`Tap`]).
     pub fn tap(mut self, tap: impl Tap) -> Self {
         self.tap = Some(Arc::new(tap));
@@ -268,7 +285,7 @@ impl ActorBuilder {
         let uid = Uid::new(self.name.clone(), uuid::Uuid::new_v4().to_string());
         let mut aid = Aid::new(uid.name.clone(), uid.uuid.clone());
         aid.pid = Some(shuttle::Int::U(std::process::id().into()));
-        aid.is_registrar = Some(false);
+        aid.is_registrar = Some(self.registry.is_some());
         let (shutdown, _) = watch::channel(false);
         Actor {
             inner: Arc::new(Inner {
@@ -280,6 +297,7 @@ impl ActorBuilder {
                 tap: self.tap,
                 specs: self.specs,
                 channels: Default::default(),
+                registry: self.registry,
             }),
         }
     }
@@ -324,7 +342,14 @@ impl Actor {
             limits: Limits::default(),
             tap: None,
             specs: HashMap::new(),
+            registry: None,
         }
+    }
+
+    /// The registry this actor serves, when it was built as a registrar
+    /// ([`ActorBuilder::registrar`]).
+    pub fn registry(&self) -> Option<&Registry> {
+        self.inner.registry.as_ref()
     }
 
     /// The actor's uid (`(name, uuid)`).

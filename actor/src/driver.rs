@@ -413,6 +413,15 @@ impl Driver {
                 self.cancel_task(&target, &requester);
                 self.send(Msg::from(CancelAck::new(cid, true)));
             }
+            Rpc::Runtime { func }
+                if self
+                    .actor
+                    .endpoints
+                    .contains_key(&("self".to_string(), func.clone())) =>
+            {
+                // A runtime method this actor serves (the registrar's).
+                self.spawn_endpoint(cid, "self".into(), func, kwargs)
+            }
             Rpc::Runtime { func } => {
                 let e = EndpointError::new(
                     "AttributeError",

@@ -98,6 +98,7 @@ mod context;
 mod driver;
 mod error;
 mod portal;
+mod registrar;
 mod tap;
 mod transport;
 
@@ -105,5 +106,7 @@ pub use actor::{Actor, ActorBuilder, Limits, NoArgs};
 pub use context::{CallerContext, Context, RecvStream};
 pub use error::{EndpointError, Error, RemoteError};
 pub use portal::Portal;
+pub use registrar::{Entry, Registry, MAX_ADDRS, MAX_REGISTERED};
+pub use rmpv;
 pub use tap::{Direction, Tap};
 pub use transport::{Address, Connection, Listener};

@@ -21,6 +21,8 @@ mod actor;
 mod interop;
 #[path = "tractor/replay.rs"]
 mod replay;
+#[path = "tractor/tree.rs"]
+mod tree;
 
 /// How to get a live tractor, printed whenever one is missing.
 const INSTALL: &str = "\

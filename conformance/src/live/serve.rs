@@ -48,6 +48,12 @@ pub struct Args {
     /// actor does) instead of serving on with a fresh actor.
     #[arg(long)]
     pub exit_on_cancel: bool,
+    /// Be a tractor registrar: answer the handshake with `is_registrar:
+    /// true` and serve `register_actor`, `unregister_actor`, `find_actor`,
+    /// `wait_for_actor`, `get_registry` and `delete_addr`, so that Python
+    /// roots started with `registry_addrs=[ADDR]` use it.
+    #[arg(long)]
+    pub registrar: bool,
     /// Log nothing to stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -215,6 +221,9 @@ fn build(args: &Args, recorder: Option<record::Recorder>) -> Actor {
     };
     let wrong_add = args.misbehave == Some(Misbehave::WrongAdd);
     let mut b = Actor::builder(&args.name).limits(limits);
+    if args.registrar {
+        b = b.registrar();
+    }
     let die = args.misbehave == Some(Misbehave::DieOnGarbage);
     if recorder.is_some() || die {
         b = b.tap(ServeTap { recorder, die });

@@ -1,0 +1,188 @@
+//! Rust actors in live tractor trees (`conformance/peers/python/tree.py`):
+//! `shuttle serve --registrar` as the registrar of a Python root and its
+//! children; a Rust actor registered with a Python registrar, found and
+//! called by name; a Rust parent of Python children. Every channel the
+//! Rust side sees is recorded and must pass `shuttle check`, and no
+//! process of a tree may outlive its test (they are counted by a marker
+//! in their environment).
+
+use super::*;
+
+use std::path::Path;
+
+/// The environment variable that marks every process of a test's tree.
+const MARK: &str = "SHUTTLE_TREE_TEST";
+
+/// A marker unique to this test run and `what`.
+fn marker(what: &str) -> String {
+    format!("{what}-{}", std::process::id())
+}
+
+/// The pids of live processes whose environment holds `MARK=marker`
+/// (zombies excluded: they have no environment left).
+fn marked(marker: &str) -> Vec<u32> {
+    let needle = format!("{MARK}={marker}");
+    let mut pids = vec![];
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(e.path().join("environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Waits (at most 20 s) until no process carries `marker`; the pids left.
+fn survivors(marker: &str) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = marked(marker);
+        if left.is_empty() || Instant::now() >= deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Kills (SIGKILL) whatever still carries `marker`, so that a failed test
+/// leaves nothing behind either.
+struct Reaper(String);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for pid in marked(&self.0) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    }
+}
+
+/// The recordings in `dir`, once their number stopped growing (a channel
+/// is written when it closes).
+fn recordings(dir: &Path) -> Vec<PathBuf> {
+    let list = || -> Vec<PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        v.sort();
+        v
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = list();
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = list();
+        if now.len() == last.len() || Instant::now() >= deadline {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// Every recording in `dir` passes `shuttle check`; how many there were.
+pub(crate) fn check_recorded(dir: &Path) -> usize {
+    let recorded = recordings(dir);
+    assert!(
+        !recorded.is_empty(),
+        "nothing recorded in {}",
+        dir.display()
+    );
+    let out = shuttle().arg("check").args(&recorded).output().unwrap();
+    let check = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "shuttle check failed:\n{check}");
+    assert!(
+        check
+            .lines()
+            .last()
+            .is_some_and(|l| l == format!("{} passed, 0 failed", recorded.len())),
+        "{check}"
+    );
+    recorded.len()
+}
+
+/// Runs `tree.py ARGS` to its end (at most 120 s), marked with `marker`;
+/// its stdout, after asserting it succeeded.
+fn tree_py(t: &Tractor, marker: &str, args: &[&str]) -> String {
+    let mut cmd = t.python();
+    cmd.arg("conformance/peers/python/tree.py")
+        .args(args)
+        .env(MARK, marker)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = Proc(cmd.spawn().unwrap());
+    let stdout = child.0.stdout.take().unwrap();
+    let stderr = child.0.stderr.take().unwrap();
+    let out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let status = child.wait_exit(Duration::from_secs(120));
+    drop(child);
+    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "tree.py {args:?} failed ({status:?}):\n{out}\n{err}"
+    );
+    out
+}
+
+fn has_line(out: &str, line: &str) {
+    assert!(
+        out.lines().any(|l| l == line),
+        "no line {line:?} in:\n{out}"
+    );
+}
+
+#[test]
+fn a_python_root_and_its_children_use_shuttle_serve_as_their_registrar() {
+    let Some(t) = tractor() else { return };
+    let mark = marker("use-registrar");
+    let _reaper = Reaper(mark.clone());
+    let record = tempfile::tempdir().unwrap();
+    let (rust, addr) = serve(
+        "tcp://127.0.0.1:0",
+        &["--registrar", "--record", record.path().to_str().unwrap()],
+    );
+    let out = tree_py(t, &mark, &["use-registrar", "--registry", &addr]);
+    // The root was accepted (a non-registrar address fails it), and the
+    // two children found each other through the Rust registrar.
+    for line in [
+        "ok root-started py-root",
+        "registry py-root",
+        "ok wait_for_actor alpha",
+        "ok find_actor alpha",
+        "ok get_registry alpha beta py-root",
+        "registry beta py-root",
+        "ok alpha-forgotten",
+        "ok find_actor-none",
+        "ok root-exited",
+    ] {
+        has_line(&out, line);
+    }
+    assert_eq!(
+        survivors(&mark),
+        Vec::<u32>::new(),
+        "processes outlived the tree"
+    );
+    // Probe, registrations, lookups and unregistrations: every channel
+    // passes the checks.
+    let n = check_recorded(record.path());
+    assert!(n >= 8, "only {n} channels recorded");
+    let names: Vec<String> = recordings(record.path())
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("-registry-probe.json")),
+        "{names:?}"
+    );
+    drop(rust);
+}
