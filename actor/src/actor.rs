@@ -87,6 +87,8 @@ pub(crate) struct Inner {
     pub(crate) channels: std::sync::atomic::AtomicU64,
     /// The registry, when the actor is a registrar.
     pub(crate) registry: Option<Registry>,
+    /// The registrars `serve` registers with.
+    pub(crate) registrars: Vec<Address>,
 }
 
 /// Resolves once the actor is cancelled (a `Send` future, unlike
@@ -148,6 +150,7 @@ pub struct ActorBuilder {
     tap: Option<Arc<dyn Tap>>,
     specs: HashMap<(String, String), PldSpec>,
     registry: Option<Registry>,
+    registrars: Vec<Address>,
 }
 
 impl std::fmt::Debug for ActorBuilder {
@@ -274,6 +277,17 @@ impl ActorBuilder {
         self
     }
 
+    /// Registers the actor with the registrar at `addr` (tractor's
+    /// `registry_addrs`): [`Actor::serve`] registers the address it
+    /// listens on there before it accepts a connection, and unregisters
+    /// it when the actor ends, as a tractor actor does, so that
+    /// `tractor.find_actor(name)` / `wait_for_actor(name)` find it. May be
+    /// given more than once.
+    pub fn register_with(mut self, addr: Address) -> Self {
+        self.registrars.push(addr);
+        self
+    }
+
     /// Shows every frame of every channel to `tap` (see [`Tap`]).
     pub fn tap(mut self, tap: impl Tap) -> Self {
         self.tap = Some(Arc::new(tap));
@@ -298,6 +312,7 @@ impl ActorBuilder {
                 specs: self.specs,
                 channels: Default::default(),
                 registry: self.registry,
+                registrars: self.registrars,
             }),
         }
     }
@@ -343,6 +358,7 @@ impl Actor {
             tap: None,
             specs: HashMap::new(),
             registry: None,
+            registrars: Vec::new(),
         }
     }
 
@@ -365,7 +381,74 @@ impl Actor {
     /// The listener is closed as soon as the actor is cancelled, as
     /// tractor's is, before the channels are: a peer connecting meanwhile
     /// is refused, not accepted and dropped.
+    ///
+    /// With registrars ([`ActorBuilder::register_with`]), the listening
+    /// address is registered with each before the first connection is
+    /// accepted (a registrar that cannot be reached or refuses is an
+    /// error, as it fails a tractor actor's start-up) and unregistered
+    /// when serving ends (at most 2 s per registrar, as tractor bounds
+    /// its own attempt).
     pub async fn serve(&self, listener: Listener) -> std::io::Result<()> {
+        let here = listener.local_addr();
+        for reg in &self.inner.registrars {
+            self.registration(reg, Some(&here)).await.map_err(|e| {
+                std::io::Error::other(format!("cannot register with the registrar at {reg}: {e}"))
+            })?;
+        }
+        let served = self.serve_only(listener).await;
+        for reg in &self.inner.registrars {
+            let gone = tokio::time::timeout(Duration::from_secs(2), self.registration(reg, None));
+            match gone.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!("cannot unregister from {reg}: {e}"),
+                Err(_) => tracing::debug!("cannot unregister from {reg}: timed out"),
+            }
+        }
+        served
+    }
+
+    /// Registers `addr` with the registrar at `reg` (or unregisters, when
+    /// `None`) over a channel of its own, closed afterwards.
+    async fn registration(&self, reg: &Address, addr: Option<&Address>) -> Result<(), Error> {
+        // A cancelled actor's channels close at once: leave on a fresh one
+        // that carries only this call.
+        let me = if self.is_cancelled() {
+            self.leaving()
+        } else {
+            self.clone()
+        };
+        let portal = me.connect(reg).await?;
+        let r = match addr {
+            Some(a) => portal.register_actor(&self.inner.uid, &a.unwrapped()).await,
+            None => portal.unregister_actor(&self.inner.uid).await,
+        };
+        portal.close().await;
+        r
+    }
+
+    /// The same actor (uid, limits, tap), not cancelled and serving
+    /// nothing: what a cancelled actor leaves its registrars with.
+    fn leaving(&self) -> Actor {
+        let i = &self.inner;
+        Actor {
+            inner: Arc::new(Inner {
+                uid: i.uid.clone(),
+                aid: i.aid.clone(),
+                endpoints: HashMap::new(),
+                limits: i.limits,
+                shutdown: watch::channel(false).0,
+                tap: i.tap.clone(),
+                specs: HashMap::new(),
+                channels: std::sync::atomic::AtomicU64::new(
+                    i.channels.load(std::sync::atomic::Ordering::Relaxed) + 1_000_000,
+                ),
+                registry: None,
+                registrars: Vec::new(),
+            }),
+        }
+    }
+
+    async fn serve_only(&self, listener: Listener) -> std::io::Result<()> {
         let mut shutdown = self.inner.shutdown.subscribe();
         let slots = Arc::new(Semaphore::new(self.inner.limits.max_channels));
         let mut channels = tokio::task::JoinSet::new();

@@ -64,6 +64,8 @@ pub(crate) enum Cmd {
     /// Ask the peer to cancel one of the dialogs this end called
     /// (`self._cancel_task`).
     CancelTask(String),
+    /// Close the channel (its dialogs end as on the peer's close).
+    Close,
 }
 
 /// A frame for a dialog's handle.
@@ -580,6 +582,11 @@ impl Driver {
                     Err(e) => Err(Error::Protocol(e.to_string())),
                 };
                 let _ = reply.send(r);
+            }
+            Cmd::Close => {
+                let me = self.engine.uid().clone();
+                self.cancel_all(&me);
+                self.engine.close();
             }
             Cmd::CancelTask(target) => {
                 if !self.routes.contains_key(&target) {

@@ -266,7 +266,7 @@ impl Registry {
         );
         b.func("self", "register_actor", move |a: RegisterArgs| {
             let r = r1.clone();
-            async move { r.register(&a.uid.0, &a.uid.1, a.addr).map(|()| ()) }
+            async move { r.register(&a.uid.0, &a.uid.1, a.addr) }
         })
         .func("self", "unregister_actor", move |a: UidArgs| {
             let r = r2.clone();

@@ -120,7 +120,9 @@ async def registrar(listen):
         a = actor.accept_addrs[0]
         addr = f'tcp://{a[0]}:{a[1]}' if isinstance(a[1], int) else f'uds://{os.path.join(*a)}'
         say('listening on', addr)
-        await trio.sleep_forever()
+        # `self.cancel` cancels the runtime, not this task: leave once the
+        # cancel has completed, as shuttle_peer.py does.
+        await actor._cancel_complete.wait()
 
 
 async def find_rust(registry, name):

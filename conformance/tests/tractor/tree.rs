@@ -186,3 +186,142 @@ fn a_python_root_and_its_children_use_shuttle_serve_as_their_registrar() {
     );
     drop(rust);
 }
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[derive(serde::Deserialize)]
+struct Add {
+    x: i64,
+    y: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct N {
+    n: i64,
+}
+
+#[test]
+fn python_finds_a_rust_actor_through_a_python_registrar_and_streams_from_it() {
+    use futures_util::stream;
+    use shuttle_actor::{Actor, Address, EndpointError};
+    use shuttle_conformance::live::record::Recorder;
+
+    let Some(t) = tractor() else { return };
+    let mark = marker("find-rust");
+    let _reaper = Reaper(mark.clone());
+    // A Python root that is its own registrar.
+    let mut cmd = t.python();
+    cmd.args([
+        "conformance/peers/python/tree.py",
+        "registrar",
+        "--listen",
+        &format!("tcp://127.0.0.1:{}", free_port()),
+    ])
+    .env(MARK, &mark);
+    let (mut registrar, reg_addr) = spawn_listening(cmd);
+    let reg: Address = reg_addr.parse().unwrap();
+    // The marker finds the tree's processes (so that finding none at the
+    // end means something).
+    assert_eq!(marked(&mark), vec![registrar.0.id()]);
+
+    // One folder per actor: each numbers its own channels.
+    let record = tempfile::tempdir().unwrap();
+    let record_client = tempfile::tempdir().unwrap();
+    let recorder = Recorder::new(record.path().to_path_buf(), "tcp");
+    let rt = runtime();
+    let worker = Actor::builder("rust-worker")
+        .func("__main__", "add", |a: Add| async move {
+            Ok::<_, EndpointError>(a.x + a.y)
+        })
+        .stream("__main__", "counter", |a: N| {
+            stream::iter((0..a.n).map(Ok::<i64, EndpointError>))
+        })
+        .register_with(reg.clone())
+        .tap(recorder.clone())
+        .build();
+    let listener = rt
+        .block_on(shuttle_actor::Listener::bind(
+            &"tcp://127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let served = rt.spawn({
+        let worker = worker.clone();
+        async move { worker.serve(listener).await }
+    });
+    // Registered before it accepts: the registrar knows it already.
+    let client = Actor::builder("rust-client")
+        .tap(Recorder::new(record_client.path().to_path_buf(), "tcp"))
+        .build();
+    let found = rt.block_on(async {
+        let p = client.connect(&reg).await.unwrap();
+        let mut found = None;
+        for _ in 0..200 {
+            found = p.find_actor("rust-worker").await.unwrap();
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        p.close().await;
+        found
+    });
+    let found = found.expect("rust-worker registered");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(Address::from_unwrapped(&found[0]).is_some(), "{found:?}");
+
+    // A Python program finds it by name, calls and streams from it.
+    let out = std::thread::scope(|s| {
+        let py = s.spawn(|| tree_py(t, &mark, &["find-rust", "--registry", &reg_addr]));
+        // Keep the Rust actor served meanwhile.
+        rt.block_on(async {
+            while !py.is_finished() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        py.join().unwrap()
+    });
+    for line in [
+        "ok find_actor rust-worker",
+        "ok add 42",
+        "ok stream 0 1 2",
+        "ok root-exited",
+    ] {
+        has_line(&out, line);
+    }
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("registry ") && l.contains("rust-worker")),
+        "{out}"
+    );
+
+    // It leaves: cancelled, it unregisters, and the registrar forgets it.
+    worker.cancel();
+    rt.block_on(async { served.await.unwrap().unwrap() });
+    rt.block_on(async {
+        let p = client.connect(&reg).await.unwrap();
+        assert_eq!(p.find_actor("rust-worker").await.unwrap(), None);
+        assert!(p.cancel_actor().await.unwrap());
+        p.closed().await;
+    });
+    let status = registrar.wait_exit(Duration::from_secs(20));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the Python registrar did not exit after cancel_actor: {status:?}"
+    );
+    assert_eq!(
+        survivors(&mark),
+        Vec::<u32>::new(),
+        "processes outlived the test"
+    );
+    drop(rt);
+    // The worker's channels: registering, the Python finder's two,
+    // unregistering; the client's: two to the registrar.
+    let n = check_recorded(record.path());
+    assert!(n >= 4, "only {n} channels of the worker recorded");
+    assert_eq!(check_recorded(record_client.path()), 2);
+}
