@@ -89,6 +89,10 @@ pub(crate) struct Inner {
     pub(crate) registry: Option<Registry>,
     /// The registrars `serve` registers with.
     pub(crate) registrars: Vec<Address>,
+    /// The address `serve` listens on (children connect back to it).
+    pub(crate) listening: watch::Sender<Option<Address>>,
+    /// Children spawned and not yet connected back.
+    pub(crate) spawning: crate::spawn::Waiting,
 }
 
 /// Resolves once the actor is cancelled (a `Send` future, unlike
@@ -313,6 +317,8 @@ impl ActorBuilder {
                 channels: Default::default(),
                 registry: self.registry,
                 registrars: self.registrars,
+                listening: watch::channel(None).0,
+                spawning: Default::default(),
             }),
         }
     }
@@ -337,7 +343,7 @@ impl ActorBuilder {
 /// ```
 #[derive(Clone)]
 pub struct Actor {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -390,6 +396,7 @@ impl Actor {
     /// its own attempt).
     pub async fn serve(&self, listener: Listener) -> std::io::Result<()> {
         let here = listener.local_addr();
+        self.inner.listening.send_replace(Some(here.clone()));
         for reg in &self.inner.registrars {
             self.registration(reg, Some(&here)).await.map_err(|e| {
                 std::io::Error::other(format!("cannot register with the registrar at {reg}: {e}"))
@@ -444,6 +451,8 @@ impl Actor {
                 ),
                 registry: None,
                 registrars: Vec::new(),
+                listening: watch::channel(None).0,
+                spawning: Default::default(),
             }),
         }
     }

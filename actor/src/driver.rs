@@ -264,6 +264,15 @@ pub(crate) async fn run(
 }
 
 impl Driver {
+    /// The spawn waiting for the child `peer`, if this channel is its.
+    fn spawned(&self, peer: &Uid<'static>) -> Option<crate::spawn::Waiter> {
+        self.actor
+            .spawning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(peer.name.to_string(), peer.uuid.to_string()))
+    }
+
     /// Handles the engine's events until there are none, or one waits for
     /// room in a full inbox.
     fn pump(&mut self) {
@@ -278,6 +287,17 @@ impl Driver {
                         self.engine.close();
                     } else if let Some(h) = self.handshake.take() {
                         let _ = h.send(Ok(peer));
+                    } else if let Some(w) = self.spawned(&peer) {
+                        // A child we spawned connected back: its SpawnSpec
+                        // is the channel's second frame, then the parent's
+                        // portal calls over it.
+                        if let Err(e) = self.engine.send(&Msg::from(w.spec)) {
+                            tracing::debug!("cannot send the SpawnSpec to {peer:?}: {e}");
+                        }
+                        let _ = w.tx.send(ChannelHandle {
+                            cmd: self.cmd_tx.clone(),
+                            peer,
+                        });
                     }
                 }
                 Event::Frame(f) => self.frame(f),

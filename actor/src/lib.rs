@@ -99,6 +99,7 @@ mod driver;
 mod error;
 mod portal;
 mod registrar;
+mod spawn;
 mod tap;
 mod transport;
 
@@ -108,5 +109,6 @@ pub use error::{EndpointError, Error, RemoteError};
 pub use portal::Portal;
 pub use registrar::{Entry, Registry, MAX_ADDRS, MAX_REGISTERED};
 pub use rmpv;
+pub use spawn::{Child, ChildExit, Nursery, SpawnOptions};
 pub use tap::{Direction, Tap};
 pub use transport::{Address, Connection, Listener};

@@ -18,6 +18,11 @@ Tractor trees with a Rust actor in them, driven through tractor's own API:
         then `wait_for_actor`), calls `__main__.add` and streams
         `__main__.counter` from it.
 
+Spawned as children of a Rust parent (`enable_modules={'tree': this
+file}`), the actors serve `whoami`, the context `doubler` and `relay`
+(which finds a sibling through the registrar and streams through its
+`doubler`).
+
 Each step prints one line `ok <what> <value>`; a failure raises (exit
 status 1). Lines starting with `registry ` show what the registrar holds.
 
@@ -62,6 +67,31 @@ async def find_peer(name: str, registry) -> dict:
         entries = await reg.run_from_ns('self', 'get_registry')
     out['registered'] = sorted(k.split('.')[0] for k in entries)
     return out
+
+
+@tractor.context
+async def doubler(ctx: tractor.Context):
+    '''In a child: doubles every int sent to it; returns 'done'.'''
+    await ctx.started(tractor.current_actor().name)
+    async with ctx.open_stream() as s:
+        async for v in s:
+            await s.send(2 * v)
+    return 'done'
+
+
+async def relay(peer: str, values: list[int]) -> list[int]:
+    '''In a child: finds its sibling `peer` through the registrar and
+    streams `values` through the sibling's `doubler` context.'''
+    got = []
+    async with tractor.wait_for_actor(peer) as p:
+        async with p.open_context(doubler) as (ctx, first):
+            assert first == peer, first
+            async with ctx.open_stream() as s:
+                for v in values:
+                    await s.send(v)
+                    got.append(await s.receive())
+        assert await ctx.wait_for_result() == 'done'
+    return got
 
 
 async def add(x: int, y: int): ...

@@ -10,55 +10,61 @@ use super::*;
 
 use std::path::Path;
 
-/// The environment variable that marks every process of a test's tree.
-const MARK: &str = "SHUTTLE_TREE_TEST";
+/// Marks every process of a test's tree by its working folder, a fresh
+/// one each test: children inherit it, and unlike the environment (which
+/// tractor's `setproctitle` overwrites in `/proc/PID/environ`) it stays
+/// readable in `/proc/PID/cwd`. Dropped, it kills (SIGKILL) whatever
+/// still works there, so that a failed test leaves nothing behind either.
+struct Mark(tempfile::TempDir);
 
-/// A marker unique to this test run and `what`.
-fn marker(what: &str) -> String {
-    format!("{what}-{}", std::process::id())
-}
+impl Mark {
+    fn new() -> Mark {
+        Mark(
+            tempfile::Builder::new()
+                .prefix("shuttle-tree-")
+                .tempdir()
+                .unwrap(),
+        )
+    }
 
-/// The pids of live processes whose environment holds `MARK=marker`
-/// (zombies excluded: they have no environment left).
-fn marked(marker: &str) -> Vec<u32> {
-    let needle = format!("{MARK}={marker}");
-    let mut pids = vec![];
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return pids;
-    };
-    for e in dir.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
+    fn dir(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// The pids of live processes working in the marked folder.
+    fn marked(&self) -> Vec<u32> {
+        let mut pids = vec![];
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return pids;
         };
-        let Ok(env) = std::fs::read(e.path().join("environ")) else {
-            continue;
-        };
-        if env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
-            pids.push(pid);
+        for e in dir.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            if std::fs::read_link(e.path().join("cwd")).is_ok_and(|d| d == self.dir()) {
+                pids.push(pid);
+            }
+        }
+        pids.sort();
+        pids
+    }
+
+    /// Waits (at most 20 s) until no process is marked; the pids left.
+    fn survivors(&self) -> Vec<u32> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = self.marked();
+            if left.is_empty() || Instant::now() >= deadline {
+                return left;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
-    pids
 }
 
-/// Waits (at most 20 s) until no process carries `marker`; the pids left.
-fn survivors(marker: &str) -> Vec<u32> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let left = marked(marker);
-        if left.is_empty() || Instant::now() >= deadline {
-            return left;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Kills (SIGKILL) whatever still carries `marker`, so that a failed test
-/// leaves nothing behind either.
-struct Reaper(String);
-
-impl Drop for Reaper {
+impl Drop for Mark {
     fn drop(&mut self) {
-        for pid in marked(&self.0) {
+        for pid in self.marked() {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
     }
@@ -109,13 +115,13 @@ pub(crate) fn check_recorded(dir: &Path) -> usize {
     recorded.len()
 }
 
-/// Runs `tree.py ARGS` to its end (at most 120 s), marked with `marker`;
+/// Runs `tree.py ARGS` to its end (at most 120 s), marked with `mark`;
 /// its stdout, after asserting it succeeded.
-fn tree_py(t: &Tractor, marker: &str, args: &[&str]) -> String {
+fn tree_py(t: &Tractor, mark: &Mark, args: &[&str]) -> String {
     let mut cmd = t.python();
-    cmd.arg("conformance/peers/python/tree.py")
+    cmd.arg(repo().join("conformance/peers/python/tree.py"))
         .args(args)
-        .env(MARK, marker)
+        .current_dir(mark.dir())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -144,8 +150,7 @@ fn has_line(out: &str, line: &str) {
 #[test]
 fn a_python_root_and_its_children_use_shuttle_serve_as_their_registrar() {
     let Some(t) = tractor() else { return };
-    let mark = marker("use-registrar");
-    let _reaper = Reaper(mark.clone());
+    let mark = Mark::new();
     let record = tempfile::tempdir().unwrap();
     let (rust, addr) = serve(
         "tcp://127.0.0.1:0",
@@ -168,7 +173,7 @@ fn a_python_root_and_its_children_use_shuttle_serve_as_their_registrar() {
         has_line(&out, line);
     }
     assert_eq!(
-        survivors(&mark),
+        mark.survivors(),
         Vec::<u32>::new(),
         "processes outlived the tree"
     );
@@ -212,22 +217,21 @@ fn python_finds_a_rust_actor_through_a_python_registrar_and_streams_from_it() {
     use shuttle_conformance::live::record::Recorder;
 
     let Some(t) = tractor() else { return };
-    let mark = marker("find-rust");
-    let _reaper = Reaper(mark.clone());
+    let mark = Mark::new();
     // A Python root that is its own registrar.
     let mut cmd = t.python();
-    cmd.args([
-        "conformance/peers/python/tree.py",
-        "registrar",
-        "--listen",
-        &format!("tcp://127.0.0.1:{}", free_port()),
-    ])
-    .env(MARK, &mark);
+    cmd.arg(repo().join("conformance/peers/python/tree.py"))
+        .args([
+            "registrar",
+            "--listen",
+            &format!("tcp://127.0.0.1:{}", free_port()),
+        ])
+        .current_dir(mark.dir());
     let (mut registrar, reg_addr) = spawn_listening(cmd);
     let reg: Address = reg_addr.parse().unwrap();
     // The marker finds the tree's processes (so that finding none at the
     // end means something).
-    assert_eq!(marked(&mark), vec![registrar.0.id()]);
+    assert_eq!(mark.marked(), vec![registrar.0.id()]);
 
     // One folder per actor: each numbers its own channels.
     let record = tempfile::tempdir().unwrap();
@@ -314,7 +318,7 @@ fn python_finds_a_rust_actor_through_a_python_registrar_and_streams_from_it() {
         "the Python registrar did not exit after cancel_actor: {status:?}"
     );
     assert_eq!(
-        survivors(&mark),
+        mark.survivors(),
         Vec::<u32>::new(),
         "processes outlived the test"
     );
@@ -324,4 +328,161 @@ fn python_finds_a_rust_actor_through_a_python_registrar_and_streams_from_it() {
     let n = check_recorded(record.path());
     assert!(n >= 4, "only {n} channels of the worker recorded");
     assert_eq!(check_recorded(record_client.path()), 2);
+}
+
+#[derive(serde::Serialize)]
+struct Relay<'a> {
+    peer: &'a str,
+    values: Vec<i64>,
+}
+
+#[test]
+fn a_rust_root_spawns_python_children_that_stream_to_each_other_then_cancels_the_tree() {
+    use shuttle_actor::{Actor, Error, NoArgs, SpawnOptions};
+    use shuttle_conformance::live::record::Recorder;
+
+    let Some(t) = tractor() else { return };
+    let mark = Mark::new();
+    let record = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    // The root is the tree's registrar, as a tractor root is by default.
+    let root = Actor::builder("rust-root")
+        .registrar()
+        .tap(Recorder::new(record.path().to_path_buf(), "tcp"))
+        .build();
+    let listener = rt
+        .block_on(shuttle_actor::Listener::bind(
+            &"tcp://127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let served = rt.spawn({
+        let root = root.clone();
+        async move { root.serve(listener).await }
+    });
+    let opts = SpawnOptions::new(&t.python)
+        .enable_module("tree", repo().join("conformance/peers/python/tree.py"))
+        .current_dir(mark.dir())
+        .env("XDG_RUNTIME_DIR", t.runtime_dir())
+        .env("PYTHONUNBUFFERED", "1")
+        .env("NO_COLOR", "1");
+
+    let exits = rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(120), async {
+            let mut nursery = root.open_nursery();
+            let left = nursery.start_actor("left", &opts).await.unwrap();
+            let right = nursery.start_actor("right", &opts).await.unwrap();
+            assert_eq!(left.peer().name, "left");
+            let pids: Vec<u32> = nursery.children().iter().filter_map(|c| c.pid()).collect();
+            let live = mark.marked();
+            let mut want = pids.clone();
+            want.sort();
+            assert_eq!(live, want, "the marker finds exactly the two children");
+
+            // Calls over the spawn channel.
+            let me: String = right
+                .run_from_ns("tree", "whoami", &NoArgs {})
+                .await
+                .unwrap();
+            assert_eq!(me, "right");
+            // The children found each other through the Rust registrar
+            // and stream between them through a context.
+            let doubled: Vec<i64> = left
+                .run_from_ns(
+                    "tree",
+                    "relay",
+                    &Relay {
+                        peer: "right",
+                        values: vec![1, 2, 3],
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(doubled, [2, 4, 6]);
+            // The parent streams through a child's context too.
+            let (mut ctx, first): (_, String) = left
+                .open_context("tree", "doubler", &NoArgs {})
+                .await
+                .unwrap();
+            assert_eq!(first, "left");
+            ctx.open_stream();
+            ctx.send(&21).await.unwrap();
+            assert_eq!(ctx.recv::<i64>().await.transpose().unwrap(), Some(42));
+            ctx.close_stream().await.unwrap();
+            assert_eq!(ctx.result::<String>().await.unwrap(), "done");
+            let names: Vec<String> = root
+                .registry()
+                .unwrap()
+                .entries()
+                .into_iter()
+                .map(|e| e.name)
+                .collect();
+            assert!(
+                names.contains(&"left".to_string()) && names.contains(&"right".to_string()),
+                "{names:?}"
+            );
+
+            // A child killed with SIGKILL: its portal fails, its channel
+            // closes, and the nursery reaps it and reports the signal.
+            let victim = nursery.start_actor("victim", &opts).await.unwrap();
+            // It answers once registered (a child registers before it
+            // serves its parent's calls).
+            let me: String = victim
+                .run_from_ns("tree", "whoami", &NoArgs {})
+                .await
+                .unwrap();
+            assert_eq!(me, "victim");
+            let pid = nursery.children().last().unwrap().pid().unwrap();
+            let killed = Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+            tokio::time::timeout(Duration::from_secs(20), victim.closed())
+                .await
+                .expect("the dead child's channel closes");
+            match victim
+                .run_from_ns::<_, String>("tree", "whoami", &NoArgs {})
+                .await
+            {
+                Err(Error::ChannelClosed) => {}
+                other => panic!("a call to a dead child: {other:?}"),
+            }
+
+            nursery.cancel(Duration::from_secs(10)).await
+        })
+        .await
+        .expect("the whole tree within 120 s")
+    });
+    assert_eq!(exits.len(), 3);
+    for e in &exits[..2] {
+        assert!(e.cancel_acked, "{e:?}");
+        assert!(!e.killed, "{e:?}");
+        assert!(e.status.is_some_and(|s| s.success()), "{e:?}");
+    }
+    assert_eq!(exits[2].uid.name, "victim");
+    assert_eq!(exits[2].signal(), Some(9), "{:?}", exits[2]);
+    assert!(!exits[2].cancel_acked);
+    assert_eq!(
+        mark.survivors(),
+        Vec::<u32>::new(),
+        "processes outlived the tree"
+    );
+    // The cancelled children unregistered on their way out; the killed
+    // one could not (tractor's registrar keeps such an entry too, until
+    // a `delete_addr`).
+    let names: Vec<String> = root
+        .registry()
+        .unwrap()
+        .entries()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, ["victim"]);
+    root.cancel();
+    rt.block_on(async { served.await.unwrap().unwrap() });
+    drop(rt);
+    // The spawn channels (Aid, Aid, SpawnSpec, calls, self.cancel), the
+    // children's registrations and the siblings' lookups pass the checks.
+    let n = check_recorded(record.path());
+    assert!(n >= 9, "only {n} channels recorded");
 }
