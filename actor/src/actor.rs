@@ -273,7 +273,9 @@ impl ActorBuilder {
     /// `open_root_actor(registry_addrs=[...])` accepts its address) and it
     /// serves `register_actor`, `unregister_actor`, `find_actor`,
     /// `wait_for_actor`, `get_registry` and `delete_addr` (see
-    /// [`Registry`]). [`Actor::registry`] shows what is registered.
+    /// [`Registry`]). [`Actor::registry`] shows what is registered;
+    /// [`Actor::serve`] lists the registrar itself there, as tractor's
+    /// registrar lists itself.
     pub fn registrar(mut self) -> Self {
         let registry = Registry::default();
         self = registry.serve_on(self);
@@ -397,6 +399,13 @@ impl Actor {
     pub async fn serve(&self, listener: Listener) -> std::io::Result<()> {
         let here = listener.local_addr();
         self.inner.listening.send_replace(Some(here.clone()));
+        if let Some(r) = &self.inner.registry {
+            // A registrar lists itself, as tractor's does.
+            let uid = &self.inner.uid;
+            if let Err(e) = r.register(&uid.name, &uid.uuid, here.unwrapped()) {
+                tracing::debug!("cannot list the registrar itself: {e}");
+            }
+        }
         for reg in &self.inner.registrars {
             self.registration(reg, Some(&here)).await.map_err(|e| {
                 std::io::Error::other(format!("cannot register with the registrar at {reg}: {e}"))

@@ -136,7 +136,17 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
         }
         // Its own accept loop: a connection accepted after `self.cancel`
         // goes to a fresh actor, never to the cancelled one.
+        let here = listener.local_addr();
+        let list_self = |actor: &Actor| {
+            // A registrar lists itself, as tractor's does (Actor::serve
+            // does this; this loop is its own).
+            if let Some(r) = actor.registry() {
+                let uid = actor.uid();
+                let _ = r.register(&uid.name, &uid.uuid, here.unwrapped());
+            }
+        };
         let mut actor = build(&args, recorder.clone());
+        list_self(&actor);
         loop {
             let conn = match listener.accept().await {
                 Ok(conn) => conn,
@@ -148,6 +158,7 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
             };
             if actor.is_cancelled() {
                 actor = build(&args, recorder.clone());
+                list_self(&actor);
                 log(&args, "cancelled: serving on as a fresh actor");
             }
             let a = actor.clone();
