@@ -85,10 +85,16 @@
 //! payload that breaks one is [`Error::Payload`], answered as tractor's
 //! `MsgTypeError` when an endpoint raises it on with `?`.
 //!
-//! Not yet here (the follow-up work): joining trees (acting as registrar,
-//! registering with one, spawning Python children), and tractor's
-//! `StreamOverrun`: a full dialog inbox applies backpressure to the socket
-//! instead of answering the sender with an overrun error.
+//! Trees: an actor can be a tree's registrar ([`ActorBuilder::registrar`],
+//! see [`Registry`]), register with one ([`ActorBuilder::register_with`]),
+//! and spawn Python tractor children as tractor's `trio` spawner does
+//! ([`Actor::open_nursery`], [`Nursery::start_actor`], [`SpawnOptions`]),
+//! cancelling and reaping them with [`Nursery::cancel`].
+//!
+//! Not yet here: running as a spawned child of a tractor parent (reading
+//! `SpawnSpec`), and tractor's `StreamOverrun`: a full dialog inbox applies
+//! backpressure to the socket instead of answering the sender with an
+//! overrun error.
 
 // Every queue is bounded; no `unsafe`.
 #![forbid(unsafe_code)]
