@@ -533,6 +533,12 @@ impl Actor {
         let _ = self.inner.shutdown.send(true);
     }
 
+    /// Resolves once the actor is cancelled (a peer's `self.cancel`, or
+    /// [`Actor::cancel`]).
+    pub async fn cancelled(&self) {
+        cancelled(&mut self.inner.shutdown.subscribe()).await
+    }
+
     /// Whether the actor was cancelled.
     pub fn is_cancelled(&self) -> bool {
         *self.inner.shutdown.borrow()

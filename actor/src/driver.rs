@@ -37,6 +37,9 @@ const INBOX: usize = 64;
 pub(crate) const COMMANDS: usize = 64;
 /// Frames buffered for the socket writer.
 const WRITES: usize = 16;
+/// How long a cancelled actor's spawn channel waits for the child to
+/// close it after `self.cancel`.
+const CHILD_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What a handle asks of the driver.
 pub(crate) enum Cmd {
@@ -126,6 +129,11 @@ struct Driver {
     handshake: Option<oneshot::Sender<Result<Uid<'static>, Error>>>,
     /// `self.cancel` was answered: stop the actor once it is flushed.
     exit_after_flush: bool,
+    /// The peer is a child this actor spawned (this is its spawn channel).
+    child: bool,
+    /// The actor was cancelled and sent its child `self.cancel`: the
+    /// channel closes when the child closes it, or at this deadline.
+    close_by: Option<tokio::time::Instant>,
 }
 
 /// Runs one channel until it ends. `handshake` learns the peer's uid (or
@@ -176,6 +184,8 @@ pub(crate) async fn run(
         pending: None,
         handshake,
         exit_after_flush: false,
+        child: false,
+        close_by: None,
     };
     let mut shutdown = actor.shutdown.subscribe();
     let mut out: Option<Vec<u8>> = None;
@@ -244,9 +254,21 @@ pub(crate) async fn run(
                 d.engine.handle_timeout(Instant::now());
                 d.pump();
             },
-            _ = cancelled(&mut shutdown), if !d.engine.is_closed() => {
+            _ = cancelled(&mut shutdown), if !d.engine.is_closed() && d.close_by.is_none() => {
                 let me = d.engine.uid().clone();
                 d.cancel_all(&me);
+                if d.child {
+                    // As tractor's nursery does when its actor is
+                    // cancelled: cancel the child and give it time to
+                    // unregister and close its channel.
+                    d.cancel_child();
+                    d.close_by = Some(tokio::time::Instant::now() + CHILD_GRACE);
+                } else {
+                    d.engine.close();
+                }
+                d.pump();
+            },
+            _ = async { tokio::time::sleep_until(d.close_by.unwrap_or_else(tokio::time::Instant::now)).await }, if d.close_by.is_some() && !d.engine.is_closed() => {
                 d.engine.close();
                 d.pump();
             },
@@ -264,6 +286,27 @@ pub(crate) async fn run(
 }
 
 impl Driver {
+    /// Sends the child at the other end `self.cancel` (nobody waits for
+    /// the answer: the child closes the channel once it is done).
+    fn cancel_child(&mut self) {
+        match self.engine.start("self", "cancel", StrMap::empty(), None) {
+            Ok(cid) => {
+                self.routes.insert(
+                    cid,
+                    Route {
+                        tx: None,
+                        role: Role::Caller,
+                        functype: None,
+                        func: "cancel".into(),
+                        task: None,
+                        stream_open: false,
+                    },
+                );
+            }
+            Err(e) => tracing::debug!("cannot cancel the child {:?}: {e}", self.engine.peer()),
+        }
+    }
+
     /// The spawn waiting for the child `peer`, if this channel is its.
     fn spawned(&self, peer: &Uid<'static>) -> Option<crate::spawn::Waiter> {
         self.actor
@@ -288,6 +331,7 @@ impl Driver {
                     } else if let Some(h) = self.handshake.take() {
                         let _ = h.send(Ok(peer));
                     } else if let Some(w) = self.spawned(&peer) {
+                        self.child = true;
                         // A child we spawned connected back: its SpawnSpec
                         // is the channel's second frame, then the parent's
                         // portal calls over it.

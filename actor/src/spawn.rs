@@ -238,6 +238,12 @@ impl ChildExit {
 /// The children of an actor (tractor's `ActorNursery`): it spawns them,
 /// and cancels and reaps them all with [`cancel`](Nursery::cancel).
 /// Dropping it kills (`SIGKILL`) any child still running.
+///
+/// When the actor itself is cancelled (a peer's `self.cancel`, or
+/// [`Actor::cancel`]), each child is sent `self.cancel` over its spawn
+/// channel, which stays open (up to 3 s) until the child closes it, as
+/// tractor's nursery cancels its children with its actor; the children
+/// then exit by themselves, and [`cancel`](Nursery::cancel) reaps them.
 #[derive(Debug)]
 pub struct Nursery {
     actor: Actor,
@@ -404,6 +410,8 @@ impl Nursery {
         let ends = children.into_iter().map(|mut c| async move {
             let cancel_acked = match c.process.try_wait() {
                 Ok(Some(_)) => false,
+                // Cancelled with the actor already (its channel is gone).
+                _ if c.portal.is_closed() => false,
                 _ => matches!(
                     tokio::time::timeout(grace, c.portal.cancel_actor()).await,
                     Ok(Ok(true))

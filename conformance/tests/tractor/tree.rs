@@ -487,3 +487,73 @@ fn a_rust_root_spawns_python_children_that_stream_to_each_other_then_cancels_the
     let n = check_recorded(record.path());
     assert!(n >= 9, "only {n} channels recorded");
 }
+
+#[test]
+fn a_cancelled_rust_root_cancels_its_python_children_which_exit_by_themselves() {
+    use shuttle_actor::{Actor, NoArgs, SpawnOptions};
+    use shuttle_conformance::live::record::Recorder;
+
+    let Some(t) = tractor() else { return };
+    let mark = Mark::new();
+    let record = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let root = Actor::builder("rust-root")
+        .registrar()
+        .tap(Recorder::new(record.path().to_path_buf(), "tcp"))
+        .build();
+    let listener = rt
+        .block_on(shuttle_actor::Listener::bind(
+            &"tcp://127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let addr = listener.local_addr();
+    let served = rt.spawn({
+        let root = root.clone();
+        async move { root.serve(listener).await }
+    });
+    let opts = SpawnOptions::new(&t.python)
+        .enable_module("tree", repo().join("conformance/peers/python/tree.py"))
+        .current_dir(mark.dir())
+        .env("XDG_RUNTIME_DIR", t.runtime_dir());
+    let exits = rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(120), async {
+            let mut nursery = root.open_nursery();
+            let kid = nursery.start_actor("kid", &opts).await.unwrap();
+            let me: String = kid.run_from_ns("tree", "whoami", &NoArgs {}).await.unwrap();
+            assert_eq!(me, "kid");
+            assert_eq!(mark.marked().len(), 1);
+            // A peer cancels the root, as `Portal.cancel_actor()` does.
+            let peer = Actor::builder("canceller").build();
+            let p = peer.connect(&addr).await.unwrap();
+            assert!(p.cancel_actor().await.unwrap());
+            root.cancelled().await;
+            served.await.unwrap().unwrap();
+            // The child was cancelled with it and exits by itself.
+            let mut status = None;
+            for _ in 0..400 {
+                status = nursery.children_mut()[0].try_status().unwrap();
+                if status.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            assert!(
+                status.is_some_and(|s| s.success()),
+                "the child did not exit: {status:?}"
+            );
+            nursery.cancel(Duration::from_secs(5)).await
+        })
+        .await
+        .expect("within 120 s")
+    });
+    assert_eq!(exits.len(), 1);
+    assert!(!exits[0].killed, "{:?}", exits[0]);
+    assert!(
+        exits[0].status.is_some_and(|s| s.success()),
+        "{:?}",
+        exits[0]
+    );
+    assert_eq!(mark.survivors(), Vec::<u32>::new());
+    drop(rt);
+    check_recorded(record.path());
+}
