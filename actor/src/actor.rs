@@ -93,6 +93,11 @@ pub(crate) struct Inner {
     pub(crate) listening: watch::Sender<Option<Address>>,
     /// Children spawned and not yet connected back.
     pub(crate) spawning: crate::spawn::Waiting,
+    /// False while a spawned child has not registered yet: its endpoints
+    /// wait (tractor's child serves its parent only once registered).
+    pub(crate) ready: watch::Sender<bool>,
+    /// Who waits for the parent's `SpawnSpec` (a child actor).
+    pub(crate) spawn_spec: std::sync::Mutex<Option<oneshot::Sender<crate::child::ChildSpec>>>,
 }
 
 /// Resolves once the actor is cancelled (a `Send` future, unlike
@@ -155,6 +160,7 @@ pub struct ActorBuilder {
     specs: HashMap<(String, String), PldSpec>,
     registry: Option<Registry>,
     registrars: Vec<Address>,
+    uuid: Option<String>,
 }
 
 impl std::fmt::Debug for ActorBuilder {
@@ -294,6 +300,13 @@ impl ActorBuilder {
         self
     }
 
+    /// Sets the actor's uuid (a fresh uuid4 by default): a spawned child
+    /// takes the one its parent gave it (see [`ChildArgs`](crate::ChildArgs)).
+    pub fn uuid(mut self, uuid: &str) -> Self {
+        self.uuid = Some(uuid.into());
+        self
+    }
+
     /// Shows every frame of every channel to `tap` (see [`Tap`]).
     pub fn tap(mut self, tap: impl Tap) -> Self {
         self.tap = Some(Arc::new(tap));
@@ -302,7 +315,10 @@ impl ActorBuilder {
 
     /// The actor, with a fresh uuid.
     pub fn build(self) -> Actor {
-        let uid = Uid::new(self.name.clone(), uuid::Uuid::new_v4().to_string());
+        let uuid = self
+            .uuid
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let uid = Uid::new(self.name.clone(), uuid);
         let mut aid = Aid::new(uid.name.clone(), uid.uuid.clone());
         aid.pid = Some(shuttle::Int::U(std::process::id().into()));
         aid.is_registrar = Some(self.registry.is_some());
@@ -321,6 +337,8 @@ impl ActorBuilder {
                 registrars: self.registrars,
                 listening: watch::channel(None).0,
                 spawning: Default::default(),
+                spawn_spec: Default::default(),
+                ready: watch::channel(true).0,
             }),
         }
     }
@@ -367,6 +385,7 @@ impl Actor {
             specs: HashMap::new(),
             registry: None,
             registrars: Vec::new(),
+            uuid: None,
         }
     }
 
@@ -397,6 +416,16 @@ impl Actor {
     /// when serving ends (at most 2 s per registrar, as tractor bounds
     /// its own attempt).
     pub async fn serve(&self, listener: Listener) -> std::io::Result<()> {
+        let registrars = self.inner.registrars.clone();
+        self.serve_registered(listener, &registrars).await
+    }
+
+    /// [`serve`](Actor::serve), registering with `registrars`.
+    pub(crate) async fn serve_registered(
+        &self,
+        listener: Listener,
+        registrars: &[Address],
+    ) -> std::io::Result<()> {
         let here = listener.local_addr();
         self.inner.listening.send_replace(Some(here.clone()));
         if let Some(r) = &self.inner.registry {
@@ -406,13 +435,14 @@ impl Actor {
                 tracing::debug!("cannot list the registrar itself: {e}");
             }
         }
-        for reg in &self.inner.registrars {
+        for reg in registrars {
             self.registration(reg, Some(&here)).await.map_err(|e| {
                 std::io::Error::other(format!("cannot register with the registrar at {reg}: {e}"))
             })?;
         }
+        self.inner.ready.send_replace(true);
         let served = self.serve_only(listener).await;
-        for reg in &self.inner.registrars {
+        for reg in registrars {
             let gone = tokio::time::timeout(Duration::from_secs(2), self.registration(reg, None));
             match gone.await {
                 Ok(Ok(())) => {}
@@ -462,6 +492,8 @@ impl Actor {
                 registrars: Vec::new(),
                 listening: watch::channel(None).0,
                 spawning: Default::default(),
+                spawn_spec: Default::default(),
+                ready: watch::channel(true).0,
             }),
         }
     }

@@ -370,7 +370,21 @@ impl Driver {
                 let rpc = rpc.clone();
                 self.request(&f, rpc);
             }
-            Meaning::SpawnSpec | Meaning::RuntimeError => {
+            Meaning::SpawnSpec => {
+                let waiting = self
+                    .actor
+                    .spawn_spec
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                match (waiting, f.msg()) {
+                    (Some(tx), Ok(Msg::SpawnSpec(spec))) => {
+                        let _ = tx.send(crate::child::ChildSpec::of(&spec));
+                    }
+                    _ => tracing::debug!("ignored a SpawnSpec from {:?}", self.engine.peer()),
+                }
+            }
+            Meaning::RuntimeError => {
                 tracing::debug!("ignored a {:?} from {:?}", f.meaning, self.engine.peer());
             }
             meaning => {
@@ -534,7 +548,10 @@ impl Driver {
             (None, None)
         };
         let task_cid = cid.clone();
+        let mut ready = self.actor.ready.subscribe();
         let task = tokio::spawn(async move {
+            // A spawned child serves its parent's calls once registered.
+            let _ = ready.wait_for(|r| *r).await;
             let result = match handler {
                 Handler::Func(f) => f(kwargs).await,
                 Handler::Context(f) => {

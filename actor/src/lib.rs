@@ -91,8 +91,11 @@
 //! ([`Actor::open_nursery`], [`Nursery::start_actor`], [`SpawnOptions`]),
 //! cancelling and reaping them with [`Nursery::cancel`].
 //!
-//! Not yet here: running as a spawned child of a tractor parent (reading
-//! `SpawnSpec`), and tractor's `StreamOverrun`: a full dialog inbox applies
+//! An actor can also run as a spawned child ([`ChildArgs`],
+//! [`Actor::serve_as_child`]): it exits when its parent cancels it or
+//! when the parent's channel is lost.
+//!
+//! Not yet here: tractor's `StreamOverrun`: a full dialog inbox applies
 //! backpressure to the socket instead of answering the sender with an
 //! overrun error.
 
@@ -100,6 +103,7 @@
 #![forbid(unsafe_code)]
 
 mod actor;
+mod child;
 mod context;
 mod driver;
 mod error;
@@ -110,6 +114,7 @@ mod tap;
 mod transport;
 
 pub use actor::{Actor, ActorBuilder, Limits, NoArgs};
+pub use child::ChildArgs;
 pub use context::{CallerContext, Context, RecvStream};
 pub use error::{EndpointError, Error, RemoteError};
 pub use portal::Portal;

@@ -45,6 +45,9 @@ pub(crate) type Waiting = std::sync::Mutex<HashMap<(String, String), Waiter>>;
 #[derive(Clone, Debug)]
 pub struct SpawnOptions {
     python: PathBuf,
+    /// A program run instead of `python -m tractor._child`, and its
+    /// leading arguments.
+    program: Option<(PathBuf, Vec<OsString>)>,
     modules: Vec<(String, PathBuf)>,
     env: Vec<(OsString, OsString)>,
     cwd: Option<PathBuf>,
@@ -57,12 +60,26 @@ impl SpawnOptions {
     pub fn new(python: impl Into<PathBuf>) -> SpawnOptions {
         SpawnOptions {
             python: python.into(),
+            program: None,
             modules: Vec::new(),
             env: Vec::new(),
             cwd: None,
             loglevel: None,
             startup: Duration::from_secs(30),
         }
+    }
+
+    /// Children run by `program ARGS... --uid ... --parent_addr ...`
+    /// instead of tractor's `python -m tractor._child` (a child in another
+    /// language, such as a Rust one on [`Actor::serve_as_child`]).
+    pub fn program<I, S>(path: impl Into<PathBuf>, args: I) -> SpawnOptions
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut o = SpawnOptions::new("");
+        o.program = Some((path.into(), args.into_iter().map(Into::into).collect()));
+        o
     }
 
     /// The child imports the module `name` from the file `path` and
@@ -336,8 +353,25 @@ impl Nursery {
             .unwrap_or_else(|e| e.into_inner())
             .insert(key.clone(), Waiter { spec, tx });
 
-        let mut cmd = tokio::process::Command::new(&opts.python);
-        cmd.args(["-m", "tractor._child", "--uid"])
+        let mut cmd = match &opts.program {
+            Some((program, args)) => {
+                let mut c = tokio::process::Command::new(program);
+                c.args(args);
+                c
+            }
+            None => {
+                let mut c = tokio::process::Command::new(&opts.python);
+                c.args(["-m", "tractor._child"]);
+                c
+            }
+        };
+        let shown = opts
+            .program
+            .as_ref()
+            .map_or(&opts.python, |(p, _)| p)
+            .display()
+            .to_string();
+        cmd.arg("--uid")
             .arg(format!("({}, {})", py_str(&uid.name), py_str(&uid.uuid)))
             .arg("--parent_addr")
             .arg(py_addr(&here));
@@ -363,8 +397,7 @@ impl Nursery {
             Err(e) => {
                 forget();
                 return Err(Error::Spawn(format!(
-                    "cannot start {} -m tractor._child for {name}: {e}",
-                    opts.python.display()
+                    "cannot start {shown} for {name}: {e}"
                 )));
             }
         };

@@ -54,6 +54,20 @@ pub struct Args {
     /// roots started with `registry_addrs=[ADDR]` use it.
     #[arg(long)]
     pub registrar: bool,
+    /// Run as the spawned child of a tractor parent: the uid it gave, a
+    /// Python pair `('NAME', 'UUID')` (the actor's name and uuid; `--name`
+    /// is ignored). Needs --parent_addr.
+    #[arg(long, value_name = "PAIR", requires = "parent_addr", conflicts_with_all = ["listen", "connect"])]
+    pub uid: Option<String>,
+    /// The parent's address as a Python pair, `('HOST', PORT)` or `('DIR',
+    /// 'FILE')`: the child connects there, takes its `SpawnSpec`, listens,
+    /// registers, and exits when cancelled or when the parent is lost.
+    #[arg(long = "parent_addr", value_name = "PAIR", requires = "uid")]
+    pub parent_addr: Option<String>,
+    /// A spawned child's log level (accepted for tractor's command line;
+    /// unused).
+    #[arg(long, hide = true)]
+    pub loglevel: Option<String>,
     /// Log nothing to stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -121,6 +135,19 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
     };
     if args.misbehave == Some(Misbehave::Hang) {
         return hang(&args).await;
+    }
+    if let (Some(uid), Some(parent)) = (&args.uid, &args.parent_addr) {
+        let child = shuttle_actor::ChildArgs::parse(["--uid", uid, "--parent_addr", parent])
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut a = args.clone();
+        a.name = child.name.clone();
+        let actor = build_with(&a, recorder, Some(&child.uuid));
+        actor
+            .serve_as_child(&child.parent)
+            .await
+            .map_err(|e| anyhow::anyhow!("as the child of {}: {e}", child.parent))?;
+        log(&a, "cancelled or parent lost: exiting");
+        return Ok(true);
     }
     if let Some(addr) = &args.listen {
         let listener = shuttle_actor::Listener::bind(&actor_addr(addr))
@@ -226,12 +253,20 @@ async fn hang(args: &Args) -> anyhow::Result<bool> {
 
 /// The actor with the scenario endpoints.
 fn build(args: &Args, recorder: Option<record::Recorder>) -> Actor {
+    build_with(args, recorder, None)
+}
+
+/// The actor with the scenario endpoints, with a given uuid.
+fn build_with(args: &Args, recorder: Option<record::Recorder>, uuid: Option<&str>) -> Actor {
     let limits = shuttle_actor::Limits {
         max_frame: args.max_frame,
         ..Default::default()
     };
     let wrong_add = args.misbehave == Some(Misbehave::WrongAdd);
     let mut b = Actor::builder(&args.name).limits(limits);
+    if let Some(u) = uuid {
+        b = b.uuid(u);
+    }
     if args.registrar {
         b = b.registrar();
     }

@@ -557,3 +557,130 @@ fn a_cancelled_rust_root_cancels_its_python_children_which_exit_by_themselves() 
     drop(rt);
     check_recorded(record.path());
 }
+
+#[derive(serde::Serialize)]
+struct AddArgs {
+    x: i64,
+    y: i64,
+}
+
+/// A Rust child (`shuttle serve --uid ... --parent_addr ...`, on
+/// `Actor::serve_as_child`) of a Rust parent: spawned with tractor's command
+/// line, it takes the `SpawnSpec`, registers with the parent (the registrar)
+/// and answers over the spawn channel; a Python actor finds it through the
+/// registrar. Then the parent's channel is lost (closed without
+/// `self.cancel`): the child exits by itself.
+#[test]
+fn a_rust_child_registers_serves_and_exits_when_its_parent_is_lost() {
+    use shuttle_actor::{Actor, SpawnOptions};
+    use shuttle_conformance::live::record::Recorder;
+
+    let Some(t) = tractor() else { return };
+    let mark = Mark::new();
+    let record = tempfile::tempdir().unwrap();
+    let child_record = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let root = Actor::builder("rust-root")
+        .registrar()
+        .tap(Recorder::new(record.path().to_path_buf(), "tcp"))
+        .build();
+    let listener = rt
+        .block_on(shuttle_actor::Listener::bind(
+            &"tcp://127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let addr = listener.local_addr();
+    let served = rt.spawn({
+        let root = root.clone();
+        async move { root.serve(listener).await }
+    });
+    let opts = SpawnOptions::program(
+        env!("CARGO_BIN_EXE_shuttle"),
+        [
+            "serve",
+            "--quiet",
+            "--record",
+            child_record.path().to_str().unwrap(),
+        ],
+    )
+    .current_dir(mark.dir());
+    let mut nursery = rt.block_on(async {
+        let mut nursery = root.open_nursery();
+        let kid = nursery.start_actor("rust-kid", &opts).await.unwrap();
+        let sum: i64 = kid
+            .run_from_ns("__main__", "add", &AddArgs { x: 20, y: 22 })
+            .await
+            .unwrap();
+        assert_eq!(sum, 42);
+        nursery
+    });
+    assert_eq!(mark.marked(), vec![nursery.children()[0].pid().unwrap()]);
+    let names: Vec<String> = root
+        .registry()
+        .unwrap()
+        .entries()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, ["rust-root", "rust-kid"]);
+
+    // A Python program finds the Rust child through the Rust registrar.
+    let out = std::thread::scope(|s| {
+        let py = s.spawn(|| {
+            tree_py(
+                t,
+                &mark,
+                &[
+                    "find-rust",
+                    "--registry",
+                    &addr.to_string(),
+                    "--name",
+                    "rust-kid",
+                ],
+            )
+        });
+        rt.block_on(async {
+            while !py.is_finished() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        py.join().unwrap()
+    });
+    has_line(&out, "ok find_actor rust-kid");
+    has_line(&out, "ok add 42");
+    has_line(&out, "ok stream 0 1 2");
+
+    // The parent is lost: its channel to the child closes, no self.cancel.
+    rt.block_on(async {
+        nursery.children()[0].portal().close().await;
+        let mut status = None;
+        for _ in 0..400 {
+            status = nursery.children_mut()[0].try_status().unwrap();
+            if status.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "the child did not exit: {status:?}"
+        );
+    });
+    let exits = rt.block_on(nursery.cancel(Duration::from_secs(5)));
+    assert!(!exits[0].killed, "{:?}", exits[0]);
+    assert_eq!(mark.survivors(), Vec::<u32>::new());
+    // It unregistered on its way out.
+    let names: Vec<String> = root
+        .registry()
+        .unwrap()
+        .entries()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, ["rust-root"]);
+    root.cancel();
+    rt.block_on(async { served.await.unwrap().unwrap() });
+    drop(rt);
+    check_recorded(record.path());
+    check_recorded(child_record.path());
+}
