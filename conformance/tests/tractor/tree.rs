@@ -486,6 +486,46 @@ fn a_rust_root_spawns_python_children_that_stream_to_each_other_then_cancels_the
     // children's registrations and the siblings' lookups pass the checks.
     let n = check_recorded(record.path());
     assert!(n >= 9, "only {n} channels recorded");
+
+    // The SpawnSpec the Rust parent sent has the fields and runtime
+    // variables of the one Python tractor's parent sent in the captures.
+    let ours = recordings(record.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with("-left.json"))
+        .find_map(|p| spawn_spec_of(&p))
+        .expect("a SpawnSpec on a channel with left");
+    let theirs =
+        spawn_spec_of(&repo().join("fixtures/captures/python-tractor/spawn_teardown.json"))
+            .expect("a SpawnSpec in the spawn_teardown capture");
+    assert_eq!(ours.0, theirs.0, "runtime variables");
+    assert_eq!(ours.1, theirs.1, "reg_addrs, bind_addrs");
+}
+
+/// From the first `SpawnSpec` in a `tractor-capture/1` file: the keys of
+/// its `_runtime_vars` in order, and (number of `reg_addrs`, whether
+/// `bind_addrs` is nil).
+fn spawn_spec_of(file: &Path) -> Option<(Vec<String>, (usize, bool))> {
+    use base64::Engine as _;
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    for ch in doc["channels"].as_array()? {
+        for f in ch["frames"].as_array()? {
+            let body = base64::engine::general_purpose::STANDARD
+                .decode(f["msgpack_b64"].as_str()?)
+                .ok()?;
+            if let Ok(shuttle::Msg::SpawnSpec(spec)) = shuttle::Msg::decode(&body) {
+                let vars = match spec.runtime_vars.raw().to_value().ok()? {
+                    rmpv::Value::Map(kv) => kv
+                        .iter()
+                        .filter_map(|(k, _)| k.as_str().map(str::to_string))
+                        .collect(),
+                    _ => return None,
+                };
+                return Some((vars, (spec.reg_addrs.len(), spec.bind_addrs.is_none())));
+            }
+        }
+    }
+    None
 }
 
 #[test]
