@@ -46,6 +46,11 @@ def parse_addr(s: str):
     raise SystemExit(f'bad address {s!r}: expected tcp://HOST:PORT or uds:///PATH')
 
 
+def tpts(addr) -> list[str]:
+    '''The transport of an unwrapped address, for `enable_transports`.'''
+    return ['tcp'] if isinstance(addr[1], int) else ['uds']
+
+
 def say(*parts):
     print(*parts, flush=True)
 
@@ -108,6 +113,7 @@ async def use_registrar(registry):
     async with tractor.open_nursery(
         name='py-root',
         registry_addrs=[registry],
+        enable_transports=tpts(registry),
     ) as an:
         say('ok root-started', tractor.current_actor().name)
         names = await registry_names(registry)
@@ -143,6 +149,7 @@ async def registrar(listen):
     async with tractor.open_root_actor(
         name='py-registrar',
         registry_addrs=[listen],
+        enable_transports=tpts(listen),
         ensure_registry=True,
     ):
         actor = tractor.current_actor()
@@ -159,6 +166,7 @@ async def find_rust(registry, name):
     async with tractor.open_root_actor(
         name='py-finder',
         registry_addrs=[registry],
+        enable_transports=tpts(registry),
     ):
         async with tractor.find_actor(name, registry_addrs=[registry]) as p:
             assert p is not None, f'{name} not found'

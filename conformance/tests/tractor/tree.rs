@@ -149,11 +149,22 @@ fn has_line(out: &str, line: &str) {
 
 #[test]
 fn a_python_root_and_its_children_use_shuttle_serve_as_their_registrar() {
+    python_root_on_a_rust_registrar("tcp://127.0.0.1:0");
+}
+
+#[test]
+fn a_python_root_uses_a_rust_registrar_over_unix_sockets() {
+    let Some(t) = tractor() else { return };
+    let sock = t.runtime_dir().join("rust-registrar.sock");
+    python_root_on_a_rust_registrar(&format!("uds://{}", sock.display()));
+}
+
+fn python_root_on_a_rust_registrar(listen: &str) {
     let Some(t) = tractor() else { return };
     let mark = Mark::new();
     let record = tempfile::tempdir().unwrap();
     let (rust, addr) = serve(
-        "tcp://127.0.0.1:0",
+        listen,
         &["--registrar", "--record", record.path().to_str().unwrap()],
     );
     let out = tree_py(t, &mark, &["use-registrar", "--registry", &addr]);
