@@ -23,6 +23,10 @@ file}`), the actors serve `whoami`, the context `doubler` and `relay`
 (which finds a sibling through the registrar and streams through its
 `doubler`).
 
+    python tree.py find-stale --registry tcp://127.0.0.1:PORT --name NAME
+        NAME is registered but dead: `find_actor` fails to connect, has the
+        registrar `delete_addr` the stale address, and yields None.
+
 Each step prints one line `ok <what> <value>`; a failure raises (exit
 status 1). Lines starting with `registry ` show what the registrar holds.
 
@@ -182,9 +186,25 @@ async def find_rust(registry, name):
     say('ok root-exited')
 
 
+async def find_stale(registry, name):
+    '''`name` is registered but dead: `find_actor` cannot connect to it,
+    asks the registrar to `delete_addr` it, and yields None.'''
+    async with tractor.open_root_actor(
+        name='py-finder',
+        registry_addrs=[registry],
+        enable_transports=tpts(registry),
+    ):
+        assert name in await registry_names(registry)
+        async with tractor.find_actor(name, registry_addrs=[registry]) as p:
+            assert p is None, p
+        say('ok find_actor-stale-none')
+        say('registry', *await registry_names(registry))
+    say('ok root-exited')
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('mode', choices=['use-registrar', 'registrar', 'find-rust'])
+    ap.add_argument('mode', choices=['use-registrar', 'registrar', 'find-rust', 'find-stale'])
     ap.add_argument('--registry')
     ap.add_argument('--listen')
     ap.add_argument('--name', default='rust-worker')
@@ -193,6 +213,8 @@ def main():
         trio.run(use_registrar, parse_addr(a.registry))
     elif a.mode == 'registrar':
         trio.run(registrar, parse_addr(a.listen))
+    elif a.mode == 'find-stale':
+        trio.run(find_stale, parse_addr(a.registry), a.name)
     else:
         trio.run(find_rust, parse_addr(a.registry), a.name)
 

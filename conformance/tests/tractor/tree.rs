@@ -367,6 +367,7 @@ fn a_rust_root_spawns_python_children_that_stream_to_each_other_then_cancels_the
             &"tcp://127.0.0.1:0".parse().unwrap(),
         ))
         .unwrap();
+    let addr = listener.local_addr();
     let served = rt.spawn({
         let root = root.clone();
         async move { root.serve(listener).await }
@@ -482,14 +483,41 @@ fn a_rust_root_spawns_python_children_that_stream_to_each_other_then_cancels_the
     // The cancelled children unregistered on their way out; the killed
     // one could not (tractor's registrar keeps such an entry too, until
     // a `delete_addr`).
-    let names: Vec<String> = root
-        .registry()
-        .unwrap()
-        .entries()
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
-    assert_eq!(names, ["rust-root", "victim"]);
+    let names = || -> Vec<String> {
+        root.registry()
+            .unwrap()
+            .entries()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    };
+    assert_eq!(names(), ["rust-root", "victim"]);
+    // A Python program looking the dead child up cannot connect to it and
+    // has the Rust registrar delete the stale address.
+    let out = std::thread::scope(|s| {
+        let py = s.spawn(|| {
+            tree_py(
+                t,
+                &mark,
+                &[
+                    "find-stale",
+                    "--registry",
+                    &addr.to_string(),
+                    "--name",
+                    "victim",
+                ],
+            )
+        });
+        rt.block_on(async {
+            while !py.is_finished() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        py.join().unwrap()
+    });
+    has_line(&out, "ok find_actor-stale-none");
+    has_line(&out, "registry py-finder rust-root");
+    assert_eq!(names(), ["rust-root"]);
     root.cancel();
     rt.block_on(async { served.await.unwrap().unwrap() });
     drop(rt);
