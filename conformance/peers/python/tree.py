@@ -125,6 +125,12 @@ async def use_registrar(registry):
         assert 'py-root' in names, names
         alpha = await an.start_actor('alpha', enable_modules=[__name__])
         beta = await an.start_actor('beta', enable_modules=[__name__])
+        # The test counts the tree's processes by their working folder:
+        # the children share this one.
+        pids = [proc.pid for (_, proc, _) in an._children.values()]
+        for pid in pids:
+            assert os.readlink(f'/proc/{pid}/cwd') == os.getcwd(), pid
+        say('ok children-marked', len(pids))
         found = await beta.run(find_peer, name='alpha', registry=registry)
         say('ok wait_for_actor', found['wait_for_actor'])
         say('ok find_actor', found['find_actor'])

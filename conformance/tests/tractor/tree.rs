@@ -172,6 +172,8 @@ fn python_root_on_a_rust_registrar(listen: &str) {
     // two children found each other through the Rust registrar.
     for line in [
         "ok root-started py-root",
+        // The children work in the marked folder: the count below sees them.
+        "ok children-marked 2",
         // The registrar lists itself, as tractor's does.
         "registry py-root shuttle",
         "ok wait_for_actor alpha",
