@@ -485,6 +485,8 @@ impl Actor {
                 shutdown: watch::channel(false).0,
                 tap: i.tap.clone(),
                 specs: HashMap::new(),
+                // Numbered apart from the actor's own channels: a tap
+                // keys its channels by these numbers.
                 channels: std::sync::atomic::AtomicU64::new(
                     i.channels.load(std::sync::atomic::Ordering::Relaxed) + 1_000_000,
                 ),

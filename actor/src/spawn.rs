@@ -136,28 +136,20 @@ fn py_str(s: &str) -> String {
     out
 }
 
-/// `--parent_addr`'s literal of `addr`.
+/// `--parent_addr`'s literal of `addr`: `('HOST', PORT)` or `('DIR',
+/// 'FILE')`.
 fn py_addr(addr: &Address) -> String {
-    match Address::from_unwrapped(&addr.unwrapped()).unwrap_or_else(|| addr.clone()) {
-        a @ Address::Tcp(_) => match a.unwrapped() {
-            rmpv::Value::Array(v) if v.len() == 2 => {
-                format!("({}, {})", py_str(v[0].as_str().unwrap_or("")), v[1])
+    match addr.unwrapped() {
+        rmpv::Value::Array(v) if v.len() == 2 => {
+            let first = py_str(v[0].as_str().unwrap_or(""));
+            match &v[1] {
+                rmpv::Value::String(f) => {
+                    format!("({first}, {})", py_str(f.as_str().unwrap_or("")))
+                }
+                n => format!("({first}, {n})"),
             }
-            _ => format!("{a}"),
-        },
-        Address::Uds(p) => format!(
-            "({}, {})",
-            py_str(
-                &p.parent()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_default()
-            ),
-            py_str(
-                &p.file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            )
-        ),
+        }
+        other => other.to_string(),
     }
 }
 
