@@ -4,6 +4,10 @@
 //! cargo run -p shuttle-actor --example worker -- tcp://127.0.0.1:6116
 //! ```
 //!
+//! With a registrar's address after its own (`-- tcp://127.0.0.1:0
+//! tcp://127.0.0.1:1616`), it registers there as `worker` (and leaves on
+//! exit), so that Python code finds it by name: `actor/examples/find_worker.py`.
+//!
 //! It serves `__main__.add` (`portal.run`), `__main__.count` (a stream,
 //! `portal.open_stream_from`) and `__main__.doubler` (a context with a
 //! two-way stream, `portal.open_context`) until a caller sends
@@ -31,7 +35,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "tcp://127.0.0.1:6116".into())
         .parse()?;
-    let worker = Actor::builder("worker")
+    let registrar: Option<Address> = std::env::args().nth(2).map(|a| a.parse()).transpose()?;
+    let mut builder = Actor::builder("worker");
+    if let Some(r) = registrar {
+        builder = builder.register_with(r);
+    }
+    let worker = builder
         // async def add(x: int, y: int) -> int
         .func("__main__", "add", |a: Add| async move {
             a.x.checked_add(a.y)

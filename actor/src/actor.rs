@@ -18,6 +18,7 @@ use crate::context::Context;
 use crate::driver::{self, ChannelHandle};
 use crate::error::{EndpointError, Error};
 use crate::portal::Portal;
+use crate::registrar::Registry;
 use crate::tap::Tap;
 use crate::transport::{self, Address, Connection, Listener};
 
@@ -92,6 +93,19 @@ pub(crate) struct Inner {
     pub(crate) specs: HashMap<(String, String), PldSpec>,
     /// Numbers the channels (for the tap).
     pub(crate) channels: std::sync::atomic::AtomicU64,
+    /// The registry, when the actor is a registrar.
+    pub(crate) registry: Option<Registry>,
+    /// The registrars `serve` registers with.
+    pub(crate) registrars: Vec<Address>,
+    /// The address `serve` listens on (children connect back to it).
+    pub(crate) listening: watch::Sender<Option<Address>>,
+    /// Children spawned and not yet connected back.
+    pub(crate) spawning: crate::spawn::Waiting,
+    /// False while a spawned child has not registered yet: its endpoints
+    /// wait (tractor's child serves its parent only once registered).
+    pub(crate) ready: watch::Sender<bool>,
+    /// Who waits for the parent's `SpawnSpec` (a child actor).
+    pub(crate) spawn_spec: std::sync::Mutex<Option<oneshot::Sender<crate::child::ChildSpec>>>,
 }
 
 /// Resolves once the actor is cancelled (a `Send` future, unlike
@@ -152,6 +166,9 @@ pub struct ActorBuilder {
     limits: Limits,
     tap: Option<Arc<dyn Tap>>,
     specs: HashMap<(String, String), PldSpec>,
+    registry: Option<Registry>,
+    registrars: Vec<Address>,
+    uuid: Option<String>,
 }
 
 impl std::fmt::Debug for ActorBuilder {
@@ -265,6 +282,39 @@ impl ActorBuilder {
         self
     }
 
+    /// Makes the actor a registrar, as tractor's `Registrar` is: its
+    /// handshake says `is_registrar: true` (so that
+    /// `open_root_actor(registry_addrs=[...])` accepts its address) and it
+    /// serves `register_actor`, `unregister_actor`, `find_actor`,
+    /// `wait_for_actor`, `get_registry` and `delete_addr` (see
+    /// [`Registry`]). [`Actor::registry`] shows what is registered;
+    /// [`Actor::serve`] lists the registrar itself there, as tractor's
+    /// registrar lists itself.
+    pub fn registrar(mut self) -> Self {
+        let registry = Registry::default();
+        self = registry.serve_on(self);
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Registers the actor with the registrar at `addr` (tractor's
+    /// `registry_addrs`): [`Actor::serve`] registers the address it
+    /// listens on there before it accepts a connection, and unregisters
+    /// it when the actor ends, as a tractor actor does, so that
+    /// `tractor.find_actor(name)` / `wait_for_actor(name)` find it. May be
+    /// given more than once.
+    pub fn register_with(mut self, addr: Address) -> Self {
+        self.registrars.push(addr);
+        self
+    }
+
+    /// Sets the actor's uuid (a fresh uuid4 by default): a spawned child
+    /// takes the one its parent gave it (see [`ChildArgs`](crate::ChildArgs)).
+    pub fn uuid(mut self, uuid: &str) -> Self {
+        self.uuid = Some(uuid.into());
+        self
+    }
+
     /// Shows every frame of every channel to `tap` (see [`Tap`]).
     pub fn tap(mut self, tap: impl Tap) -> Self {
         self.tap = Some(Arc::new(tap));
@@ -273,10 +323,13 @@ impl ActorBuilder {
 
     /// The actor, with a fresh uuid.
     pub fn build(self) -> Actor {
-        let uid = Uid::new(self.name.clone(), uuid::Uuid::new_v4().to_string());
+        let uuid = self
+            .uuid
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let uid = Uid::new(self.name.clone(), uuid);
         let mut aid = Aid::new(uid.name.clone(), uid.uuid.clone());
         aid.pid = Some(shuttle::Int::U(std::process::id().into()));
-        aid.is_registrar = Some(false);
+        aid.is_registrar = Some(self.registry.is_some());
         let (shutdown, _) = watch::channel(false);
         Actor {
             inner: Arc::new(Inner {
@@ -288,6 +341,12 @@ impl ActorBuilder {
                 tap: self.tap,
                 specs: self.specs,
                 channels: Default::default(),
+                registry: self.registry,
+                registrars: self.registrars,
+                listening: watch::channel(None).0,
+                spawning: Default::default(),
+                spawn_spec: Default::default(),
+                ready: watch::channel(true).0,
             }),
         }
     }
@@ -312,7 +371,7 @@ impl ActorBuilder {
 /// ```
 #[derive(Clone)]
 pub struct Actor {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -332,7 +391,16 @@ impl Actor {
             limits: Limits::default(),
             tap: None,
             specs: HashMap::new(),
+            registry: None,
+            registrars: Vec::new(),
+            uuid: None,
         }
+    }
+
+    /// The registry this actor serves, when it was built as a registrar
+    /// ([`ActorBuilder::registrar`]).
+    pub fn registry(&self) -> Option<&Registry> {
+        self.inner.registry.as_ref()
     }
 
     /// The actor's uid (`(name, uuid)`).
@@ -348,7 +416,99 @@ impl Actor {
     /// The listener is closed as soon as the actor is cancelled, as
     /// tractor's is, before the channels are: a peer connecting meanwhile
     /// is refused, not accepted and dropped.
+    ///
+    /// With registrars ([`ActorBuilder::register_with`]), the listening
+    /// address is registered with each before the first connection is
+    /// accepted (a registrar that cannot be reached or refuses is an
+    /// error, as it fails a tractor actor's start-up) and unregistered
+    /// when serving ends (at most 2 s per registrar, as tractor bounds
+    /// its own attempt).
     pub async fn serve(&self, listener: Listener) -> std::io::Result<()> {
+        let registrars = self.inner.registrars.clone();
+        self.serve_registered(listener, &registrars).await
+    }
+
+    /// [`serve`](Actor::serve), registering with `registrars`.
+    pub(crate) async fn serve_registered(
+        &self,
+        listener: Listener,
+        registrars: &[Address],
+    ) -> std::io::Result<()> {
+        let here = listener.local_addr();
+        self.inner.listening.send_replace(Some(here.clone()));
+        if let Some(r) = &self.inner.registry {
+            // A registrar lists itself, as tractor's does.
+            let uid = &self.inner.uid;
+            if let Err(e) = r.register(&uid.name, &uid.uuid, here.unwrapped()) {
+                tracing::debug!("cannot list the registrar itself: {e}");
+            }
+        }
+        for reg in registrars {
+            self.registration(reg, Some(&here)).await.map_err(|e| {
+                std::io::Error::other(format!("cannot register with the registrar at {reg}: {e}"))
+            })?;
+        }
+        self.inner.ready.send_replace(true);
+        let served = self.serve_only(listener).await;
+        for reg in registrars {
+            let gone = tokio::time::timeout(Duration::from_secs(2), self.registration(reg, None));
+            match gone.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!("cannot unregister from {reg}: {e}"),
+                Err(_) => tracing::debug!("cannot unregister from {reg}: timed out"),
+            }
+        }
+        served
+    }
+
+    /// Registers `addr` with the registrar at `reg` (or unregisters, when
+    /// `None`) over a channel of its own, closed afterwards.
+    async fn registration(&self, reg: &Address, addr: Option<&Address>) -> Result<(), Error> {
+        // A cancelled actor's channels close at once: leave on a fresh one
+        // that carries only this call.
+        let me = if self.is_cancelled() {
+            self.leaving()
+        } else {
+            self.clone()
+        };
+        let portal = me.connect(reg).await?;
+        let r = match addr {
+            Some(a) => portal.register_actor(&self.inner.uid, &a.unwrapped()).await,
+            None => portal.unregister_actor(&self.inner.uid).await,
+        };
+        portal.close().await;
+        r
+    }
+
+    /// The same actor (uid, limits, tap), not cancelled and serving
+    /// nothing: what a cancelled actor leaves its registrars with.
+    fn leaving(&self) -> Actor {
+        let i = &self.inner;
+        Actor {
+            inner: Arc::new(Inner {
+                uid: i.uid.clone(),
+                aid: i.aid.clone(),
+                endpoints: HashMap::new(),
+                limits: i.limits,
+                shutdown: watch::channel(false).0,
+                tap: i.tap.clone(),
+                specs: HashMap::new(),
+                // Numbered apart from the actor's own channels: a tap
+                // keys its channels by these numbers.
+                channels: std::sync::atomic::AtomicU64::new(
+                    i.channels.load(std::sync::atomic::Ordering::Relaxed) + 1_000_000,
+                ),
+                registry: None,
+                registrars: Vec::new(),
+                listening: watch::channel(None).0,
+                spawning: Default::default(),
+                spawn_spec: Default::default(),
+                ready: watch::channel(true).0,
+            }),
+        }
+    }
+
+    async fn serve_only(&self, listener: Listener) -> std::io::Result<()> {
         let mut shutdown = self.inner.shutdown.subscribe();
         let slots = Arc::new(Semaphore::new(self.inner.limits.max_channels));
         let mut channels = tokio::task::JoinSet::new();
@@ -413,6 +573,12 @@ impl Actor {
     /// is closed after cancelling its tasks.
     pub fn cancel(&self) {
         let _ = self.inner.shutdown.send(true);
+    }
+
+    /// Resolves once the actor is cancelled (a peer's `self.cancel`, or
+    /// [`Actor::cancel`]).
+    pub async fn cancelled(&self) {
+        cancelled(&mut self.inner.shutdown.subscribe()).await
     }
 
     /// Whether the actor was cancelled.

@@ -37,6 +37,9 @@ const INBOX: usize = 64;
 pub(crate) const COMMANDS: usize = 64;
 /// Frames buffered for the socket writer.
 const WRITES: usize = 16;
+/// How long a cancelled actor's spawn channel waits for the child to
+/// close it after `self.cancel`.
+const CHILD_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What a handle asks of the driver.
 pub(crate) enum Cmd {
@@ -64,6 +67,8 @@ pub(crate) enum Cmd {
     /// Ask the peer to cancel one of the dialogs this end called
     /// (`self._cancel_task`).
     CancelTask(String),
+    /// Close the channel (its dialogs end as on the peer's close).
+    Close,
 }
 
 /// A frame for a dialog's handle.
@@ -124,6 +129,11 @@ struct Driver {
     handshake: Option<oneshot::Sender<Result<Uid<'static>, Error>>>,
     /// `self.cancel` was answered: stop the actor once it is flushed.
     exit_after_flush: bool,
+    /// The peer is a child this actor spawned (this is its spawn channel).
+    child: bool,
+    /// The actor was cancelled and sent its child `self.cancel`: the
+    /// channel closes when the child closes it, or at this deadline.
+    close_by: Option<tokio::time::Instant>,
 }
 
 /// Runs one channel until it ends. `handshake` learns the peer's uid (or
@@ -174,6 +184,8 @@ pub(crate) async fn run(
         pending: None,
         handshake,
         exit_after_flush: false,
+        child: false,
+        close_by: None,
     };
     let mut shutdown = actor.shutdown.subscribe();
     let mut out: Option<Vec<u8>> = None;
@@ -242,9 +254,21 @@ pub(crate) async fn run(
                 d.engine.handle_timeout(Instant::now());
                 d.pump();
             },
-            _ = cancelled(&mut shutdown), if !d.engine.is_closed() => {
+            _ = cancelled(&mut shutdown), if !d.engine.is_closed() && d.close_by.is_none() => {
                 let me = d.engine.uid().clone();
                 d.cancel_all(&me);
+                if d.child {
+                    // As tractor's nursery does when its actor is
+                    // cancelled: cancel the child and give it time to
+                    // unregister and close its channel.
+                    d.cancel_child();
+                    d.close_by = Some(tokio::time::Instant::now() + CHILD_GRACE);
+                } else {
+                    d.engine.close();
+                }
+                d.pump();
+            },
+            _ = async { tokio::time::sleep_until(d.close_by.unwrap_or_else(tokio::time::Instant::now)).await }, if d.close_by.is_some() && !d.engine.is_closed() => {
                 d.engine.close();
                 d.pump();
             },
@@ -262,6 +286,36 @@ pub(crate) async fn run(
 }
 
 impl Driver {
+    /// Sends the child at the other end `self.cancel` (nobody waits for
+    /// the answer: the child closes the channel once it is done).
+    fn cancel_child(&mut self) {
+        match self.engine.start("self", "cancel", StrMap::empty(), None) {
+            Ok(cid) => {
+                self.routes.insert(
+                    cid,
+                    Route {
+                        tx: None,
+                        role: Role::Caller,
+                        functype: None,
+                        func: "cancel".into(),
+                        task: None,
+                        stream_open: false,
+                    },
+                );
+            }
+            Err(e) => tracing::debug!("cannot cancel the child {:?}: {e}", self.engine.peer()),
+        }
+    }
+
+    /// The spawn waiting for the child `peer`, if this channel is its.
+    fn spawned(&self, peer: &Uid<'static>) -> Option<crate::spawn::Waiter> {
+        self.actor
+            .spawning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(peer.name.to_string(), peer.uuid.to_string()))
+    }
+
     /// Handles the engine's events until there are none, or one waits for
     /// room in a full inbox.
     fn pump(&mut self) {
@@ -276,6 +330,18 @@ impl Driver {
                         self.engine.close();
                     } else if let Some(h) = self.handshake.take() {
                         let _ = h.send(Ok(peer));
+                    } else if let Some(w) = self.spawned(&peer) {
+                        self.child = true;
+                        // A child we spawned connected back: its SpawnSpec
+                        // is the channel's second frame, then the parent's
+                        // portal calls over it.
+                        if let Err(e) = self.engine.send(&Msg::from(w.spec)) {
+                            tracing::debug!("cannot send the SpawnSpec to {peer:?}: {e}");
+                        }
+                        let _ = w.tx.send(ChannelHandle {
+                            cmd: self.cmd_tx.clone(),
+                            peer,
+                        });
                     }
                 }
                 Event::Frame(f) => self.frame(f),
@@ -304,7 +370,21 @@ impl Driver {
                 let rpc = rpc.clone();
                 self.request(&f, rpc);
             }
-            Meaning::SpawnSpec | Meaning::RuntimeError => {
+            Meaning::SpawnSpec => {
+                let waiting = self
+                    .actor
+                    .spawn_spec
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                match (waiting, f.msg()) {
+                    (Some(tx), Ok(Msg::SpawnSpec(spec))) => {
+                        let _ = tx.send(crate::child::ChildSpec::of(&spec));
+                    }
+                    _ => tracing::debug!("ignored a SpawnSpec from {:?}", self.engine.peer()),
+                }
+            }
+            Meaning::RuntimeError => {
                 tracing::debug!("ignored a {:?} from {:?}", f.meaning, self.engine.peer());
             }
             meaning => {
@@ -413,6 +493,15 @@ impl Driver {
                 self.cancel_task(&target, &requester);
                 self.send(Msg::from(CancelAck::new(cid, true)));
             }
+            Rpc::Runtime { func }
+                if self
+                    .actor
+                    .endpoints
+                    .contains_key(&("self".to_string(), func.clone())) =>
+            {
+                // A runtime method this actor serves (the registrar's).
+                self.spawn_endpoint(cid, "self".into(), func, kwargs)
+            }
             Rpc::Runtime { func } => {
                 let e = EndpointError::new(
                     "AttributeError",
@@ -471,7 +560,10 @@ impl Driver {
             (None, None)
         };
         let task_cid = cid.clone();
+        let mut ready = self.actor.ready.subscribe();
         let task = tokio::spawn(async move {
+            // A spawned child serves its parent's calls once registered.
+            let _ = ready.wait_for(|r| *r).await;
             let result = match handler {
                 Handler::Func(f) => f(kwargs).await,
                 Handler::Context(f) => {
@@ -583,6 +675,11 @@ impl Driver {
                     Err(e) => Err(Error::Protocol(e.to_string())),
                 };
                 let _ = reply.send(r);
+            }
+            Cmd::Close => {
+                let me = self.engine.uid().clone();
+                self.cancel_all(&me);
+                self.engine.close();
             }
             Cmd::CancelTask(target) => {
                 if !self.routes.contains_key(&target) {

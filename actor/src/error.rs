@@ -147,6 +147,9 @@ pub enum Error {
     /// The peer did not complete the handshake.
     #[error("no handshake from {0}")]
     Handshake(String),
+    /// A child could not be spawned, or did not connect back.
+    #[error("spawn failed: {0}")]
+    Spawn(String),
 }
 
 /// An endpoint that meets an [`Error`] raises it on with `?`, as a tractor

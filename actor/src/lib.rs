@@ -85,26 +85,42 @@
 //! payload that breaks one is [`Error::Payload`], answered as tractor's
 //! `MsgTypeError` when an endpoint raises it on with `?`.
 //!
-//! Not yet here (the follow-up work): joining trees (acting as registrar,
-//! registering with one, spawning Python children), and tractor's
-//! `StreamOverrun`: a full dialog inbox applies backpressure to the socket
-//! instead of answering the sender with an overrun error.
+//! Trees: an actor can be a tree's registrar ([`ActorBuilder::registrar`],
+//! see [`Registry`]), register with one ([`ActorBuilder::register_with`]),
+//! and spawn Python tractor children as tractor's `trio` spawner does
+//! ([`Actor::open_nursery`], [`Nursery::start_actor`], [`SpawnOptions`]),
+//! cancelling and reaping them with [`Nursery::cancel`].
+//!
+//! An actor can also run as a spawned child ([`ChildArgs`],
+//! [`Actor::serve_as_child`]): it exits when its parent cancels it or
+//! when the parent's channel is lost.
+//!
+//! Not yet here: tractor's `StreamOverrun`: a full dialog inbox applies
+//! backpressure to the socket instead of answering the sender with an
+//! overrun error.
 
 // Every queue is bounded; no `unsafe`.
 #![forbid(unsafe_code)]
 
 mod actor;
 mod args;
+mod child;
 mod context;
 mod driver;
 mod error;
 mod portal;
+mod registrar;
+mod spawn;
 mod tap;
 mod transport;
 
 pub use actor::{Actor, ActorBuilder, Limits, NoArgs};
+pub use child::ChildArgs;
 pub use context::{CallerContext, Context, RecvStream};
 pub use error::{EndpointError, Error, RemoteError};
 pub use portal::Portal;
+pub use registrar::{Entry, Registry, MAX_ADDRS, MAX_REGISTERED};
+pub use rmpv;
+pub use spawn::{Child, ChildExit, Nursery, SpawnOptions};
 pub use tap::{Direction, Tap};
 pub use transport::{Address, Connection, Listener};

@@ -34,6 +34,15 @@ impl Portal {
         self.chan.cmd.closed().await
     }
 
+    /// Closes the channel, as leaving tractor's `open_portal` block does
+    /// with the channel it opened, and waits (at most the handshake
+    /// timeout) until it has ended. Every clone of the portal is closed.
+    pub async fn close(&self) {
+        if self.chan.cmd.send(Cmd::Close).await.is_ok() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.closed()).await;
+        }
+    }
+
     /// Whether the channel has ended.
     pub fn is_closed(&self) -> bool {
         self.chan.cmd.is_closed()

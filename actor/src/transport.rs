@@ -53,6 +53,63 @@ impl std::str::FromStr for Address {
     }
 }
 
+impl Address {
+    /// The address as tractor's `Address.unwrap()` gives it, the form
+    /// registrars keep and `SpawnSpec`s carry: `[host, port]` for TCP,
+    /// `[folder, file]` for a Unix socket.
+    ///
+    /// ```
+    /// use shuttle_actor::Address;
+    /// let a: Address = "tcp://127.0.0.1:1616".parse().unwrap();
+    /// assert_eq!(a.unwrapped().to_string(), r#"["127.0.0.1", 1616]"#);
+    /// assert_eq!(Address::from_unwrapped(&a.unwrapped()), Some(a));
+    /// ```
+    pub fn unwrapped(&self) -> rmpv::Value {
+        use rmpv::Value;
+        match self {
+            Address::Tcp(a) => {
+                let (h, p) = a.rsplit_once(':').unwrap_or((a.as_str(), "0"));
+                let h = h.trim_start_matches('[').trim_end_matches(']');
+                Value::Array(vec![h.into(), p.parse::<u16>().unwrap_or(0).into()])
+            }
+            Address::Uds(p) => {
+                let dir = p
+                    .parent()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default();
+                let file = p
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                Value::Array(vec![dir.into(), file.into()])
+            }
+        }
+    }
+
+    /// The address of an unwrapped one (`[host, port]` or `[folder,
+    /// file]`), or `None` when it is neither.
+    pub fn from_unwrapped(v: &rmpv::Value) -> Option<Address> {
+        let rmpv::Value::Array(parts) = v else {
+            return None;
+        };
+        match parts.as_slice() {
+            [rmpv::Value::String(h), port] if port.as_u64().is_some() => {
+                let port = u16::try_from(port.as_u64()?).ok()?;
+                let h = h.as_str()?;
+                Some(if h.contains(':') {
+                    Address::Tcp(format!("[{h}]:{port}"))
+                } else {
+                    Address::Tcp(format!("{h}:{port}"))
+                })
+            }
+            [rmpv::Value::String(dir), rmpv::Value::String(file)] => Some(Address::Uds(
+                PathBuf::from(dir.as_str()?).join(file.as_str()?),
+            )),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -23,6 +23,8 @@ mod attack;
 mod interop;
 #[path = "tractor/replay.rs"]
 mod replay;
+#[path = "tractor/tree.rs"]
+mod tree;
 
 /// How to get a live tractor, printed whenever one is missing.
 const INSTALL: &str = "\

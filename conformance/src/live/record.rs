@@ -190,7 +190,7 @@ pub fn write(dir: &Path, n: u64, log: &ChannelLog, ends: &Ends) -> std::io::Resu
 
 /// A [`Tap`] for a `shuttle-actor` actor that records every channel it
 /// serves or opens and writes each, when it ends, as
-/// `DIR/channel-NNNN-PEER.json` (see [`write`]). Clones share the
+/// `DIR/channel-NNNN-PEER.json` (see [`write()`]). Clones share the
 /// numbering, so the actors of one process (a fresh one after each
 /// `self.cancel`) never overwrite each other's files.
 #[derive(Clone, Debug)]

@@ -48,6 +48,26 @@ pub struct Args {
     /// actor does) instead of serving on with a fresh actor.
     #[arg(long)]
     pub exit_on_cancel: bool,
+    /// Be a tractor registrar: answer the handshake with `is_registrar:
+    /// true` and serve `register_actor`, `unregister_actor`, `find_actor`,
+    /// `wait_for_actor`, `get_registry` and `delete_addr`, so that Python
+    /// roots started with `registry_addrs=[ADDR]` use it.
+    #[arg(long)]
+    pub registrar: bool,
+    /// Run as the spawned child of a tractor parent: the uid it gave, a
+    /// Python pair `('NAME', 'UUID')` (the actor's name and uuid; `--name`
+    /// is ignored). Needs --parent_addr.
+    #[arg(long, value_name = "PAIR", requires = "parent_addr", conflicts_with_all = ["listen", "connect"])]
+    pub uid: Option<String>,
+    /// The parent's address as a Python pair, `('HOST', PORT)` or `('DIR',
+    /// 'FILE')`: the child connects there, takes its `SpawnSpec`, listens,
+    /// registers, and exits when cancelled or when the parent is lost.
+    #[arg(long = "parent_addr", value_name = "PAIR", requires = "uid")]
+    pub parent_addr: Option<String>,
+    /// A spawned child's log level (accepted for tractor's command line;
+    /// unused).
+    #[arg(long, hide = true)]
+    pub loglevel: Option<String>,
     /// Log nothing to stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -117,6 +137,19 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
     if args.misbehave == Some(Misbehave::Hang) {
         return hang(&args).await;
     }
+    if let (Some(uid), Some(parent)) = (&args.uid, &args.parent_addr) {
+        let child = shuttle_actor::ChildArgs::parse(["--uid", uid, "--parent_addr", parent])
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut a = args.clone();
+        a.name = child.name.clone();
+        let actor = build_with(&a, recorder, Some(&child.uuid));
+        actor
+            .serve_as_child(&child.parent)
+            .await
+            .map_err(|e| anyhow::anyhow!("as the child of {}: {e}", child.parent))?;
+        log(&a, "cancelled or parent lost: exiting");
+        return Ok(true);
+    }
     if let Some(addr) = &args.listen {
         let listener = shuttle_actor::Listener::bind(&actor_addr(addr))
             .await
@@ -131,7 +164,17 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
         }
         // Its own accept loop: a connection accepted after `self.cancel`
         // goes to a fresh actor, never to the cancelled one.
+        let here = listener.local_addr();
+        let list_self = |actor: &Actor| {
+            // A registrar lists itself, as tractor's does (Actor::serve
+            // does this; this loop is its own).
+            if let Some(r) = actor.registry() {
+                let uid = actor.uid();
+                let _ = r.register(&uid.name, &uid.uuid, here.unwrapped());
+            }
+        };
         let mut actor = build(&args, recorder.clone());
+        list_self(&actor);
         loop {
             let conn = match listener.accept().await {
                 Ok(conn) => conn,
@@ -143,6 +186,7 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
             };
             if actor.is_cancelled() {
                 actor = build(&args, recorder.clone());
+                list_self(&actor);
                 log(&args, "cancelled: serving on as a fresh actor");
             }
             let a = actor.clone();
@@ -210,12 +254,23 @@ async fn hang(args: &Args) -> anyhow::Result<bool> {
 
 /// The actor with the scenario endpoints.
 fn build(args: &Args, recorder: Option<record::Recorder>) -> Actor {
+    build_with(args, recorder, None)
+}
+
+/// The actor with the scenario endpoints, with a given uuid.
+fn build_with(args: &Args, recorder: Option<record::Recorder>, uuid: Option<&str>) -> Actor {
     let limits = shuttle_actor::Limits {
         max_frame: args.max_frame,
         ..Default::default()
     };
     let wrong_add = args.misbehave == Some(Misbehave::WrongAdd);
     let mut b = Actor::builder(&args.name).limits(limits);
+    if let Some(u) = uuid {
+        b = b.uuid(u);
+    }
+    if args.registrar {
+        b = b.registrar();
+    }
     let die = args.misbehave == Some(Misbehave::DieOnGarbage);
     if recorder.is_some() || die {
         b = b.tap(ServeTap { recorder, die });
