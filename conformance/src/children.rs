@@ -59,9 +59,40 @@ pub fn kill_marked(marker: &str) -> usize {
     n
 }
 
-/// Kills every process this harness started and everything they started.
+/// The process groups of the processes started and not yet ended (a
+/// process may hide its environment, as `setproctitle` does: its group is
+/// still known).
+static GROUPS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+/// Notes the process group (led by `pid`) of a process just started.
+pub fn started_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    }
+}
+
+/// Forgets a process group once it was killed or has ended.
+pub fn ended_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        GROUPS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|g| *g != pid);
+    }
+}
+
+/// Kills every process this harness started and everything they started:
+/// every process group noted by [`started_group`], and every process with
+/// this harness's marker.
 pub fn kill_all() -> usize {
-    kill_marked(&format!("{}-", std::process::id()))
+    let groups = std::mem::take(&mut *GROUPS.lock().unwrap_or_else(|e| e.into_inner()));
+    for g in &groups {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(*g),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    groups.len() + kill_marked(&format!("{}-", std::process::id()))
 }
 
 /// Ends the harness on SIGINT, SIGTERM or SIGHUP the way it ends by

@@ -105,6 +105,9 @@ impl Peer {
         let mut child = cmd.spawn().map_err(|e| {
             std::io::Error::new(e.kind(), format!("cannot run --peer-command: {e}"))
         })?;
+        if let Some(pid) = child.id() {
+            crate::children::started_group(pid);
+        }
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         if let Some(stderr) = child.stderr.take() {
             let tail = tail.clone();
@@ -195,6 +198,7 @@ impl Peer {
         let Some(p) = &mut self.process else { return };
         if let Some(mut child) = p.child.take() {
             if let Some(pid) = child.id() {
+                crate::children::ended_group(pid);
                 let _ = nix::sys::signal::killpg(
                     nix::unistd::Pid::from_raw(pid as i32),
                     nix::sys::signal::Signal::SIGKILL,

@@ -45,6 +45,7 @@ impl Running {
     /// every process carrying its marker in its environment, which
     /// finds descendants that left the group with `setsid()`.
     fn kill(&mut self) {
+        crate::children::ended_group(self.child.id());
         if let Ok(pid) = i32::try_from(self.child.id()) {
             let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(pid),
@@ -177,6 +178,7 @@ fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| e.to_string())?;
+    crate::children::started_group(child.id());
     let stdin = child.stdin.take().ok_or("no stdin")?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let stderr = child.stderr.take().ok_or("no stderr")?;
