@@ -299,7 +299,13 @@ fn judge(case: &Case, resp: &Response, codes: bool) -> Outcome {
 }
 
 /// A readable difference between two encodings: the first differing
-/// offset, both hex dumps around it, and both values decoded.
+/// offset, why they differ (`diff::why`: the first value that disagrees,
+/// by path, and how), both hex dumps around it, and both values decoded.
+///
+/// (Not a sequence diff such as the `similar` crate computes: two msgpack
+/// encodings of one message differ from their first differing byte on, as
+/// every later offset shifts, so the first difference and the value it
+/// falls in are what explain them.)
 pub fn bytes_diff(want: &[u8], got: &[u8]) -> String {
     let at = want
         .iter()

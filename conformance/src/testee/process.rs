@@ -166,6 +166,11 @@ fn request_id(req: &Request) -> u64 {
     }
 }
 
+/// Starts the testee. Its stdout is read on a thread of its own, which
+/// hands each frame over a channel, so that waiting for an answer has a
+/// timeout (`recv_timeout`) and a testee that stops mid-frame cannot block
+/// the run; a crate such as wait-timeout only times the wait for a
+/// process's exit, which is not what is waited for here.
 fn spawn(command: &str, timeout: Duration) -> Result<(Running, Hello), String> {
     let marker = crate::children::next_marker();
     let mut child = Command::new("sh")
