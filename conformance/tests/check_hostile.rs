@@ -2,15 +2,12 @@
 //! of garbage. It must answer with a clear verdict, in bounded memory and
 //! time, and never block.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+mod support;
+
+use support::repo;
 
 /// Runs `shuttle check ARGS` under a 1 GiB address-space limit (so that
 /// reading a large file whole would fail), killed after 120 s.

@@ -3,34 +3,14 @@
 //! misbehave on purpose.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
 use shuttle_conformance::live::{gen, replay};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+mod support;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_shuttle"));
-    c.current_dir(repo());
-    c
-}
-
-/// A child process that is killed when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::{bin, repo, Proc};
 
 /// Reads lines until one starts with `prefix`; returns the rest of it.
 fn wait_line(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {

@@ -1,8 +1,9 @@
 //! Checks on the project itself: the declared minimum Rust version covers
 //! every locked dependency.
 
-use std::path::Path;
 use std::process::Command;
+
+mod support;
 
 /// `1.89` and `1.89.0` alike, as (major, minor, patch).
 fn version(v: &str) -> (u64, u64, u64) {
@@ -15,7 +16,7 @@ fn version(v: &str) -> (u64, u64, u64) {
 fn the_declared_rust_version_covers_every_locked_dependency() {
     let out = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .current_dir(support::repo())
         .output()
         .unwrap();
     assert!(
@@ -53,21 +54,11 @@ fn the_declared_rust_version_covers_every_locked_dependency() {
 }
 
 fn shuttle(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_shuttle"))
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
-        .output()
-        .unwrap()
+    support::bin().args(args).output().unwrap()
 }
 
 fn readme() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .join("README.md"),
-    )
-    .unwrap()
+    std::fs::read_to_string(support::repo().join("README.md")).unwrap()
 }
 
 /// The subcommands `shuttle --help` lists (without `help`).
@@ -168,8 +159,7 @@ fn the_readme_commands_run_as_written() {
         // The arguments as the shell splits them (quotes included).
         let line = format!("exec {} {args}", env!("CARGO_BIN_EXE_shuttle"));
         let mut cmd = Command::new("sh");
-        cmd.args(["-c", &line])
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap());
+        cmd.args(["-c", &line]).current_dir(support::repo());
         if *bg {
             let mut child = cmd
                 .stdout(std::process::Stdio::piped())
