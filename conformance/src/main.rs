@@ -398,21 +398,7 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
         outln!("{} cases", ids.len());
         return Ok(true);
     }
-    let expected = match &args.expected_failures {
-        Some(p) => {
-            let expected = ExpectedFailures::load(p)?;
-            let unmatched = expected.unmatched(&ids);
-            anyhow::ensure!(
-                unmatched.is_empty(),
-                "--expected-failures {}: no selected case matches {} (a typo, or a renamed \
-                 case? see `shuttle run --list`)",
-                p.display(),
-                unmatched.join(", ")
-            );
-            expected
-        }
-        None => ExpectedFailures::default(),
-    };
+    let expected = ExpectedFailures::for_selection(args.expected_failures.as_deref(), &ids)?;
     let json_file = create_report(&args.json, "--json")?;
     let junit_file = create_report(&args.junit, "--junit")?;
     let mut builtin;

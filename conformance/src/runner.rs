@@ -440,6 +440,25 @@ impl ExpectedFailures {
             .map_err(|e| anyhow::anyhow!("--expected-failures {}: {e}", path.display()))
     }
 
+    /// The list `--expected-failures` names, if any, loaded and checked
+    /// against the selected case ids: an entry that matches none of them
+    /// (a typo, or a renamed case) is an error. `None`: an empty list.
+    pub fn for_selection(path: Option<&std::path::Path>, ids: &[&str]) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let expected = Self::load(path)?;
+        let unmatched = expected.unmatched(ids);
+        anyhow::ensure!(
+            unmatched.is_empty(),
+            "--expected-failures {}: no selected case matches {} (a typo, or a renamed \
+             case? `--list` lists them)",
+            path.display(),
+            unmatched.join(", ")
+        );
+        Ok(expected)
+    }
+
     /// Parses the file: one `GLOB [message]` per line, `#` comments.
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let mut entries = Vec::new();

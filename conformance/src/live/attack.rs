@@ -728,23 +728,9 @@ pub fn run_cli(args: &AttackArgs) -> anyhow::Result<bool> {
         println!("{} cases", cases.len());
         return Ok(true);
     }
-    let expected = match &args.expected_failures {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("--expected-failures {}: {e}", p.display()))?;
-            crate::runner::ExpectedFailures::parse(&text)
-                .map_err(|e| anyhow::anyhow!("--expected-failures {}: {e}", p.display()))?
-        }
-        None => crate::runner::ExpectedFailures::default(),
-    };
     let ids: Vec<&str> = cases.iter().map(|c| c.id).collect();
-    let unmatched = expected.unmatched(&ids);
-    if !unmatched.is_empty() {
-        anyhow::bail!(
-            "--expected-failures: no selected case matches {} (a typo, or a renamed case?)",
-            unmatched.join(", ")
-        );
-    }
+    let expected =
+        crate::runner::ExpectedFailures::for_selection(args.expected_failures.as_deref(), &ids)?;
     if let Some(p) = &args.json {
         check_writable(p)?;
     }

@@ -134,27 +134,13 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<bool> {
         .filter(|c| selects(c.id))
         .copied()
         .collect();
-    let expected = match &args.expected_failures {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("--expected-failures {}: {e}", p.display()))?;
-            crate::runner::ExpectedFailures::parse(&text)
-                .map_err(|e| anyhow::anyhow!("--expected-failures {}: {e}", p.display()))?
-        }
-        None => crate::runner::ExpectedFailures::default(),
-    };
     let ids: Vec<&str> = cases
         .iter()
         .map(|c| c.id.as_str())
         .chain(robust.iter().map(|c| c.id))
         .collect();
-    let unmatched = expected.unmatched(&ids);
-    if !unmatched.is_empty() {
-        anyhow::bail!(
-            "--expected-failures: no selected case matches {} (a typo, or a renamed case?)",
-            unmatched.join(", ")
-        );
-    }
+    let expected =
+        crate::runner::ExpectedFailures::for_selection(args.expected_failures.as_deref(), &ids)?;
     if args.list {
         for c in &cases {
             println!("{}  {}  [{}]", c.id, c.title, c.endpoints.join(", "));
