@@ -21,6 +21,12 @@ pub struct Args {
     /// Print every frame as it is decoded.
     #[arg(short, long)]
     verbose: bool,
+    /// Report the quirks of real tractor dialogs (`spec/quirks.md`: frames
+    /// that cross, races inside tractor such as `yield-after-stop` and
+    /// `duplicate-stop`) as problems, not only the violations of the
+    /// dialog rules.
+    #[arg(long)]
+    strict: bool,
 }
 
 /// The checks `shuttle check` can run.
@@ -317,7 +323,7 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
         dialects.insert(format!("{dialect:?}").to_lowercase());
         if run(Only::Dialog) {
             dialogs_checked += 1;
-            for v in dialog_violations(&decoded, dialect) {
+            for v in dialog_violations(&decoded, dialect, args.strict) {
                 problems.push(format!("ch{ci} {v}"));
             }
         }
@@ -557,13 +563,17 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 
 /// The dialog rules over one channel; the dict dialect is checked through
 /// its translation to the typed protocol.
-fn dialog_violations(frames: &[shuttle::capture::DecodedFrame], dialect: Dialect) -> Vec<String> {
+fn dialog_violations(
+    frames: &[shuttle::capture::DecodedFrame],
+    dialect: Dialect,
+    strict: bool,
+) -> Vec<String> {
     use shuttle::dialog::check_channel;
     let report = match dialect {
         Dialect::Typed => {
             let input: Vec<(End, &[u8])> =
                 frames.iter().map(|f| (f.from, f.body.as_slice())).collect();
-            check_channel(&input, false)
+            check_channel(&input, strict)
         }
         Dialect::Dict => {
             let translated = match shuttle::legacy::translate_channel(frames) {
@@ -577,10 +587,16 @@ fn dialog_violations(frames: &[shuttle::capture::DecodedFrame], dialect: Dialect
                 .filter_map(|(from, t)| Some((from, t.msg?.to_vec().ok()?)))
                 .collect();
             let input: Vec<(End, &[u8])> = typed.iter().map(|(e, b)| (*e, b.as_slice())).collect();
-            check_channel(&input, false)
+            check_channel(&input, strict)
         }
     };
-    report.violations.iter().map(|v| v.to_string()).collect()
+    let quirks = report.warnings.iter().map(|w| format!("{w} (--strict)"));
+    report
+        .violations
+        .iter()
+        .map(|v| v.to_string())
+        .chain(quirks)
+        .collect()
 }
 
 /// Every case of a pld-vectors/1 file against msgspec's verdict and text.

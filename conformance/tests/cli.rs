@@ -206,3 +206,18 @@ fn check_payload_reports_a_vector_msgspec_would_not_agree_with() {
     assert!(out.contains("3 payload verdicts agree"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn check_strict_reports_the_quirks_of_real_tractor_as_problems() {
+    let file = "fixtures/captures/python-tractor-0.1.0a5/stream_from_asyncgen.json";
+    let (code, out) = shuttle(&["check", file]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = shuttle(&["check", "--strict", file]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "quirk redundant-cancel-task (spec/quirks.md#redundant-cancel-task) (--strict)"
+        ),
+        "{out}"
+    );
+}

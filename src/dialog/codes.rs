@@ -111,10 +111,6 @@ stable_enum! {
         /// A stream frame (`Yield`, `Stop`, `StreamOverrun`) of a context
         /// dialog before its `Started`.
         BeforeStarted = "dialog.before-started",
-        /// A `Yield` from an end that already sent `Stop` on this dialog.
-        YieldAfterStop = "dialog.yield-after-stop",
-        /// A second `Stop` from the same end.
-        DuplicateStop = "dialog.duplicate-stop",
         /// A callee frame after the callee ended the dialog (a second
         /// `Return`, anything after `Error`, `CancelAck` or an `asyncgen`
         /// `Stop`).
@@ -182,6 +178,15 @@ stable_enum! {
         /// it (no actor or task cancel, not an unread request): tractor has
         /// no goodbye message and a disconnect cancels nothing.
         DialogOpenAtClose = "dialog-open-at-close",
+        /// A context end sends one more `Yield` after its own `Stop`: a
+        /// sibling task closed the stream (`MsgStream.aclose()`) while
+        /// another was inside `MsgStream.send()`, which checks its closed
+        /// flag only before its await. The receiver drains it.
+        YieldAfterStop = "yield-after-stop",
+        /// The same end sends `Stop` twice: `MsgStream.aclose()` entered
+        /// again (explicitly, then from `__aexit__` while cancelling) sends
+        /// a second `Stop`. The receiver ignores it.
+        DuplicateStop = "duplicate-stop",
     }
 }
 

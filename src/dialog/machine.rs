@@ -705,10 +705,8 @@ fn callee_step(
         Functype::AsyncGen => match msg {
             Msg::Yield(_) => {
                 if f.callee_stopped {
-                    return v(
-                        Code::YieldAfterStop,
-                        "callee Yield after its own Stop".into(),
-                    );
+                    // The generator's Stop ended the dialog.
+                    return v(Code::AfterEnd, "callee Yield after its own Stop".into());
                 }
                 if f.caller_stopped {
                     quirks.push(Quirk::YieldAfterPeerStop);
@@ -741,12 +739,8 @@ fn callee_step(
                     return v(Code::BeforeStarted, "callee Yield before Started".into());
                 }
                 if f.callee_stopped {
-                    return v(
-                        Code::YieldAfterStop,
-                        "callee Yield after its own Stop".into(),
-                    );
-                }
-                if f.caller_stopped {
+                    quirks.push(Quirk::YieldAfterStop);
+                } else if f.caller_stopped {
                     quirks.push(Quirk::YieldAfterPeerStop);
                 }
                 f.callee_yielded = true;
@@ -757,7 +751,7 @@ fn callee_step(
                     return v(Code::BeforeStarted, "callee Stop before Started".into());
                 }
                 if f.callee_stopped {
-                    return v(Code::DuplicateStop, "a second Stop from the callee".into());
+                    quirks.push(Quirk::DuplicateStop);
                 }
                 f.callee_stopped = true;
                 Meaning::Stop { ends_dialog: false }
@@ -817,17 +811,13 @@ fn caller_step(
             if ft != Functype::Context {
                 return kind("caller Yield");
             }
-            if f.caller_stopped {
-                return v(
-                    Code::YieldAfterStop,
-                    "caller Yield after its own Stop".into(),
-                );
-            }
             if !f.started {
                 return v(Code::BeforeStarted, "caller Yield before Started".into());
             }
             if f.ended {
                 quirks.push(Quirk::StreamAfterEnd);
+            } else if f.caller_stopped {
+                quirks.push(Quirk::YieldAfterStop);
             } else if f.callee_stopped {
                 quirks.push(Quirk::YieldAfterPeerStop);
             }
@@ -837,14 +827,13 @@ fn caller_step(
             if ft == Functype::AsyncFunc {
                 return kind("caller Stop");
             }
-            if f.caller_stopped {
-                return v(Code::DuplicateStop, "a second Stop from the caller".into());
-            }
             if ft == Functype::Context && !f.started {
                 return v(Code::BeforeStarted, "caller Stop before Started".into());
             }
             if f.ended {
                 quirks.push(Quirk::StopAfterEnd);
+            } else if f.caller_stopped {
+                quirks.push(Quirk::DuplicateStop);
             }
             f.caller_stopped = true;
             Meaning::Stop { ends_dialog: false }
