@@ -21,7 +21,7 @@
 //! | map whose keys are all distinct strs, none starting with `$` | object, in wire order |
 //! | any other map (int keys, duplicate keys, `$` keys, ...) | `{"$map": [[key, value], ...]}` |
 //! | ext (including the timestamp ext −1) | `{"$ext": code, "data": "<base64>"}` |
-//! | a payload nested deeper than [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH) | `{"$msgpack": "<base64 of its exact bytes>"}` |
+//! | a payload nested deeper than [`RENDER_MAX_DEPTH`] (32 levels) | `{"$msgpack": "<base64 of its exact bytes>"}` |
 //!
 //! Base64 is the standard alphabet with padding. Every JSON object with a
 //! key starting with `$` is one of these forms, so the mapping is one-to-one
@@ -61,6 +61,16 @@ pub const MAP: &str = "$map";
 /// Key of the rendering of a payload too deep to render: `{"$msgpack": base64}`.
 pub const MSGPACK: &str = "$msgpack";
 
+/// How deep a payload is rendered as JSON values; one nested deeper is
+/// rendered as `{"$msgpack": base64}` (its exact bytes), and
+/// [`json_to_msgpack`] refuses JSON nested deeper. Rendering, dropping and
+/// printing a `serde_json::Value` recurse once per level, so the bound
+/// keeps every renderer within a few tens of KiB of stack (a 64 KiB thread
+/// suffices, in a debug build too), while payloads of any depth the
+/// protocol accepts ([`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH)) still
+/// round-trip.
+pub const RENDER_MAX_DEPTH: usize = 32;
+
 fn b64(bytes: &[u8]) -> Value {
     Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
@@ -72,37 +82,70 @@ fn tagged(key: &str, value: Value) -> Value {
 }
 
 /// Renders one decoded msgpack value with the mapping of this module.
+/// Iterative: nesting costs heap, not stack.
 pub fn value_to_json(value: &rmpv::Value) -> Value {
     use rmpv::Value as V;
-    match value {
-        V::Nil => Value::Null,
-        V::Boolean(b) => Value::Bool(*b),
-        V::Integer(i) => match (i.as_u64(), i.as_i64()) {
-            (Some(u), _) => Value::from(u),
-            (None, Some(s)) => Value::from(s),
-            // rmpv integers are always u64 or i64.
-            (None, None) => Value::Null,
-        },
-        V::F32(f) => float_to_json(f64::from(*f)),
-        V::F64(f) => float_to_json(*f),
-        V::String(s) => match s.as_str() {
-            Some(s) => Value::String(s.to_owned()),
-            None => tagged(INVALID_STR, b64(s.as_bytes())),
-        },
-        V::Binary(b) => tagged(BYTES, b64(b)),
-        V::Array(items) => Value::Array(items.iter().map(value_to_json).collect()),
-        V::Map(entries) => map_to_json(
-            entries
-                .iter()
-                .map(|(k, v)| (value_to_json(k), value_to_json(v))),
-        ),
-        V::Ext(code, data) => {
-            let mut m = Map::new();
-            m.insert(EXT.to_owned(), Value::from(*code));
-            m.insert("data".to_owned(), b64(data));
-            Value::Object(m)
-        }
+    /// What is left to do: render a value, or assemble a container from
+    /// the last rendered values.
+    enum Work<'a> {
+        Render(&'a V),
+        Array(usize),
+        Map(usize),
     }
+    let mut work = vec![Work::Render(value)];
+    let mut done: Vec<Value> = Vec::new();
+    while let Some(w) = work.pop() {
+        let v = match w {
+            Work::Render(v) => match v {
+                V::Nil => Value::Null,
+                V::Boolean(b) => Value::Bool(*b),
+                V::Integer(i) => match (i.as_u64(), i.as_i64()) {
+                    (Some(u), _) => Value::from(u),
+                    (None, Some(s)) => Value::from(s),
+                    // rmpv integers are always u64 or i64.
+                    (None, None) => Value::Null,
+                },
+                V::F32(f) => float_to_json(f64::from(*f)),
+                V::F64(f) => float_to_json(*f),
+                V::String(s) => match s.as_str() {
+                    Some(s) => Value::String(s.to_owned()),
+                    None => tagged(INVALID_STR, b64(s.as_bytes())),
+                },
+                V::Binary(b) => tagged(BYTES, b64(b)),
+                V::Array(items) => {
+                    work.push(Work::Array(items.len()));
+                    work.extend(items.iter().rev().map(Work::Render));
+                    continue;
+                }
+                V::Map(entries) => {
+                    work.push(Work::Map(entries.len()));
+                    for (k, v) in entries.iter().rev() {
+                        work.push(Work::Render(v));
+                        work.push(Work::Render(k));
+                    }
+                    continue;
+                }
+                V::Ext(code, data) => {
+                    let mut m = Map::new();
+                    m.insert(EXT.to_owned(), Value::from(*code));
+                    m.insert("data".to_owned(), b64(data));
+                    Value::Object(m)
+                }
+            },
+            Work::Array(n) => Value::Array(done.split_off(done.len() - n)),
+            Work::Map(n) => {
+                let flat = done.split_off(done.len() - 2 * n);
+                let mut it = flat.into_iter();
+                let mut pairs = Vec::with_capacity(n);
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    pairs.push((k, v));
+                }
+                map_to_json(pairs.into_iter())
+            }
+        };
+        done.push(v);
+    }
+    done.pop().unwrap_or(Value::Null)
 }
 
 fn float_to_json(f: f64) -> Value {
@@ -147,13 +190,12 @@ pub(crate) fn map_to_json(entries: impl Iterator<Item = (Value, Value)>) -> Valu
     }
 }
 
-/// Renders a raw payload; one nested deeper than
-/// [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH) becomes
-/// `{"$msgpack": base64}`.
+/// Renders a raw payload; one nested deeper than [`RENDER_MAX_DEPTH`]
+/// becomes `{"$msgpack": base64}`.
 pub fn raw_to_json(raw: &Raw<'_>) -> Value {
     // A `Raw` holds one well-formed value whose lengths all fit its bytes;
     // unlike `Raw::to_value` this also renders strs that are not UTF-8.
-    match crate::msgpack::read_value(raw.as_bytes(), crate::DEFAULT_MAX_DEPTH) {
+    match crate::msgpack::read_value(raw.as_bytes(), RENDER_MAX_DEPTH) {
         Ok(v) => value_to_json(&v),
         Err(_) => tagged(MSGPACK, b64(raw.as_bytes())),
     }
@@ -297,52 +339,85 @@ fn len_u32(n: usize, path: &str) -> Result<u32, FromJsonError> {
 /// msgspec writes: rendering a frame with
 /// [`Msg::to_json`](crate::Msg::to_json) and encoding the result gives the
 /// frame's bytes back.
+///
+/// JSON nested deeper than [`RENDER_MAX_DEPTH`] is refused (the rendering
+/// never writes it: a deeper payload is a `$msgpack` form).
 pub fn json_to_msgpack(value: &Value, out: &mut Vec<u8>) -> Result<(), FromJsonError> {
-    encode_json(value, out, "$")
-}
-
-fn encode_json(value: &Value, out: &mut Vec<u8>, path: &str) -> Result<(), FromJsonError> {
     use crate::msgpack::write;
-    match value {
-        Value::Null => write::nil(out),
-        Value::Bool(b) => write::bool(out, *b),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                write::uint(out, u)
-            } else if let Some(i) = n.as_i64() {
-                write::int(out, i)
-            } else {
-                write::f64(out, n.as_f64().unwrap_or(f64::NAN))
+    /// What is left to write: a value (with its path and depth), or a map
+    /// key.
+    enum Work<'v> {
+        Value(&'v Value, String, usize),
+        Key(&'v str),
+    }
+    // Iterative: each value's header is written, then its items are pushed
+    // in reverse, so nesting costs heap, not stack.
+    let mut work = vec![Work::Value(value, "$".to_owned(), 0)];
+    while let Some(w) = work.pop() {
+        let (value, path, depth) = match w {
+            Work::Key(k) => {
+                write::str(out, k);
+                continue;
             }
+            Work::Value(v, path, depth) => (v, path, depth),
+        };
+        if depth > RENDER_MAX_DEPTH && matches!(value, Value::Array(_) | Value::Object(_)) {
+            return Err(invalid(
+                &path,
+                format!(
+                    "nested deeper than {RENDER_MAX_DEPTH} levels; a deeper payload is written as {{\"{MSGPACK}\": base64}}"
+                ),
+            ));
         }
-        Value::String(s) => write::str(out, s),
-        Value::Array(items) => {
-            write::array_len(out, len_u32(items.len(), path)?);
-            for (i, item) in items.iter().enumerate() {
-                encode_json(item, out, &format!("{path}[{i}]"))?;
-            }
-        }
-        Value::Object(m) => match m.keys().find(|k| k.starts_with('$')) {
-            None => {
-                write::map_len(out, len_u32(m.len(), path)?);
-                for (k, v) in m {
-                    write::str(out, k);
-                    encode_json(v, out, &format!("{path}.{k}"))?;
+        match value {
+            Value::Null => write::nil(out),
+            Value::Bool(b) => write::bool(out, *b),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    write::uint(out, u)
+                } else if let Some(i) = n.as_i64() {
+                    write::int(out, i)
+                } else {
+                    write::f64(out, n.as_f64().unwrap_or(f64::NAN))
                 }
             }
-            Some(form) => encode_form(form, m, out, path)?,
-        },
+            Value::String(s) => write::str(out, s),
+            Value::Array(items) => {
+                write::array_len(out, len_u32(items.len(), &path)?);
+                for (i, item) in items.iter().enumerate().rev() {
+                    work.push(Work::Value(item, format!("{path}[{i}]"), depth + 1));
+                }
+            }
+            Value::Object(m) => match m.keys().find(|k| k.starts_with('$')) {
+                None => {
+                    write::map_len(out, len_u32(m.len(), &path)?);
+                    let entries: Vec<_> = m.iter().collect();
+                    for (k, v) in entries.into_iter().rev() {
+                        work.push(Work::Value(v, format!("{path}.{k}"), depth + 1));
+                        work.push(Work::Key(k));
+                    }
+                }
+                Some(form) => {
+                    for (v, at) in encode_form(form, m, out, &path)?.into_iter().rev() {
+                        work.push(Work::Value(v, at, depth + 1));
+                    }
+                }
+            },
+        }
     }
     Ok(())
 }
 
 /// One of the `$` forms.
-fn encode_form(
+/// Writes the form's header (or all of it), and returns the values still
+/// to write after it, in order, with their paths (a `$map`'s keys and
+/// values).
+fn encode_form<'v>(
     form: &str,
-    m: &Map<String, Value>,
+    m: &'v Map<String, Value>,
     out: &mut Vec<u8>,
     path: &str,
-) -> Result<(), FromJsonError> {
+) -> Result<Vec<(&'v Value, String)>, FromJsonError> {
     use crate::msgpack::write;
     let at = format!("{path}.{form}");
     let expect_keys = |keys: &[&str]| {
@@ -393,16 +468,18 @@ fn encode_form(
                 .as_array()
                 .ok_or_else(|| invalid(&at, "expected an array of [key, value] pairs"))?;
             write::map_len(out, len_u32(pairs.len(), &at)?);
+            let mut rest = Vec::with_capacity(2 * pairs.len());
             for (i, pair) in pairs.iter().enumerate() {
                 let at = format!("{at}[{i}]");
                 match pair.as_array().map(Vec::as_slice) {
                     Some([k, v]) => {
-                        encode_json(k, out, &format!("{at}[0]"))?;
-                        encode_json(v, out, &format!("{at}[1]"))?;
+                        rest.push((k, format!("{at}[0]")));
+                        rest.push((v, format!("{at}[1]")));
                     }
                     _ => return Err(invalid(&at, "expected a [key, value] pair")),
                 }
             }
+            return Ok(rest);
         }
         MSGPACK => {
             expect_keys(&[MSGPACK])?;
@@ -413,7 +490,7 @@ fn encode_form(
         }
         other => return Err(invalid(path, format!("unknown form {other:?}"))),
     }
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// The frame body of a message given as JSON ([`Msg::to_json`]'s form):

@@ -91,19 +91,11 @@ impl<'a> Raw<'a> {
 }
 
 impl fmt::Debug for Raw<'_> {
-    /// Shows the value as msgpack-to-JSON-ish text (via rmpv), or the hex
-    /// bytes when it cannot be decoded.
+    /// Shows the value in the JSON rendering of [`crate::json`] (a value
+    /// nested deeper than [`RENDER_MAX_DEPTH`](crate::json::RENDER_MAX_DEPTH)
+    /// as its `$msgpack` bytes, since printing recurses once per level).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.to_value() {
-            Ok(v) => write!(f, "Raw({v})"),
-            Err(_) => {
-                f.write_str("Raw(0x")?;
-                for b in self.bytes.iter() {
-                    write!(f, "{b:02x}")?;
-                }
-                f.write_str(")")
-            }
-        }
+        write!(f, "Raw({})", crate::json::raw_to_json(self))
     }
 }
 

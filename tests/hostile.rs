@@ -233,3 +233,59 @@ fn the_depth_limit_is_exact_and_the_deepest_value_decodes() {
         "RecursionError"
     );
 }
+
+/// Runs `f` on a thread with a 64 KiB stack: a recursion per level of
+/// nesting would overflow it (an abort, not a panic).
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(64 << 10)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn rendering_and_printing_payloads_of_any_accepted_depth_fit_a_small_stack() {
+    use shuttle::json::{json_to_msgpack, message_to_msgpack, RENDER_MAX_DEPTH};
+    use shuttle::DEFAULT_MAX_DEPTH;
+    for depth in [
+        RENDER_MAX_DEPTH - 1,
+        RENDER_MAX_DEPTH,
+        RENDER_MAX_DEPTH + 1,
+        DEFAULT_MAX_DEPTH,
+        DEFAULT_MAX_DEPTH + 10,
+    ] {
+        let pld = nested_arrays(depth);
+        on_small_stack(move || {
+            let raw = Raw::from_slice(&pld).unwrap();
+            let msg = Msg::from(shuttle::Yield::new("c1", raw));
+            let frame = msg.to_vec().unwrap();
+            // JSON rendering, both ways, byte for byte.
+            let json = msg.to_json();
+            assert_eq!(message_to_msgpack(&json).unwrap(), frame, "depth {depth}");
+            let deep = json["pld"].get("$msgpack").is_some();
+            assert_eq!(deep, depth > RENDER_MAX_DEPTH, "depth {depth}");
+            let text = json.to_string();
+            drop(json);
+            // Debug of the message and of its payload.
+            let debug = format!("{msg:?}");
+            assert!(debug.contains("Yield"), "depth {depth}");
+            drop(msg);
+            text.len()
+        });
+    }
+    // JSON nested deeper than the rendering writes is refused, not
+    // followed down (built and dropped on this thread's larger stack).
+    let mut v = serde_json::Value::Null;
+    for _ in 0..1_000 {
+        v = serde_json::Value::Array(vec![v]);
+    }
+    let v = std::sync::Arc::new(v);
+    let w = v.clone();
+    let err = on_small_stack(move || {
+        let mut out = Vec::new();
+        json_to_msgpack(&w, &mut out).unwrap_err().to_string()
+    });
+    assert!(err.contains("nested deeper than 32 levels"), "{err}");
+}
