@@ -869,8 +869,11 @@ pub mod write {
     pub fn f64(out: &mut Vec<u8>, v: f64) {
         let _ = enc::write_f64(out, v);
     }
-    /// Writes a dynamic value canonically, as msgspec re-encodes a value it
-    /// decoded as `Any`: smallest int and length forms, floats as float64.
+    /// Writes a dynamic value canonically: smallest int and length forms,
+    /// floats as float64, as msgspec writes the values it decoded as `Any`,
+    /// with one difference: an ext value is written back as it came, while
+    /// msgspec turns the timestamp ext (-1) into a `datetime` (rounded to
+    /// the microsecond) and writes that in its smallest timestamp form.
     pub fn value(out: &mut Vec<u8>, v: &rmpv::Value) {
         use rmpv::Value;
         match v {

@@ -55,7 +55,23 @@ impl<'a> Raw<'a> {
     }
 
     /// Encodes a serde value the way msgspec would encode the equivalent
-    /// Python value (structs as maps, smallest int forms).
+    /// Python value: structs as maps, the smallest int forms, and every
+    /// float as float64 (Python has no float32: an `f32` is widened).
+    ///
+    /// A Python `bytes` is a msgpack bin, which serde writes only for types
+    /// that say so: use `serde_bytes::ByteBuf` (or `#[serde(with =
+    /// "serde_bytes")]`) for it. A plain `Vec<u8>` is a sequence, written
+    /// as an array of ints, which is a Python `list[int]`.
+    ///
+    /// ```
+    /// use shuttle::Raw;
+    /// assert_eq!(Raw::encode(&0.5f32).unwrap().as_bytes(), [0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]);
+    /// assert_eq!(Raw::encode(&vec![1u8, 2]).unwrap().as_bytes(), [0x92, 0x01, 0x02]);
+    /// assert_eq!(
+    ///     Raw::encode(&serde_bytes::ByteBuf::from(vec![1u8, 2])).unwrap().as_bytes(),
+    ///     [0xc4, 0x02, 0x01, 0x02]
+    /// );
+    /// ```
     pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Raw<'static>, EncodeError> {
         let mut out = Vec::new();
         value.encode_pld(&mut out)?;
@@ -115,8 +131,111 @@ impl EncodePld for Raw<'_> {
 
 impl<T: Serialize + ?Sized> EncodePld for T {
     fn encode_pld(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let mut ser = rmp_serde::Serializer::new(out).with_struct_map();
+        let start = out.len();
+        let mut ser = rmp_serde::Serializer::new(&mut *out).with_struct_map();
         self.serialize(&mut ser)
-            .map_err(|e| EncodeError::Payload(e.to_string()))
+            .map_err(|e| EncodeError::Payload(e.to_string()))?;
+        widen_f32(out, start);
+        Ok(())
     }
+}
+
+/// Rewrites every float32 of the msgpack written at `out[start..]` as the
+/// float64 msgspec would write (rmp-serde keeps an `f32` as float32, and
+/// has no setting to widen it). One pass over the value's headers; the
+/// bytes are rebuilt only when a float32 is there. Input that does not
+/// parse is left as it is.
+fn widen_f32(out: &mut Vec<u8>, start: usize) {
+    use rmp::Marker;
+    // Offsets of the float32 markers, found by walking the value.
+    let mut at = Vec::new();
+    let bytes = &out[start..];
+    let (mut pos, mut pending) = (0usize, 1u64);
+    let len = |pos: &mut usize, n: usize| -> Option<u64> {
+        let b = bytes.get(*pos..*pos + n)?;
+        *pos += n;
+        Some(b.iter().fold(0, |a, &x| a << 8 | u64::from(x)))
+    };
+    while pending > 0 {
+        let Some(&m) = bytes.get(pos) else { return };
+        let here = pos;
+        pos += 1;
+        pending -= 1;
+        let skip = match Marker::from_u8(m) {
+            Marker::F32 => {
+                at.push(here);
+                4
+            }
+            Marker::FixArray(n) => {
+                pending += u64::from(n);
+                0
+            }
+            Marker::FixMap(n) => {
+                pending += 2 * u64::from(n);
+                0
+            }
+            Marker::Array16 | Marker::Array32 | Marker::Map16 | Marker::Map32 => {
+                let w = if matches!(m, 0xdc | 0xde) { 2 } else { 4 };
+                let Some(n) = len(&mut pos, w) else { return };
+                pending += if matches!(m, 0xde | 0xdf) { 2 * n } else { n };
+                0
+            }
+            Marker::FixStr(n) => u64::from(n),
+            Marker::Str8 | Marker::Bin8 => match len(&mut pos, 1) {
+                Some(n) => n,
+                None => return,
+            },
+            Marker::Str16 | Marker::Bin16 => match len(&mut pos, 2) {
+                Some(n) => n,
+                None => return,
+            },
+            Marker::Str32 | Marker::Bin32 => match len(&mut pos, 4) {
+                Some(n) => n,
+                None => return,
+            },
+            Marker::U8 | Marker::I8 => 1,
+            Marker::U16 | Marker::I16 => 2,
+            Marker::U32 | Marker::I32 => 4,
+            Marker::U64 | Marker::I64 | Marker::F64 => 8,
+            Marker::FixExt1 => 2,
+            Marker::FixExt2 => 3,
+            Marker::FixExt4 => 5,
+            Marker::FixExt8 => 9,
+            Marker::FixExt16 => 17,
+            Marker::Ext8 | Marker::Ext16 | Marker::Ext32 => {
+                let w = match m {
+                    0xc7 => 1,
+                    0xc8 => 2,
+                    _ => 4,
+                };
+                match len(&mut pos, w) {
+                    Some(n) => n + 1,
+                    None => return,
+                }
+            }
+            Marker::Reserved => return,
+            _ => 0,
+        };
+        let Some(next) = usize::try_from(skip).ok().and_then(|s| pos.checked_add(s)) else {
+            return;
+        };
+        pos = next;
+    }
+    // (`pos` past the end: a value cut short, not rmp-serde's output.)
+    if at.is_empty() || pos > bytes.len() {
+        return;
+    }
+    let mut widened = Vec::with_capacity(bytes.len() + 4 * at.len());
+    let mut from = 0;
+    for i in at {
+        widened.extend_from_slice(&bytes[from..i]);
+        let mut f = [0u8; 4];
+        f.copy_from_slice(&bytes[i + 1..i + 5]);
+        widened.push(0xcb);
+        widened.extend_from_slice(&f64::from(f32::from_be_bytes(f)).to_be_bytes());
+        from = i + 5;
+    }
+    widened.extend_from_slice(&bytes[from..]);
+    out.truncate(start);
+    out.extend_from_slice(&widened);
 }

@@ -259,3 +259,61 @@ proptest! {
         }
     }
 }
+
+/// Every float in a decoded value, in order (iteratively).
+fn floats(v: &rmpv::Value) -> Vec<(bool, f64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            rmpv::Value::F32(f) => out.push((false, f64::from(*f))),
+            rmpv::Value::F64(f) => out.push((true, *f)),
+            rmpv::Value::Array(a) => stack.extend(a.iter().rev()),
+            rmpv::Value::Map(m) => m.iter().rev().for_each(|(k, v)| stack.extend([v, k])),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[derive(serde::Serialize, Debug, Clone)]
+struct Mixed {
+    name: String,
+    ratio: f32,
+    samples: Vec<f32>,
+    nested: Vec<(u64, Option<f32>, String)>,
+    #[serde(with = "serde_bytes")]
+    blob: Vec<u8>,
+}
+
+proptest! {
+    /// msgspec writes every float as float64: `Raw::encode` widens `f32`s
+    /// wherever they sit, and leaves everything else as rmp-serde wrote it.
+    #[test]
+    fn raw_encode_writes_every_float_as_float64(
+        name in ".{0,40}",
+        ratio in any::<f32>(),
+        samples in prop::collection::vec(any::<f32>(), 0..20),
+        nested in prop::collection::vec((any::<u64>(), any::<Option<f32>>(), "[a-z]{0,40}"), 0..5),
+        blob in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let m = Mixed { name, ratio, samples, nested, blob };
+        let raw = Raw::encode(&m).unwrap();
+        let v = raw.to_value().unwrap();
+        let fl = floats(&v);
+        prop_assert!(fl.iter().all(|(wide, _)| *wide), "a float32 left: {v}");
+        // The same floats, in order, as the f32s widened.
+        let mut want: Vec<f64> = vec![f64::from(m.ratio)];
+        want.extend(m.samples.iter().map(|f| f64::from(*f)));
+        want.extend(m.nested.iter().filter_map(|(_, f, _)| f.map(f64::from)));
+        let got: Vec<f64> = fl.iter().map(|(_, f)| *f).collect();
+        prop_assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            prop_assert!(g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()));
+        }
+        // Without floats, the bytes are rmp-serde's own.
+        let plain = (&m.name, &m.nested.iter().map(|(a, _, c)| (a, c)).collect::<Vec<_>>());
+        let (ours, theirs) = (Raw::encode(&plain).unwrap(), rmp_serde::to_vec_named(&plain).unwrap());
+        prop_assert_eq!(ours.as_bytes(), theirs.as_slice());
+    }
+}
