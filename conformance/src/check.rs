@@ -299,6 +299,7 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
     let mut problems = Problems::default();
     let mut frames = 0;
     let mut dialogs_checked = 0;
+    let mut truncated = 0;
     let mut dialects = std::collections::BTreeSet::new();
     for (ci, ch) in cap.channels.iter().enumerate() {
         let decoded = match cap.channel_frames(ci) {
@@ -323,8 +324,15 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
         dialects.insert(format!("{dialect:?}").to_lowercase());
         if run(Only::Dialog) {
             dialogs_checked += 1;
-            for v in dialog_violations(&decoded, dialect, args.strict) {
+            let (violations, cut) = dialog_violations(&decoded, dialect, args.strict);
+            for v in violations {
                 problems.push(format!("ch{ci} {v}"));
+            }
+            if let Some(cut) = cut {
+                truncated += 1;
+                if verbose {
+                    let _ = writeln!(log, "      ch{ci} truncated: {cut}");
+                }
             }
         }
         if !run(Only::Codec) {
@@ -380,9 +388,12 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
             checks.push("byte-identical".to_string());
         }
         if run(Only::Dialog) {
-            checks.push(format!(
-                "{dialogs_checked} channels follow the dialog rules"
-            ));
+            checks.push(match truncated {
+                0 => format!("{dialogs_checked} channels follow the dialog rules"),
+                n => format!(
+                    "{dialogs_checked} channels follow the dialog rules ({n} cut off in the handshake)"
+                ),
+            });
         }
         if payloads_checked > 0 {
             checks.push(format!("{payloads_checked} payload verdicts agree"));
@@ -561,13 +572,14 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The dialog rules over one channel; the dict dialect is checked through
-/// its translation to the typed protocol.
+/// The dialog rules over one channel: the violations (and, with `strict`,
+/// the quirks) as lines, and how the channel was cut off, if it was. The
+/// dict dialect is checked through its translation to the typed protocol.
 fn dialog_violations(
     frames: &[shuttle::capture::DecodedFrame],
     dialect: Dialect,
     strict: bool,
-) -> Vec<String> {
+) -> (Vec<String>, Option<String>) {
     use shuttle::dialog::check_channel;
     let report = match dialect {
         Dialect::Typed => {
@@ -579,7 +591,10 @@ fn dialog_violations(
             let translated = match shuttle::legacy::translate_channel(frames) {
                 Ok(t) => t,
                 Err((i, e)) => {
-                    return vec![format!("frame {i}: not a message of the dict dialect: {e}")]
+                    return (
+                        vec![format!("frame {i}: not a message of the dict dialect: {e}")],
+                        None,
+                    )
                 }
             };
             let typed: Vec<(End, Vec<u8>)> = translated
@@ -591,12 +606,13 @@ fn dialog_violations(
         }
     };
     let quirks = report.warnings.iter().map(|w| format!("{w} (--strict)"));
-    report
+    let lines = report
         .violations
         .iter()
         .map(|v| v.to_string())
         .chain(quirks)
-        .collect()
+        .collect();
+    (lines, report.truncated.map(|t| t.to_string()))
 }
 
 /// Every case of a pld-vectors/1 file against msgspec's verdict and text.

@@ -4,7 +4,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::{
     undecodable_reason, Accepted, CloseReport, Code, Config, End, Excuse, Meaning, OpenDialog,
-    Quirk, Role, Rpc, Violation, Warning,
+    Quirk, Role, Rpc, Truncated, Violation, Warning,
 };
 use crate::{DecodeError, Functype, Msg, Start, Uid};
 
@@ -475,26 +475,29 @@ impl ChannelMachine {
     /// handshake. The machine can be inspected afterwards but should not be
     /// fed more frames.
     pub fn handle_close(&mut self) -> CloseReport {
-        let mut violations = Vec::new();
-        // A listener that never answers a probe is a documented outcome
-        // (§5.3: the prober classifies it as "occupied").
+        let violations = Vec::new();
+        // A channel cut off inside the handshake (the peer went away, as
+        // an actor does when its registrar is torn down first) is
+        // truncated, not wrong. A listener that never answers a probe is a
+        // documented outcome of its own (§5.3: "occupied").
         let silent_listener = self.ends[0].probe && self.ends[1].aid.is_none();
-        if self.next_frame > 0
+        let truncated = (self.next_frame > 0
             && !silent_listener
-            && (self.ends[0].aid.is_none() || self.ends[1].aid.is_none())
-        {
+            && (self.ends[0].aid.is_none() || self.ends[1].aid.is_none()))
+        .then(|| {
             let missing = if self.ends[0].aid.is_none() {
                 End::A
             } else {
                 End::B
             };
-            violations.push(Violation {
-                code: Code::HandshakeIncomplete,
-                frame: None,
-                cid: None,
-                reason: format!("the channel ended without the Aid of {}", end_name(missing)),
-            });
-        }
+            Truncated::Handshake {
+                missing,
+                reason: format!(
+                    "the channel ended inside the handshake, without the Aid of {}",
+                    end_name(missing)
+                ),
+            }
+        });
         let mut open: Vec<OpenDialog> = self
             .dialogs
             .iter()
@@ -534,6 +537,7 @@ impl ChannelMachine {
             open,
             violations,
             quirks,
+            truncated,
         }
     }
 }

@@ -270,6 +270,35 @@ pub struct CloseReport {
     pub violations: Vec<Violation>,
     /// Quirks of ending the channel here.
     pub quirks: Vec<Warning>,
+    /// Whether the channel was cut off where no rule lets it end (not a
+    /// violation: the peer went away).
+    pub truncated: Option<Truncated>,
+}
+
+/// How a channel was cut off (`spec/dialog.md#truncated`): an outcome of
+/// its own, neither a violation nor a quirk. (A dialog still open at the
+/// end is reported in [`ChannelReport::open`], and as the quirk
+/// `dialog-open-at-close` when nothing excuses it.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "at", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Truncated {
+    /// The channel ended after one end's `Aid` and before the other's.
+    Handshake {
+        /// The end whose `Aid` never came.
+        #[serde(skip)]
+        missing: End,
+        /// One line for humans.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for Truncated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Truncated::Handshake { reason, .. } => f.write_str(reason),
+        }
+    }
 }
 
 /// The verdict on one whole channel ([`check_channel`]).
@@ -283,6 +312,9 @@ pub struct ChannelReport {
     pub warnings: Vec<Warning>,
     /// Dialogs still open at the end.
     pub open: Vec<OpenDialog>,
+    /// Whether the channel was cut off (not a violation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<Truncated>,
 }
 
 impl ChannelReport {
@@ -328,6 +360,7 @@ pub fn check_channel_with(frames: &[(End, &[u8])], strict: bool, config: Config)
         violations,
         warnings,
         open: close.open,
+        truncated: close.truncated,
     }
 }
 
