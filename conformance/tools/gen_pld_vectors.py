@@ -370,6 +370,25 @@ def cases():
     add(case("extra-malformed-ok-value-then-reserved", g, "int", b"\x01\xc1"))
     add(case("extra-malformed-reserved-in-unknown-field-after-missing", g, "Point", b"\x81\xa1z\xc1", POINT))
     add(case("extra-malformed-truncated-struct-value", g, "Point", b"\x82\xa1x\x01\xa1y", POINT))
+
+    # Bare containers, as Python spells them: `list` is `list[Any]`, `dict`
+    # is `dict[Any, Any]`, `tuple` is `tuple[Any, ...]`.
+    g = "extra-bare"
+    for spec in ("list", "dict", "tuple"):
+        for name, payload in (
+            ("int", P(1)),
+            ("none", P(None)),
+            ("array", P([1, "a", None, [2.5]])),
+            ("empty-array", P([])),
+            ("str-map", P({"a": 1})),
+            ("int-map", P({1: 2})),
+            ("bad-timestamp-inside", b"\x91\xd5\xff\x00\x00"),
+        ):
+            add(case(f"extra-bare-{spec}-{name}", g, spec, payload))
+    add(case("extra-bare-in-union", g, "dict | None", P({"k": [1]})))
+    add(case("extra-bare-in-list", g, "list[list]", P([[1], 2])))
+    add(case("extra-bare-in-struct", g, "Holder", P({"value": {1: 2}}),
+             {"Holder": {"fields": [["value", "dict"]]}}))
     return out
 
 

@@ -174,7 +174,9 @@ impl fmt::Debug for PldSpec {
 
 impl PldSpec {
     /// Parses `spec` (grammar of pld-vectors/1 §3: `int | None`,
-    /// `list[Point]`, `tuple[int, ...]`, `Literal['a', 1]`, ...) with the
+    /// `list[Point]`, `tuple[int, ...]`, `Literal['a', 1]`, ..., and the
+    /// bare `list`, `dict` and `tuple` Python allows, which mean
+    /// `list[Any]`, `dict[Any, Any]` and `tuple[Any, ...]`) with the
     /// struct table `structs` (`{"Point": {"fields": [["x", "int"]], "tag":
     /// true, ...}}`, or `{}`/`null`), and refuses what msgspec refuses.
     pub fn parse(spec: &str, structs: &serde_json::Value) -> Result<PldSpec, SpecError> {

@@ -276,6 +276,13 @@ impl Parser<'_> {
             "float" => Ty::Float,
             "str" => Ty::Str,
             "bytes" => Ty::Bytes,
+            // Bare, as Python allows: `list` is `list[Any]`, `dict` is
+            // `dict[Any, Any]`, `tuple` is `tuple[Any, ...]`.
+            "list" | "List" if self.peek() != Some(&Tok::Open) => Ty::List(Box::new(Ty::Any)),
+            "dict" | "Dict" if self.peek() != Some(&Tok::Open) => {
+                Ty::Dict(Box::new(Ty::Any), Box::new(Ty::Any))
+            }
+            "tuple" | "Tuple" if self.peek() != Some(&Tok::Open) => Ty::VarTuple(Box::new(Ty::Any)),
             "list" | "List" => {
                 let mut a = self.args()?;
                 if a.len() != 1 {
