@@ -10,10 +10,11 @@ pub const FORMAT: &str = "tractor-capture/1";
 
 /// One capture document: real dialogs recorded from Python tractor actor
 /// trees, every frame of every channel with its exact msgpack body.
-#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Capture {
     /// Always `tractor-capture/1`.
-    #[schemars(extend("const" = "tractor-capture/1"))]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "tractor-capture/1")))]
     pub format: String,
     /// The implementation that produced the bytes.
     pub source: serde_json::Map<String, serde_json::Value>,
@@ -35,7 +36,8 @@ pub struct Capture {
 }
 
 /// An actor identity in a capture.
-#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Actor {
     /// Actor name.
     pub name: String,
@@ -50,14 +52,15 @@ pub struct Actor {
 }
 
 /// One transport connection.
-#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Channel {
     /// uuid of the connecting end.
     pub a: String,
     /// uuid of the accepting end.
     pub b: String,
     /// `tcp` or `uds`.
-    #[schemars(extend("enum" = ["tcp", "uds"]))]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["tcp", "uds"])))]
     pub transport: String,
     /// Socket names (informational).
     #[serde(default)]
@@ -71,14 +74,15 @@ pub struct Channel {
 }
 
 /// One recorded frame.
-#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Frame {
     /// uuid of the sender.
     pub from: String,
     /// Sender's monotonic clock, nanoseconds.
     pub t_ns: u64,
     /// The msgpack body, standard base64.
-    #[schemars(extend("contentEncoding" = "base64"))]
+    #[cfg_attr(feature = "schema", schemars(extend("contentEncoding" = "base64")))]
     pub msgpack_b64: String,
     /// Known only from the receiver's copy.
     #[serde(

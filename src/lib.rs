@@ -7,7 +7,8 @@
 //! The dialog rules (who may send what, when, on which `cid`) are a
 //! sans-IO state machine in [`dialog`] (`spec/dialog.md`, `spec/quirks.md`).
 //! Decoded messages render as JSON ([`Msg::to_json`], mapping in [`json`]),
-//! described by the JSON Schemas of the [`schema`] module. The older dict
+//! described by the JSON Schemas of the `schema` module (cargo feature
+//! `schema`, which adds schemars to the dependencies). The older dict
 //! dialect of tractor 0.1.0a5 is in [`legacy`].
 //! The written protocol lives in `spec/PROTOCOL.md`; the conformance suite
 //! that checks any implementation against recorded tractor dialogs lives in
@@ -63,7 +64,7 @@
 //! [`pld_spec`] limits what `Started`/`Yield`/`Return` payloads may be, as
 //! `@tractor.context(pld_spec=...)` does, with msgspec's verdicts and error
 //! texts: dynamic specs in Python annotation syntax ([`pld_spec::PldSpec`]),
-//! Rust types as specs ([`pld_spec::TypedSpec`]), per-dialog limiting over a
+//! Rust types as specs (`pld_spec::TypedSpec`, feature `schema`), per-dialog limiting over a
 //! channel ([`pld_spec::dialog_verdicts`]) and `MsgTypeError`
 //! ([`pld_spec::MsgTypeError`]).
 //!
@@ -82,6 +83,7 @@ mod msg;
 pub mod msgpack;
 pub mod pld_spec;
 mod raw;
+#[cfg(feature = "schema")]
 pub mod schema;
 
 pub use error::{DecodeError, EncodeError};

@@ -305,6 +305,7 @@ macro_rules! message {
             }
         }
 
+        #[cfg(feature = "schema")]
         impl<'a> schemars::JsonSchema for $name<'a> {
             fn schema_name() -> Cow<'static, str> {
                 Cow::Borrowed($tag)
@@ -629,6 +630,7 @@ macro_rules! payload_message {
             }
         }
 
+        #[cfg(feature = "schema")]
         impl<'a> schemars::JsonSchema for $name<'a> {
             fn schema_name() -> Cow<'static, str> {
                 Cow::Borrowed(MsgType::$name.as_str())

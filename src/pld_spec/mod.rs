@@ -6,7 +6,8 @@
 //!   struct table (as written in capture `pld_specs` and in pld-vectors/1
 //!   files), precompiled into a flat node table; [`PldSpec::validate`] checks
 //!   raw payload bytes in one pass without building a value.
-//! * [`decode_typed`]: static limiting, a serde type as the spec.
+//! * `decode_typed` (feature `schema`): static limiting, a serde type as
+//!   the spec (through its schemars JSON Schema).
 //! * [`EndpointSpecs`] and [`dialog_verdicts`]: per-dialog limiting over a
 //!   channel's frames.
 //! * [`MsgTypeError`]: the `Error` tractor sends (or builds locally) for a
@@ -55,6 +56,7 @@ mod mte;
 mod parse;
 mod sample;
 mod schema;
+#[cfg(feature = "schema")]
 mod typed;
 mod validate;
 pub mod vectors;
@@ -69,6 +71,7 @@ pub use mte::{
     python_bytes_repr, python_float, python_repr_of, validate_msg, MsgTypeError, MsgTypeErrorView,
     MSG_TYPE_ERROR,
 };
+#[cfg(feature = "schema")]
 pub use typed::{decode_typed, spec_of, TypedSpec};
 
 use crate::error::DecodeError;
