@@ -12,6 +12,10 @@ pub const MARKER: &str = "SHUTTLE_CHILD";
 
 static STARTED: AtomicU64 = AtomicU64::new(0);
 
+/// Set once [`kill_all`] has begun: a process started after that (the run
+/// restarting a testee it just lost) is killed as soon as it is noted.
+static ENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// A fresh marker value for the next process started.
 pub fn next_marker() -> String {
     format!(
@@ -68,6 +72,12 @@ static GROUPS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
 pub fn started_group(pid: u32) {
     if let Ok(pid) = i32::try_from(pid) {
         GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+        if ENDING.load(Ordering::SeqCst) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
     }
 }
 
@@ -85,6 +95,7 @@ pub fn ended_group(pid: u32) {
 /// every process group noted by [`started_group`], and every process with
 /// this harness's marker.
 pub fn kill_all() -> usize {
+    ENDING.store(true, Ordering::SeqCst);
     let groups = std::mem::take(&mut *GROUPS.lock().unwrap_or_else(|e| e.into_inner()));
     for g in &groups {
         let _ = nix::sys::signal::killpg(
@@ -92,7 +103,13 @@ pub fn kill_all() -> usize {
             nix::sys::signal::Signal::SIGKILL,
         );
     }
-    groups.len() + kill_marked(&format!("{}-", std::process::id()))
+    let mine = format!("{}-", std::process::id());
+    let mut n = groups.len() + kill_marked(&mine);
+    // A descendant that was still being forked (setsid forks before it
+    // execs) shows up a moment later: look once more.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    n += kill_marked(&mine);
+    n
 }
 
 /// Ends the harness on SIGINT, SIGTERM or SIGHUP the way it ends by

@@ -344,9 +344,18 @@ fn no_testee_or_escaped_descendant_outlives_a_run_ended_by_a_signal() {
             .spawn()
             .unwrap();
         let harness = run.id();
-        // Both the testee and its escaped child are up.
+        // Both the testee and its escaped child are up (the child has
+        // become `sleep`: until then `setsid` may still be forking it).
+        let cmdline = |pid: &u32| std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let up = || {
+            let pids = marked_by(harness);
+            pids.iter().any(|p| cmdline(p).starts_with(b"sleep\0"))
+                && pids
+                    .iter()
+                    .any(|p| String::from_utf8_lossy(&cmdline(p)).contains("testee"))
+        };
         assert!(
-            wait_until(Duration::from_secs(20), || marked_by(harness).len() >= 2),
+            wait_until(Duration::from_secs(20), up),
             "{:?}",
             marked_by(harness)
         );
