@@ -248,7 +248,14 @@ impl Channel {
             }
         };
         match self.machine.handle_frame(peer_end, &msg) {
-            Err(v) => self.events.push_back(Event::Violation(v)),
+            Err(v) => {
+                // A Start over the cap of open dialogs is answered, so that
+                // the caller is not left waiting for a dialog never opened.
+                if let (super::Code::TooManyDialogs, Msg::Start(s)) = (v.code, &msg) {
+                    self.refuse(&s.cid, &v.reason);
+                }
+                self.events.push_back(Event::Violation(v));
+            }
             Ok(Accepted { meaning, role, .. }) => {
                 if let (Meaning::Handshake { probe }, Msg::Aid(aid)) = (&meaning, &msg) {
                     let peer = aid.uid().into_owned();
@@ -393,6 +400,25 @@ impl Channel {
         Ok(cid)
     }
 
+    /// Answers a refused `Start` with an `Error` boxing `RuntimeError`
+    /// (what the caller raises as a remote error), with the machine's
+    /// leave. Only while the send queue has room: a caller flooding Starts
+    /// without reading gets no more answers than the queue holds.
+    fn refuse(&mut self, cid: &str, why: &str) {
+        if !self.can_send() {
+            return;
+        }
+        self.machine.refuse(self.me, cid);
+        let me = self.uid.clone();
+        let mut e = crate::Error::new(me.clone(), "RuntimeError", "RuntimeError", vec![me]);
+        e.cid = Some(cid.to_owned().into());
+        e.message = Some(format!("refused: {why}").into());
+        let msg = Msg::from(e);
+        if let (Ok(body), Ok(_)) = (msg.to_vec(), self.machine.handle_frame(self.me, &msg)) {
+            self.queue(body);
+        }
+    }
+
     fn peer_end(&self) -> End {
         match self.me {
             End::A => End::B,
@@ -515,6 +541,62 @@ mod tests {
         assert_eq!(frame(p.a.poll_event()).meaning, Meaning::Return);
         assert_eq!(p.a.open_dialogs(), 0);
         assert_eq!(p.b.open_dialogs(), 0);
+    }
+
+    #[test]
+    fn a_start_over_the_open_dialog_cap_is_answered_with_an_error() {
+        let mut p = Pair::new();
+        let mut cfg = ChannelConfig::default();
+        cfg.rules.max_open_dialogs = 2;
+        p.b = Channel::new(End::B, &Aid::new("callee", "ub"), cfg, p.now);
+        p.a = Channel::new(
+            End::A,
+            &Aid::new("caller", "ua"),
+            ChannelConfig::default(),
+            p.now,
+        );
+        p.drive();
+        while p.a.poll_event().is_some() {}
+        while p.b.poll_event().is_some() {}
+        let cids: Vec<String> = (0..3)
+            .map(|_| {
+                p.a.start("__main__", "sleeper", StrMap::empty(), None)
+                    .unwrap()
+            })
+            .collect();
+        p.drive();
+        // The callee sees two dialogs open and the third refused.
+        assert!(matches!(frame(p.b.poll_event()).meaning, Meaning::Open(_)));
+        assert!(matches!(frame(p.b.poll_event()).meaning, Meaning::Open(_)));
+        match p.b.poll_event() {
+            Some(Event::Violation(v)) => assert_eq!(v.code, crate::dialog::Code::TooManyDialogs),
+            other => panic!("{other:?}"),
+        }
+        // The caller got an Error for the third, through its own rules.
+        let e = frame(p.a.poll_event());
+        assert_eq!(e.meaning, Meaning::Error);
+        assert_eq!(e.cid.as_deref(), Some(cids[2].as_str()));
+        let Ok(Msg::Error(err)) = e.msg() else {
+            panic!("not an Error")
+        };
+        assert_eq!(err.boxed_type_str, "RuntimeError");
+        assert!(err
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("refused: more than 2 dialogs open")));
+        assert_eq!(p.a.open_dialogs(), 2);
+        // One answer per refusal: a second Error on that cid is not allowed.
+        let mut again = crate::Error::new(
+            Uid::new("callee", "ub"),
+            "RuntimeError",
+            "RuntimeError",
+            vec![Uid::new("callee", "ub")],
+        );
+        again.cid = Some(cids[2].clone().into());
+        assert!(matches!(
+            p.b.send(&Msg::from(again)),
+            Err(SendError::Rule(_))
+        ));
     }
 
     #[test]

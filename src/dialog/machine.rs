@@ -63,7 +63,13 @@ pub struct ChannelMachine {
     dialogs: HashMap<String, Dialog>,
     open_count: usize,
     ended_order: VecDeque<String>,
+    /// Starts this end refused (too many dialogs open) and may still
+    /// answer with one `Error` each (at most [`MAX_REFUSED`] at a time).
+    refused: VecDeque<(End, String)>,
 }
+
+/// Refused `Start`s remembered for their `Error` reply.
+const MAX_REFUSED: usize = 1024;
 
 fn ix(e: End) -> usize {
     match e {
@@ -109,7 +115,19 @@ impl ChannelMachine {
             dialogs: HashMap::new(),
             open_count: 0,
             ended_order: VecDeque::new(),
+            refused: VecDeque::new(),
         }
+    }
+
+    /// Notes that `callee` refused the `Start` of `cid` (it broke
+    /// [`Code::TooManyDialogs`]): `callee` may then answer it with one
+    /// `Error`, so that the caller is not left waiting. At most 1,024
+    /// refusals are remembered; beyond that the oldest goes unanswered.
+    pub fn refuse(&mut self, callee: End, cid: &str) {
+        if self.refused.len() == MAX_REFUSED {
+            self.refused.pop_front();
+        }
+        self.refused.push_back((callee, cid.to_owned()));
     }
 
     /// Frames handed in so far (the index the next frame gets).
@@ -238,6 +256,19 @@ impl ChannelMachine {
             Msg::Start(s) => self.on_start(frame, from, s),
             Msg::Error(e) => {
                 check_error_fields(frame, cid, self.ends[me].aid.as_ref(), e)?;
+                // The answer to a Start this end refused.
+                if let Some(at) = cid.and_then(|c| {
+                    self.refused
+                        .iter()
+                        .position(|(end, r)| *end == from && r == c)
+                }) {
+                    self.refused.remove(at);
+                    return Ok(Accepted {
+                        meaning: Meaning::Error,
+                        role: Some(Role::Callee),
+                        quirks: Vec::new(),
+                    });
+                }
                 match cid {
                     None => Ok(Accepted {
                         meaning: Meaning::RuntimeError,
