@@ -146,83 +146,15 @@ impl<T: Serialize + ?Sized> EncodePld for T {
 /// bytes are rebuilt only when a float32 is there. Input that does not
 /// parse is left as it is.
 fn widen_f32(out: &mut Vec<u8>, start: usize) {
-    use rmp::Marker;
-    // Offsets of the float32 markers, found by walking the value.
-    let mut at = Vec::new();
     let bytes = &out[start..];
-    let (mut pos, mut pending) = (0usize, 1u64);
-    let len = |pos: &mut usize, n: usize| -> Option<u64> {
-        let b = bytes.get(*pos..*pos + n)?;
-        *pos += n;
-        Some(b.iter().fold(0, |a, &x| a << 8 | u64::from(x)))
-    };
-    while pending > 0 {
-        let Some(&m) = bytes.get(pos) else { return };
-        let here = pos;
-        pos += 1;
-        pending -= 1;
-        let skip = match Marker::from_u8(m) {
-            Marker::F32 => {
-                at.push(here);
-                4
-            }
-            Marker::FixArray(n) => {
-                pending += u64::from(n);
-                0
-            }
-            Marker::FixMap(n) => {
-                pending += 2 * u64::from(n);
-                0
-            }
-            Marker::Array16 | Marker::Array32 | Marker::Map16 | Marker::Map32 => {
-                let w = if matches!(m, 0xdc | 0xde) { 2 } else { 4 };
-                let Some(n) = len(&mut pos, w) else { return };
-                pending += if matches!(m, 0xde | 0xdf) { 2 * n } else { n };
-                0
-            }
-            Marker::FixStr(n) => u64::from(n),
-            Marker::Str8 | Marker::Bin8 => match len(&mut pos, 1) {
-                Some(n) => n,
-                None => return,
-            },
-            Marker::Str16 | Marker::Bin16 => match len(&mut pos, 2) {
-                Some(n) => n,
-                None => return,
-            },
-            Marker::Str32 | Marker::Bin32 => match len(&mut pos, 4) {
-                Some(n) => n,
-                None => return,
-            },
-            Marker::U8 | Marker::I8 => 1,
-            Marker::U16 | Marker::I16 => 2,
-            Marker::U32 | Marker::I32 => 4,
-            Marker::U64 | Marker::I64 | Marker::F64 => 8,
-            Marker::FixExt1 => 2,
-            Marker::FixExt2 => 3,
-            Marker::FixExt4 => 5,
-            Marker::FixExt8 => 9,
-            Marker::FixExt16 => 17,
-            Marker::Ext8 | Marker::Ext16 | Marker::Ext32 => {
-                let w = match m {
-                    0xc7 => 1,
-                    0xc8 => 2,
-                    _ => 4,
-                };
-                match len(&mut pos, w) {
-                    Some(n) => n + 1,
-                    None => return,
-                }
-            }
-            Marker::Reserved => return,
-            _ => 0,
-        };
-        let Some(next) = usize::try_from(skip).ok().and_then(|s| pos.checked_add(s)) else {
-            return;
-        };
-        pos = next;
-    }
-    // (`pos` past the end: a value cut short, not rmp-serde's output.)
-    if at.is_empty() || pos > bytes.len() {
+    let mut walk = crate::msgpack::headers(bytes);
+    let at: Vec<usize> = walk
+        .by_ref()
+        .filter(|h| h.marker == 0xca)
+        .map(|h| h.offset)
+        .collect();
+    // (A value cut short is not rmp-serde's output: left as it is.)
+    if at.is_empty() || !walk.complete() {
         return;
     }
     let mut widened = Vec::with_capacity(bytes.len() + 4 * at.len());

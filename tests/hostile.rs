@@ -289,3 +289,33 @@ fn rendering_and_printing_payloads_of_any_accepted_depth_fit_a_small_stack() {
     });
     assert!(err.contains("nested deeper than 32 levels"), "{err}");
 }
+
+#[test]
+fn the_header_walker_covers_every_recorded_frame_and_stops_at_any_cut() {
+    for (_, f) in current_frames() {
+        let frame = &f.body;
+        let mut walk = shuttle::msgpack::headers(frame);
+        let n = walk.by_ref().count();
+        assert!(n >= 2, "a frame is a map with entries");
+        assert!(walk.complete());
+        assert_eq!(walk.position(), frame.len());
+        // Every cut: no panic, never complete, positions inside the input.
+        for cut in (0..frame.len()).step_by(frame.len() / 16 + 1) {
+            let mut walk = shuttle::msgpack::headers(&frame[..cut]);
+            for h in walk.by_ref() {
+                assert!(h.offset < cut);
+            }
+            assert!(!walk.complete(), "cut at {cut} of {}", frame.len());
+        }
+    }
+    // Hostile lengths and the reserved byte.
+    for bytes in [
+        &[0xdd, 0xff, 0xff, 0xff, 0xff][..],
+        &[0xdb, 0xff, 0xff, 0xff, 0xff],
+        &[0x91, 0xc1],
+    ] {
+        let mut walk = shuttle::msgpack::headers(bytes);
+        assert!(walk.by_ref().count() <= 1);
+        assert!(!walk.complete());
+    }
+}

@@ -1,102 +1,18 @@
 //! Bounds on what an endpoint's keyword arguments may cost once decoded.
 
-use rmp::Marker;
-
 /// Counts the msgpack values of one encoded value (a container counts
 /// itself and everything inside it), giving up with `Err(count)` as soon as
 /// the count passes `cap`, so the walk itself costs at most `cap` steps.
-/// Iterative: nesting depth costs nothing. Input that ends early or holds
-/// a reserved byte ends the count there; decoding reports it afterwards.
-///
-/// (rmp reads one marker at a time but has no walker that skips values
-/// without building them, hence this loop.)
+/// Iterative (the message crate's header walker): nesting depth costs
+/// nothing. Input that ends early or holds a reserved byte ends the count
+/// there; decoding reports it afterwards.
 pub(crate) fn count_values(bytes: &[u8], cap: usize) -> Result<usize, usize> {
-    let mut pos = 0usize;
-    let mut pending: u64 = 1;
-    let mut count = 0usize;
-    // The big-endian length of `n` bytes at `pos`, or None past the end.
-    let len = |pos: &mut usize, n: usize| -> Option<u64> {
-        let b = bytes.get(*pos..*pos + n)?;
-        *pos += n;
-        Some(b.iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x)))
-    };
-    while pending > 0 {
-        let Some(&byte) = bytes.get(pos) else {
-            return Ok(count);
-        };
-        pos += 1;
+    let mut count = 0;
+    for _ in shuttle::msgpack::headers(bytes) {
         count += 1;
         if count > cap {
             return Err(count);
         }
-        pending -= 1;
-        let skip: u64 = match Marker::from_u8(byte) {
-            Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null | Marker::True | Marker::False => {
-                0
-            }
-            Marker::U8 | Marker::I8 => 1,
-            Marker::U16 | Marker::I16 => 2,
-            Marker::U32 | Marker::I32 | Marker::F32 => 4,
-            Marker::U64 | Marker::I64 | Marker::F64 => 8,
-            Marker::FixStr(n) => u64::from(n),
-            Marker::Str8 | Marker::Bin8 => match len(&mut pos, 1) {
-                Some(n) => n,
-                None => return Ok(count),
-            },
-            Marker::Str16 | Marker::Bin16 => match len(&mut pos, 2) {
-                Some(n) => n,
-                None => return Ok(count),
-            },
-            Marker::Str32 | Marker::Bin32 => match len(&mut pos, 4) {
-                Some(n) => n,
-                None => return Ok(count),
-            },
-            Marker::FixArray(n) => {
-                pending += u64::from(n);
-                0
-            }
-            Marker::Array16 | Marker::Array32 => {
-                let w = if byte == 0xdc { 2 } else { 4 };
-                match len(&mut pos, w) {
-                    Some(n) => pending += n,
-                    None => return Ok(count),
-                }
-                0
-            }
-            Marker::FixMap(n) => {
-                pending += 2 * u64::from(n);
-                0
-            }
-            Marker::Map16 | Marker::Map32 => {
-                let w = if byte == 0xde { 2 } else { 4 };
-                match len(&mut pos, w) {
-                    Some(n) => pending += 2 * n,
-                    None => return Ok(count),
-                }
-                0
-            }
-            Marker::FixExt1 => 2,
-            Marker::FixExt2 => 3,
-            Marker::FixExt4 => 5,
-            Marker::FixExt8 => 9,
-            Marker::FixExt16 => 17,
-            Marker::Ext8 | Marker::Ext16 | Marker::Ext32 => {
-                let w = match byte {
-                    0xc7 => 1,
-                    0xc8 => 2,
-                    _ => 4,
-                };
-                match len(&mut pos, w) {
-                    Some(n) => n + 1,
-                    None => return Ok(count),
-                }
-            }
-            Marker::Reserved => return Ok(count),
-        };
-        pos = match usize::try_from(skip).ok().and_then(|s| pos.checked_add(s)) {
-            Some(p) => p,
-            None => return Ok(count),
-        };
     }
     Ok(count)
 }
@@ -181,9 +97,9 @@ mod tests {
             count_values(&[0xdb, 0xff, 0xff, 0xff, 0xff], usize::MAX),
             Ok(1)
         );
-        // A cut header, a reserved byte, nothing at all.
-        assert_eq!(count_values(&[0xdc, 0x01], usize::MAX), Ok(1));
-        assert_eq!(count_values(&[0x91, 0xc1], usize::MAX), Ok(2));
+        // A cut header (not a value yet), a reserved byte, nothing at all.
+        assert_eq!(count_values(&[0xdc, 0x01], usize::MAX), Ok(0));
+        assert_eq!(count_values(&[0x91, 0xc1], usize::MAX), Ok(1));
         assert_eq!(count_values(&[], usize::MAX), Ok(0));
     }
 }

@@ -4,8 +4,6 @@
 //! as float32, an int written wider than needed, or map keys in another
 //! order are named even when both decode to the same-looking value.
 
-use rmp::Marker;
-
 /// One value's header as read from the encoding: its kind (with width),
 /// a short rendering of its content, and for a container how many values
 /// it holds (`(is_map, values)`, a map's keys and values both counted).
@@ -16,39 +14,60 @@ struct Token {
     children: Option<(bool, u64)>,
 }
 
-/// Reads an encoding one value header at a time, keeping the containers it
-/// is inside; iterative, so depth costs no stack. The path of the last
-/// value read is built only when asked for.
+/// Reads an encoding one value header at a time (the message crate's
+/// [`headers`](shuttle::msgpack::headers) walker), keeping the containers
+/// it is inside for the path of the last value read, built only when asked
+/// for.
 struct Walker<'a> {
     bytes: &'a [u8],
-    pos: usize,
+    headers: shuttle::msgpack::Headers<'a>,
     /// Per open container: (is map, values left, index, last str key).
     stack: Vec<(bool, u64, u64, String)>,
     done: bool,
+}
+
+/// The name of a value's encoding, by its marker byte.
+fn kind_of(marker: u8) -> &'static str {
+    match marker {
+        0x00..=0x7f => "positive fixint",
+        0xe0..=0xff => "negative fixint",
+        0xc0 => "nil",
+        0xc2 | 0xc3 => "bool",
+        0xcc => "uint8",
+        0xcd => "uint16",
+        0xce => "uint32",
+        0xcf => "uint64",
+        0xd0 => "int8",
+        0xd1 => "int16",
+        0xd2 => "int32",
+        0xd3 => "int64",
+        0xca => "float32",
+        0xcb => "float64",
+        0xa0..=0xbf => "fixstr",
+        0xd9 => "str8",
+        0xda => "str16",
+        0xdb => "str32",
+        0xc4 => "bin8",
+        0xc5 => "bin16",
+        0xc6 => "bin32",
+        0x90..=0x9f => "fixarray",
+        0xdc => "array16",
+        0xdd => "array32",
+        0x80..=0x8f => "fixmap",
+        0xde => "map16",
+        0xdf => "map32",
+        _ => "ext",
+    }
 }
 
 impl<'a> Walker<'a> {
     fn new(bytes: &'a [u8]) -> Self {
         Walker {
             bytes,
-            pos: 0,
+            headers: shuttle::msgpack::headers(bytes),
             stack: Vec::new(),
             done: false,
         }
-    }
-
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let b = self.bytes.get(self.pos..self.pos.checked_add(n)?)?;
-        self.pos += n;
-        Some(b)
-    }
-
-    fn len(&mut self, n: usize) -> Option<u64> {
-        Some(
-            self.take(n)?
-                .iter()
-                .fold(0u64, |a, &x| a << 8 | u64::from(x)),
-        )
     }
 
     /// The next value's header, or `None` at the end of the value or of
@@ -57,133 +76,45 @@ impl<'a> Walker<'a> {
         if self.done {
             return None;
         }
-        let m = *self.bytes.get(self.pos)?;
-        self.pos += 1;
-        let scalar = |kind, content| {
-            Some(Token {
-                kind,
-                content,
-                children: None,
-            })
+        let h = self.headers.next()?;
+        let start = h.offset + h.header_len;
+        let body = self
+            .bytes
+            .get(start..start.checked_add(usize::try_from(h.body_len).ok()?)?)?;
+        let be = || body.iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
+        let kind = kind_of(h.marker);
+        let (content, children) = match h.marker {
+            0x00..=0x7f => (h.marker.to_string(), None),
+            0xcc..=0xcf => (be().to_string(), None),
+            0xe0..=0xff => ((h.marker as i8).to_string(), None),
+            0xd0..=0xd3 => {
+                let shift = 64 - 8 * body.len() as u32;
+                (((be() << shift) as i64 >> shift).to_string(), None)
+            }
+            0xc0 => ("None".into(), None),
+            0xc2 => ("False".into(), None),
+            0xc3 => ("True".into(), None),
+            0xca => (format!("{:?}", f32::from_bits(be() as u32)), None),
+            0xcb => (format!("{:?}", f64::from_bits(be())), None),
+            0xa0..=0xbf | 0xd9..=0xdb => (format!("{:?}", String::from_utf8_lossy(body)), None),
+            0xc4..=0xc6 => (
+                format!("{} bytes {:02x?}", body.len(), &body[..body.len().min(16)]),
+                None,
+            ),
+            0x90..=0x9f | 0xdc | 0xdd => (format!("{} items", h.items), Some((false, h.items))),
+            0x80..=0x8f | 0xde | 0xdf => {
+                (format!("{} entries", h.items / 2), Some((true, h.items)))
+            }
+            _ => {
+                let t = self.bytes.get(h.offset + h.header_len - 1).copied()? as i8;
+                (format!("type {t} with {} bytes", body.len()), None)
+            }
         };
-        match Marker::from_u8(m) {
-            Marker::FixPos(n) => scalar("positive fixint", n.to_string()),
-            Marker::FixNeg(n) => scalar("negative fixint", n.to_string()),
-            Marker::Null => scalar("nil", "None".into()),
-            Marker::True => scalar("bool", "True".into()),
-            Marker::False => scalar("bool", "False".into()),
-            Marker::U8 | Marker::U16 | Marker::U32 | Marker::U64 => {
-                let (w, kind) = match m {
-                    0xcc => (1, "uint8"),
-                    0xcd => (2, "uint16"),
-                    0xce => (4, "uint32"),
-                    _ => (8, "uint64"),
-                };
-                scalar(kind, self.len(w)?.to_string())
-            }
-            Marker::I8 | Marker::I16 | Marker::I32 | Marker::I64 => {
-                let (w, kind) = match m {
-                    0xd0 => (1, "int8"),
-                    0xd1 => (2, "int16"),
-                    0xd2 => (4, "int32"),
-                    _ => (8, "int64"),
-                };
-                let shift = 64 - 8 * w as u32;
-                let v = ((self.len(w)? << shift) as i64) >> shift;
-                scalar(kind, v.to_string())
-            }
-            Marker::F32 => {
-                let f = f32::from_bits(self.len(4)? as u32);
-                scalar("float32", format!("{f:?}"))
-            }
-            Marker::F64 => scalar("float64", format!("{:?}", f64::from_bits(self.len(8)?))),
-            Marker::FixStr(n) => {
-                let b = self.take(n.into())?;
-                scalar("fixstr", format!("{:?}", String::from_utf8_lossy(b)))
-            }
-            Marker::Str8 | Marker::Str16 | Marker::Str32 => {
-                let (kind, w) = match m {
-                    0xd9 => ("str8", 1),
-                    0xda => ("str16", 2),
-                    _ => ("str32", 4),
-                };
-                let n = self.len(w)?;
-                let b = self.take(usize::try_from(n).ok()?)?;
-                scalar(kind, format!("{:?}", String::from_utf8_lossy(b)))
-            }
-            Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => {
-                let (kind, w) = match m {
-                    0xc4 => ("bin8", 1),
-                    0xc5 => ("bin16", 2),
-                    _ => ("bin32", 4),
-                };
-                let n = self.len(w)?;
-                let b = self.take(usize::try_from(n).ok()?)?;
-                scalar(
-                    kind,
-                    format!("{} bytes {:02x?}", b.len(), &b[..b.len().min(16)]),
-                )
-            }
-            Marker::FixArray(n) => Some(Token {
-                kind: "fixarray",
-                content: format!("{n} items"),
-                children: Some((false, n.into())),
-            }),
-            Marker::Array16 | Marker::Array32 => {
-                let (kind, w) = if m == 0xdc {
-                    ("array16", 2)
-                } else {
-                    ("array32", 4)
-                };
-                let n = self.len(w)?;
-                Some(Token {
-                    kind,
-                    content: format!("{n} items"),
-                    children: Some((false, n)),
-                })
-            }
-            Marker::FixMap(n) => Some(Token {
-                kind: "fixmap",
-                content: format!("{n} entries"),
-                children: Some((true, 2 * u64::from(n))),
-            }),
-            Marker::Map16 | Marker::Map32 => {
-                let (kind, w) = if m == 0xde {
-                    ("map16", 2)
-                } else {
-                    ("map32", 4)
-                };
-                let n = self.len(w)?;
-                Some(Token {
-                    kind,
-                    content: format!("{n} entries"),
-                    children: Some((true, 2 * n)),
-                })
-            }
-            Marker::FixExt1
-            | Marker::FixExt2
-            | Marker::FixExt4
-            | Marker::FixExt8
-            | Marker::FixExt16
-            | Marker::Ext8
-            | Marker::Ext16
-            | Marker::Ext32 => {
-                let n = match m {
-                    0xd4 => 1,
-                    0xd5 => 2,
-                    0xd6 => 4,
-                    0xd7 => 8,
-                    0xd8 => 16,
-                    0xc7 => self.len(1)?,
-                    0xc8 => self.len(2)?,
-                    _ => self.len(4)?,
-                };
-                let t = self.take(1)?[0] as i8;
-                let b = self.take(usize::try_from(n).ok()?)?;
-                scalar("ext", format!("type {t} with {} bytes", b.len()))
-            }
-            Marker::Reserved => None,
-        }
+        Some(Token {
+            kind,
+            content,
+            children,
+        })
     }
 
     /// Moves past the value `t` (entering it when it is a container).
