@@ -6,7 +6,8 @@
 //! * [`runner`]: running cases and judging answers;
 //! * [`report`]: JSON and JUnit reports;
 //! * [`import`]: turning captures and vectors into cases;
-//! * [`live`]: live peer mode (`shuttle replay`, `shuttle serve`).
+//! * [`live`]: live peer mode (`shuttle replay`, `shuttle serve`);
+//! * [`record`]: `shuttle record`, captures of a running tractor program.
 
 pub mod case;
 pub mod children;
@@ -15,6 +16,7 @@ pub mod docs;
 pub mod import;
 pub mod live;
 pub mod protocol;
+pub mod record;
 pub mod report;
 pub mod runner;
 pub mod testee;
