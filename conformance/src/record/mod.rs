@@ -18,6 +18,10 @@
 //! cross-checks the copies, names the ends from their `Aid` handshakes and
 //! writes the capture.
 
+pub mod assemble;
+pub mod tap;
+pub mod txt;
+
 /// The transport of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Transport {
