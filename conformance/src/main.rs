@@ -115,6 +115,10 @@ enum Command {
     /// slow-loris, bursts), each judged survived, degraded or died
     /// against its time and memory budget.
     Attack(live::attack::AttackArgs),
+    /// Run a tractor program and record the dialogs of all its processes
+    /// as one capture (tractor-capture/1), or turn a packet capture of
+    /// tractor traffic into one.
+    Record(shuttle_conformance::record::cli::Args),
     /// Print a completion script for a shell (`shuttle completions bash >
     /// /etc/bash_completion.d/shuttle`).
     Completions {
@@ -197,6 +201,10 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Record(args) = &cli.command {
+        // Signals go to the recorded program; the capture is written after.
+        return shuttle_conformance::record::cli::main(args);
+    }
     // Testees and peers run in process groups of their own: a signal that
     // ends this command must end them too.
     shuttle_conformance::children::kill_all_on_signal();
@@ -224,6 +232,7 @@ fn main() -> ExitCode {
             write_stdout(format_args!("{}", String::from_utf8_lossy(&script))).map(|()| true)
         }
         Command::Man { out } => man_cmd(&out),
+        Command::Record(_) => unreachable!("handled above"),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -315,8 +315,7 @@ fn direction(
     received: Option<&[Chunk]>,
     splitter: &FrameSplitter,
     what: &str,
-    notes: &mut Vec<String>,
-    problems: &mut Vec<String>,
+    notes: &mut Vec<(Severity, String)>,
 ) -> Direction {
     let sender = sent.map(Stream::of);
     let receiver = received.map(Stream::of);
@@ -328,8 +327,11 @@ fn direction(
         (Some(s), Some(r)) => {
             let same = common_prefix(&s.bytes, &r.bytes);
             if same < s.bytes.len().min(r.bytes.len()) {
-                problems.push(format!(
-                    "{what}: the receiver read other bytes than the sender sent, from byte {same} on; the receiver's copy is ignored"
+                notes.push((
+                    Severity::Problem,
+                    format!(
+                        "{what}: the receiver read other bytes than the sender sent, from byte {same} on; the receiver's copy is ignored"
+                    ),
                 ));
                 (s.bytes.clone(), usize::MAX)
             } else if r.bytes.len() > s.bytes.len() {
@@ -344,7 +346,7 @@ fn direction(
     };
     let (cuts, tail) = cut_frames(&bytes, splitter);
     let read_len = receiver.as_ref().map(|r| r.bytes.len());
-    for (index, cut) in cuts.iter().enumerate() {
+    for cut in &cuts {
         let body = bytes[cut.start + shuttle::frame::PREFIX_LEN..cut.end].to_vec();
         let recv_copy = cut.start >= from_receiver_at
             || (from_receiver_at != usize::MAX && cut.end > from_receiver_at);
@@ -358,24 +360,30 @@ fn direction(
                 unread += 1;
             }
         }
-        let _ = index;
         frames.push((t, body, recv_copy));
     }
     match tail {
         Tail::Clean => {}
-        Tail::Partial { have, announced } => notes.push(format!(
-            "{what} ends inside a frame ({have} of its {} bytes, length prefix included): the sender was stopped or the connection cut mid-frame; the partial frame is left out",
-            announced.max(have)
+        Tail::Partial { have, announced } => notes.push((
+            Severity::Warning,
+            format!(
+                "{what} ends inside a frame ({have} of its {} bytes, length prefix included): the sender was stopped or the connection cut mid-frame; the partial frame is left out",
+                announced.max(have)
+            ),
         )),
-        Tail::TooLarge { announced } => problems.push(format!(
-            "{what}: frame {} announces {announced} bytes, over the limit of {} bytes; the rest of this direction is left out",
-            cuts.len(),
-            splitter.max_frame()
+        Tail::TooLarge { announced } => notes.push((
+            Severity::Warning,
+            format!(
+                "{what}: frame {} announces {announced} bytes, over the limit of {} bytes (--max-frame); the rest of this direction is left out",
+                cuts.len(),
+                splitter.max_frame()
+            ),
         )),
     }
     if unread > 0 {
-        notes.push(format!(
-            "{what}: the receiver never read the last {unread} frame(s) (it had stopped reading)"
+        notes.push((
+            Severity::Info,
+            format!("{what}: the receiver never read the last {unread} frame(s) (it had stopped reading)"),
         ));
     }
     Direction { frames, unread }
@@ -385,8 +393,6 @@ fn direction(
 pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
     let splitter = FrameSplitter::new(options.max_frame);
     let pairs = pair(sides);
-    let mut pre_notes: Vec<(usize, Severity, String)> = Vec::new();
-    let mut general: Vec<Note> = Vec::new();
     struct Conn<'s> {
         a: End<'s>,
         b: End<'s>,
@@ -394,7 +400,7 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
         a_to_b: Direction,
         b_to_a: Direction,
         guessed: bool,
-        cut: Vec<String>,
+        cut: Vec<(Severity, String)>,
         one_sided: bool,
     }
     let mut conns = Vec::new();
@@ -426,7 +432,6 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
         };
         let name = |e: &End| format!("[{}]", e.local);
         let mut notes = Vec::new();
-        let mut problems = Vec::new();
         let ab = format!("{} -> {}", name(&a), name(&b));
         let ba = format!("{} -> {}", name(&b), name(&a));
         let a_to_b = direction(
@@ -435,7 +440,6 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
             &splitter,
             &ab,
             &mut notes,
-            &mut problems,
         );
         let b_to_a = direction(
             b.side.map(|s| s.sent.as_slice()),
@@ -443,13 +447,12 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
             &splitter,
             &ba,
             &mut notes,
-            &mut problems,
         );
         unread += a_to_b.unread + b_to_a.unread;
         let mut cut = Vec::new();
         for side in [a.side, b.side].into_iter().flatten() {
             if let Some(why) = &side.cut {
-                cut.push(format!("{}: {why}", name_of_side(side)));
+                cut.push((Severity::Warning, format!("{}: {why}", name_of_side(side))));
             }
         }
         cut.extend(notes);
@@ -457,19 +460,16 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
         if one {
             one_sided += 1;
         }
-        conns.push((
-            Conn {
-                a,
-                b,
-                transport: s.transport,
-                a_to_b,
-                b_to_a,
-                guessed,
-                cut,
-                one_sided: one,
-            },
-            problems,
-        ));
+        conns.push(Conn {
+            a,
+            b,
+            transport: s.transport,
+            a_to_b,
+            b_to_a,
+            guessed,
+            cut,
+            one_sided: one,
+        });
     }
 
     // Identities: from each end's first frame; for an end that sent none,
@@ -477,12 +477,12 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
     let mut by_pid: HashMap<u64, Identity> = HashMap::new();
     let ids: Vec<(Option<Identity>, Option<Identity>)> = conns
         .iter()
-        .map(|(c, _)| {
+        .map(|c| {
             let first = |d: &Direction| d.frames.first().and_then(|(_, b, _)| identity(b));
             (first(&c.a_to_b), first(&c.b_to_a))
         })
         .collect();
-    for ((c, _), (ia, ib)) in conns.iter().zip(&ids) {
+    for (c, (ia, ib)) in conns.iter().zip(&ids) {
         for (end, id) in [(&c.a, ia), (&c.b, ib)] {
             if let (Some(pid), Some(id)) = (end.pid.or(id.as_ref().and_then(|i| i.pid)), id) {
                 if !id.probe {
@@ -494,7 +494,7 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
     let mut actors: BTreeMap<String, capture::Actor> = BTreeMap::new();
     let mut actor_order: Vec<String> = Vec::new();
     let mut channels: Vec<(u64, capture::Channel, Vec<(Severity, String)>)> = Vec::new();
-    for ((c, problems), (ia, ib)) in conns.into_iter().zip(ids) {
+    for (c, (ia, ib)) in conns.into_iter().zip(ids) {
         let mut notes: Vec<(Severity, String)> = Vec::new();
         let mut resolve = |end: &End, id: Option<Identity>, notes: &mut Vec<(Severity, String)>| {
             let id = id
@@ -568,11 +568,8 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
                 ),
             ));
         }
-        for why in c.cut {
-            notes.push((Severity::Warning, rename(&why, &c.a, &a, &c.b, &b)));
-        }
-        for p in problems {
-            notes.push((Severity::Problem, rename(&p, &c.a, &a, &c.b, &b)));
+        for (severity, why) in c.cut {
+            notes.push((severity, rename(&why, &c.a, &a, &c.b, &b)));
         }
         let frames = merge(&a.uuid, c.a_to_b.frames, &b.uuid, c.b_to_a.frames);
         let first = frames.first().map_or(u64::MAX, |f| f.t_ns);
@@ -615,7 +612,6 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
         }
         kept.push(ch);
     }
-    notes.append(&mut general);
     let used: std::collections::HashSet<&str> = kept
         .iter()
         .flat_map(|c| [c.a.as_str(), c.b.as_str()])
@@ -625,7 +621,6 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
         .filter(|u| used.contains(u.as_str()))
         .filter_map(|u| actors.get(u).cloned())
         .collect();
-    drop(pre_notes.drain(..));
     Assembled {
         capture: Capture {
             format: capture::FORMAT.into(),

@@ -19,6 +19,8 @@
 //! writes the capture.
 
 pub mod assemble;
+pub mod cli;
+pub mod sanitize;
 pub mod tap;
 pub mod txt;
 

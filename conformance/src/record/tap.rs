@@ -67,6 +67,8 @@ pub struct Process {
     pub python: String,
     /// `sys.prefix` (the virtual environment).
     pub prefix: String,
+    /// `sys.base_prefix` (the Python installation).
+    pub base_prefix: String,
     /// The working folder.
     pub cwd: String,
     /// The home folder.
@@ -101,6 +103,8 @@ struct ProcessJson {
     python: String,
     #[serde(default)]
     prefix: String,
+    #[serde(default)]
+    base_prefix: String,
     #[serde(default)]
     cwd: String,
     #[serde(default)]
@@ -232,6 +236,7 @@ pub fn read_log(path: &Path, max_bytes: u64) -> Result<Log, LogError> {
                     argv: p.argv,
                     python: p.python,
                     prefix: p.prefix,
+                    base_prefix: p.base_prefix,
                     cwd: p.cwd,
                     home: p.home,
                     user: p.user,

@@ -76,6 +76,7 @@ def _install():
                     "argv": list(sys.argv),
                     "python": "%d.%d.%d" % sys.version_info[:3],
                     "prefix": sys.prefix,
+                    "base_prefix": sys.base_prefix,
                     "cwd": os.getcwd(),
                     "home": os.path.expanduser("~"),
                     "user": os.environ.get("USER") or os.environ.get("LOGNAME") or "",
