@@ -22,6 +22,10 @@ and three that end badly on purpose:
     killed_child            the root SIGKILLs a child that is streaming 1 MiB
                             payloads, then ends
 
+The root's registrar address is tractor's default (127.0.0.1:1616)
+unless SHUTTLE_SCENARIO_REGISTRY=HOST:PORT names another, so that
+recordings may run side by side.
+
 (No `from __future__ import annotations`: tractor reads annotations.)
 '''
 import os
@@ -30,6 +34,15 @@ import sys
 
 import trio
 import tractor
+
+
+def root_nursery(**kwargs):
+    '''The root's `tractor.open_nursery`, at the registrar address chosen.'''
+    addr = os.environ.get('SHUTTLE_SCENARIO_REGISTRY')
+    if addr and 'uds' not in kwargs.get('enable_transports', ()):
+        host, _, port = addr.rpartition(':')
+        kwargs['registry_addrs'] = [(host, int(port))]
+    return tractor.open_nursery(**kwargs)
 
 
 async def add(x, y):
@@ -103,7 +116,7 @@ async def blobs():
 
 
 async def portal_run_return():
-    async with tractor.open_nursery() as n:
+    async with root_nursery() as n:
         p = await n.start_actor('adder', enable_modules=[__name__])
         assert await p.run(add, x=3, y=4) == 7
         assert await p.run(add, x='a', y='b') == 'ab'
@@ -111,7 +124,7 @@ async def portal_run_return():
 
 
 async def stream_from_asyncgen():
-    async with tractor.open_nursery() as n:
+    async with root_nursery() as n:
         p = await n.start_actor('streamer', enable_modules=[__name__])
         async with p.open_stream_from(counter, n=5) as stream:
             got = [x async for x in stream]
@@ -120,7 +133,7 @@ async def stream_from_asyncgen():
 
 
 async def ctx_stream_caller_stops():
-    async with tractor.open_nursery() as n:
+    async with root_nursery() as n:
         p = await n.start_actor('echo', enable_modules=[__name__])
         async with p.open_context(doubler) as (ctx, first):
             assert first is None
@@ -133,7 +146,7 @@ async def ctx_stream_caller_stops():
 
 
 async def ctx_cancel_from_caller():
-    async with tractor.open_nursery() as n:
+    async with root_nursery() as n:
         p = await n.start_actor('sleepy', enable_modules=[__name__])
         async with p.open_context(sleeper) as (ctx, first):
             assert first == 'sleeping'
@@ -142,7 +155,7 @@ async def ctx_cancel_from_caller():
 
 
 async def portal_run_error():
-    async with tractor.open_nursery() as n:
+    async with root_nursery() as n:
         p = await n.start_actor('faulty', enable_modules=[__name__])
         try:
             await p.run(boom)
@@ -155,7 +168,7 @@ async def portal_run_error():
 
 
 async def grandchild_error_relay():
-    async with tractor.open_nursery() as n:
+    async with root_nursery() as n:
         p = await n.start_actor('middle', enable_modules=[__name__])
         try:
             async with p.open_context(relay) as (ctx, first):
@@ -169,7 +182,7 @@ async def grandchild_error_relay():
 
 
 async def uds_transport():
-    async with tractor.open_nursery(enable_transports=['uds']) as n:
+    async with root_nursery(enable_transports=['uds']) as n:
         p = await n.start_actor('uds_child', enable_modules=[__name__])
         assert await p.run(add, x=1, y=2) == 3
         async with p.open_context(echo) as (ctx, first):
@@ -183,21 +196,21 @@ async def uds_transport():
 
 
 async def crash():
-    async with tractor.open_nursery() as n:
+    async with root_nursery() as n:
         p = await n.start_actor('adder', enable_modules=[__name__])
         assert await p.run(add, x=1, y=1) == 2
         raise RuntimeError('the program crashes on purpose')
 
 
 async def huge_frame():
-    async with tractor.open_nursery() as n:
+    async with root_nursery() as n:
         p = await n.start_actor('big', enable_modules=[__name__])
         assert len(await p.run(big, n=70 << 20)) == 70 << 20
         await p.cancel_actor()
 
 
 async def killed_child():
-    async with tractor.open_nursery() as n:
+    async with root_nursery() as n:
         p = await n.start_actor('blobber', enable_modules=[__name__])
         child = await p.run(pid)
         async with p.open_stream_from(blobs) as stream:
