@@ -21,6 +21,8 @@ mod actor;
 mod attack;
 #[path = "tractor/interop.rs"]
 mod interop;
+#[path = "tractor/record.rs"]
+mod record;
 #[path = "tractor/replay.rs"]
 mod replay;
 #[path = "tractor/tree.rs"]

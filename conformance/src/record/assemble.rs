@@ -239,15 +239,18 @@ fn pair(sides: &[Side]) -> Vec<(usize, Option<usize>)> {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let t = first_time(s);
-        let best = candidates
-            .iter()
-            .copied()
-            .filter(|&j| !taken[j] && j != i)
+        let open = || candidates.iter().copied().filter(|&j| !taken[j] && j != i);
+        let closest = |j: &usize| first_time(&sides[*j]).abs_diff(t);
+        // The other end with the same socket names whose copies agree with
+        // this end's; failing that, one with the same names (the copies
+        // differ, which the direction check then reports).
+        let best = open()
             .filter(|&j| {
                 let o = &sides[j];
                 agree(&s.sent, o.received.as_deref()) && agree(&o.sent, s.received.as_deref())
             })
-            .min_by_key(|&j| first_time(&sides[j]).abs_diff(t));
+            .min_by_key(closest)
+            .or_else(|| open().min_by_key(closest));
         if let Some(j) = best {
             taken[j] = true;
         }
@@ -287,7 +290,7 @@ fn identity(body: &[u8]) -> Option<Identity> {
         });
     }
     let mut reader = std::io::Cursor::new(body);
-    let value = rmpv::decode::read_value_with_max_depth(&mut reader, 4).ok()?;
+    let value = rmpv::decode::read_value_with_max_depth(&mut reader, 16).ok()?;
     if reader.position() as usize != body.len() {
         return None;
     }
@@ -301,6 +304,9 @@ fn identity(body: &[u8]) -> Option<Identity> {
         _ => None,
     }
 }
+
+/// Findings about one channel.
+type Notes = Vec<(Severity, String)>;
 
 /// One direction of a connection, cut into frames.
 struct Direction {
@@ -493,7 +499,7 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
     }
     let mut actors: BTreeMap<String, capture::Actor> = BTreeMap::new();
     let mut actor_order: Vec<String> = Vec::new();
-    let mut channels: Vec<(u64, capture::Channel, Vec<(Severity, String)>)> = Vec::new();
+    let mut channels: Vec<(u64, capture::Channel, Notes)> = Vec::new();
     for (c, (ia, ib)) in conns.into_iter().zip(ids) {
         let mut notes: Vec<(Severity, String)> = Vec::new();
         let mut resolve = |end: &End, id: Option<Identity>, notes: &mut Vec<(Severity, String)>| {

@@ -139,13 +139,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     let (sides, processes, ended, what) = if let Some(pcap) = &args.pcap {
-        let sides: Vec<Side> = anyhow::bail!("--pcap {}: PCAP_PENDING", pcap.display());
-        (
-            sides,
-            Vec::new(),
-            Ended::NotRun,
-            format!("the packet capture {}", file_name(pcap)),
-        )
+        anyhow::bail!("--pcap {}: PCAP_PENDING", pcap.display());
     } else if let Some(dir) = &args.from_logs {
         let (sides, processes) = read_logs(dir, args.max_log_bytes)?;
         (

@@ -1,0 +1,326 @@
+//! `shuttle record` against live tractor programs
+//! (`conformance/peers/python/scenarios.py`): each recording passes
+//! `shuttle check` and has, channel by channel, the same messages in the
+//! same order from each end as the committed capture of the same scenario
+//! (uuids, pids, ports and timings differ between runs; the dialogs do
+//! not). Programs that crash, kill a child or send a frame over the limit
+//! leave a valid capture and say what happened.
+
+use super::*;
+
+use shuttle::capture::Capture;
+
+/// What one run of `shuttle record` left.
+struct Recorded {
+    dir: tempfile::TempDir,
+    json: PathBuf,
+    code: Option<i32>,
+    stderr: String,
+}
+
+impl Recorded {
+    fn capture(&self) -> Capture {
+        Capture::from_json(&std::fs::read_to_string(&self.json).unwrap()).unwrap()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Records `scenarios.py SCENARIO` with `extra` options.
+fn record(t: &Tractor, scenario: &str, extra: &[&str]) -> Recorded {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = dir.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let json = dir.path().join(format!("{scenario}.json"));
+    let out = shuttle()
+        .arg("record")
+        .arg("-o")
+        .arg(&json)
+        .args(["--timeout-s", "90"])
+        .args(extra)
+        .arg("--")
+        .arg(&t.python)
+        .arg(repo().join("conformance/peers/python/scenarios.py"))
+        .arg(scenario)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env(
+            "SHUTTLE_SCENARIO_REGISTRY",
+            format!("127.0.0.1:{}", free_port()),
+        )
+        .env("PYTHONUNBUFFERED", "1")
+        .env("NO_COLOR", "1")
+        .env_remove("PYTHONPATH")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        json.exists() && json.with_extension("txt").exists(),
+        "{scenario}: no capture written:\n{stderr}"
+    );
+    Recorded {
+        dir,
+        json,
+        code: out.status.code(),
+        stderr,
+    }
+}
+
+/// `shuttle check FILE` passes.
+fn assert_checks(path: &Path) {
+    let out = shuttle().arg("check").arg(path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "shuttle check {}:\n{}{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Per channel: the transport, the two ends' names and the messages each
+/// end sent, in order (a `Start` with its function); sorted.
+type Shape = Vec<(String, String, String, Vec<String>, Vec<String>)>;
+
+fn shape(c: &Capture) -> Shape {
+    let mut out = Vec::new();
+    for (i, ch) in c.channels.iter().enumerate() {
+        let mut by_a = Vec::new();
+        let mut by_b = Vec::new();
+        for f in c.channel_frames(i).unwrap() {
+            let word = match shuttle::Msg::decode(&f.body) {
+                Ok(shuttle::Msg::Start(s)) => format!("Start:{}", s.func),
+                Ok(m) => m.msg_type().as_str().to_string(),
+                Err(e) => format!("undecodable: {e}"),
+            };
+            match f.from {
+                shuttle::capture::End::A => by_a.push(word),
+                shuttle::capture::End::B => by_b.push(word),
+            }
+        }
+        let name = |u: &str| c.actor_name(u).unwrap_or("?").to_string();
+        out.push((ch.transport.clone(), name(&ch.a), name(&ch.b), by_a, by_b));
+    }
+    out.sort();
+    out
+}
+
+fn agrees_with_fixture(scenario: &str) {
+    let Some(t) = tractor() else { return };
+    let r = record(t, scenario, &[]);
+    assert_eq!(r.code, Some(0), "{scenario}:\n{}", r.stderr);
+    assert_checks(&r.json);
+    let fixture = repo().join(format!("fixtures/captures/python-tractor/{scenario}.json"));
+    let want = Capture::from_json(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    assert_eq!(
+        shape(&r.capture()),
+        shape(&want),
+        "{scenario}:\n{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn record_portal_run_return() {
+    agrees_with_fixture("portal_run_return");
+}
+
+#[test]
+fn record_stream_from_asyncgen() {
+    agrees_with_fixture("stream_from_asyncgen");
+}
+
+#[test]
+fn record_ctx_stream_caller_stops() {
+    agrees_with_fixture("ctx_stream_caller_stops");
+}
+
+#[test]
+fn record_ctx_cancel_from_caller() {
+    agrees_with_fixture("ctx_cancel_from_caller");
+}
+
+#[test]
+fn record_portal_run_error() {
+    agrees_with_fixture("portal_run_error");
+}
+
+#[test]
+fn record_grandchild_error_relay() {
+    agrees_with_fixture("grandchild_error_relay");
+}
+
+#[test]
+fn record_uds_transport() {
+    agrees_with_fixture("uds_transport");
+}
+
+#[test]
+fn record_a_crashing_program() {
+    let Some(t) = tractor() else { return };
+    let r = record(t, "crash", &[]);
+    assert_eq!(r.code, Some(1), "the program's exit status:\n{}", r.stderr);
+    assert!(r.stderr.contains("exited with status 1"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the program crashes on purpose"),
+        "{}",
+        r.stderr
+    );
+    assert_checks(&r.json);
+    let c = r.capture();
+    let returns = shape(&c)
+        .iter()
+        .flat_map(|s| s.4.iter().chain(&s.3))
+        .filter(|m| *m == "Return")
+        .count();
+    assert!(
+        returns >= 1,
+        "the call before the crash is recorded: {:?}",
+        shape(&c)
+    );
+}
+
+#[test]
+fn record_a_frame_over_the_limit() {
+    let Some(t) = tractor() else { return };
+    let r = record(t, "huge_frame", &[]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("announces 73400388 bytes, over the limit of 67108864 bytes"),
+        "{}",
+        r.stderr
+    );
+    assert_checks(&r.json);
+    // Everything before the huge frame is there.
+    let s = shape(&r.capture());
+    assert!(
+        s.iter()
+            .any(|c| c.1 == "big" && c.3.contains(&"StartAck".to_string())),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn record_a_child_killed_while_streaming() {
+    let Some(t) = tractor() else { return };
+    let r = record(t, "killed_child", &[]);
+    // Whether the root notices the lost child before it ends is a race.
+    assert!(matches!(r.code, Some(0 | 1)), "{:?}\n{}", r.code, r.stderr);
+    assert_checks(&r.json);
+    let s = shape(&r.capture());
+    let yields = s
+        .iter()
+        .filter(|c| c.1 == "blobber")
+        .flat_map(|c| &c.3)
+        .filter(|m| *m == "Yield")
+        .count();
+    assert!(yields >= 3, "{s:?}");
+}
+
+#[test]
+fn record_sanitized_leaves_no_machine_path() {
+    let Some(t) = tractor() else { return };
+    let r = record(t, "portal_run_error", &["--sanitize"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_checks(&r.json);
+    let c = r.capture();
+    let repo_dir = repo().display().to_string();
+    let prefix = t
+        .python
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let runtime = r.dir.path().join("run").display().to_string();
+    let mut texts = String::new();
+    for i in 0..c.channels.len() {
+        for f in c.channel_frames(i).unwrap() {
+            texts.push_str(&String::from_utf8_lossy(&f.body));
+        }
+    }
+    for path in [&repo_dir, &prefix, &runtime] {
+        assert!(!texts.contains(path.as_str()), "{path} is still in a frame");
+    }
+    assert!(
+        texts.contains("/srv/app/"),
+        "the traceback names the program as /srv/app/..."
+    );
+    assert!(r.stderr.contains("--sanitize rewrote"), "{}", r.stderr);
+}
+
+#[test]
+fn record_then_reassemble_a_log_cut_mid_record() {
+    let Some(t) = tractor() else { return };
+    let logs = tempfile::tempdir().unwrap();
+    let keep = logs.path().join("logs");
+    let r = record(
+        t,
+        "portal_run_return",
+        &["--keep-logs", keep.to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let whole = r.capture();
+    // The child's log (the one not of the root process) loses the second
+    // half of its last frame: as if the child were killed while logging it.
+    let mut child_log = None;
+    for e in std::fs::read_dir(&keep).unwrap() {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        // A child runs `python -m tractor._child`.
+        if String::from_utf8_lossy(&bytes).contains("tractor/_child.py\"") {
+            child_log = Some((p, bytes));
+        }
+    }
+    let (path, bytes) = child_log.expect("a child's log");
+    let last_send = last_record(&bytes, b'S');
+    std::fs::write(&path, &bytes[..last_send + 17 + 10]).unwrap();
+    let out = logs.path().join("cut.json");
+    let o = shuttle()
+        .args(["record", "-o"])
+        .arg(&out)
+        .arg("--from-logs")
+        .arg(&keep)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("the log ends inside a record"), "{stderr}");
+    assert_checks(&out);
+    let cut = Capture::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    // The frame whose log record was cut is known from its receiver's copy.
+    let frames = |c: &Capture| c.channels.iter().map(|c| c.frames.len()).sum::<usize>();
+    assert_eq!(frames(&cut), frames(&whole), "{stderr}");
+    assert!(
+        cut.channels
+            .iter()
+            .flat_map(|c| &c.frames)
+            .any(|f| f.recv_copy),
+        "{stderr}"
+    );
+}
+
+/// The offset of the last record of `kind` in a tap log.
+fn last_record(bytes: &[u8], kind: u8) -> usize {
+    let mut at = shuttle_conformance::record::tap::MAGIC.len();
+    let mut found = None;
+    while at + 17 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[at + 13..at + 17].try_into().unwrap()) as usize;
+        if bytes[at] == kind {
+            found = Some(at);
+        }
+        at += 17 + len;
+    }
+    found.expect("a record of that kind")
+}
