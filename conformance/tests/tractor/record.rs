@@ -324,3 +324,108 @@ fn last_record(bytes: &[u8], kind: u8) -> usize {
     }
     found.expect("a record of that kind")
 }
+
+/// A Python with tractor 0.1.0a5 (`SHUTTLE_TRACTOR_A5_PYTHON`, else
+/// `.venv-tractor-a5/bin/python`), or `None` when there is none and none is
+/// required (`.ci/run` installs one).
+fn legacy_python() -> Option<PathBuf> {
+    let python = std::env::var_os("SHUTTLE_TRACTOR_A5_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv-tractor-a5/bin/python"));
+    let ok = Command::new(&python)
+        .args(["-c", "import tractor, msgspec"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    match (ok, required()) {
+        (true, _) => Some(python),
+        (false, true) => panic!(
+            "no tractor 0.1.0a5 at {} (SHUTTLE_REQUIRE_TRACTOR or CI is set, so this fails); install it:\n    \
+             python3.10 -m venv .venv-tractor-a5\n    \
+             .venv-tractor-a5/bin/pip install --no-deps -r conformance/peers/python/requirements-a5.txt",
+            python.display()
+        ),
+        (false, false) => {
+            eprintln!("skipped: no tractor 0.1.0a5 at {}", python.display());
+            None
+        }
+    }
+}
+
+/// Per channel, the kinds each end sent in the dict dialect: a map's first
+/// key (`cmd` with its function), `uid` for the handshake, `nil`.
+fn legacy_shape(c: &Capture) -> Shape {
+    let mut out = Vec::new();
+    for (i, ch) in c.channels.iter().enumerate() {
+        let mut by = (Vec::new(), Vec::new());
+        for f in c.channel_frames(i).unwrap() {
+            let v = rmpv::decode::read_value(&mut f.body.as_slice()).unwrap();
+            let word = match &v {
+                rmpv::Value::Map(m) => {
+                    let key = m[0].0.as_str().unwrap_or("?").to_string();
+                    match (key.as_str(), m[0].1.as_array().and_then(|a| a.get(1))) {
+                        ("cmd", Some(func)) => format!("cmd:{}", func.as_str().unwrap_or("?")),
+                        _ => key,
+                    }
+                }
+                rmpv::Value::Array(_) => "uid".into(),
+                rmpv::Value::Nil => "nil".into(),
+                other => format!("{other}"),
+            };
+            match f.from {
+                shuttle::capture::End::A => by.0.push(word),
+                shuttle::capture::End::B => by.1.push(word),
+            }
+        }
+        let name = |u: &str| c.actor_name(u).unwrap_or("?").to_string();
+        out.push((ch.transport.clone(), name(&ch.a), name(&ch.b), by.0, by.1));
+    }
+    out.sort();
+    out
+}
+
+/// The dict dialect is recorded as it is: the tap wraps tractor
+/// 0.1.0a5's transport too.
+#[test]
+fn record_legacy_programs() {
+    let Some(python) = legacy_python() else {
+        return;
+    };
+    for scenario in ["portal_run_return", "stream_from_asyncgen"] {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join(format!("{scenario}.json"));
+        let out = shuttle()
+            .arg("record")
+            .arg("-o")
+            .arg(&json)
+            .args(["--timeout-s", "90", "--"])
+            .arg(&python)
+            .arg(repo().join("conformance/peers/python/legacy_scenarios.py"))
+            .arg(scenario)
+            .env(
+                "SHUTTLE_SCENARIO_REGISTRY",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env_remove("PYTHONPATH")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{scenario}:\n{stderr}");
+        let check = shuttle().arg("check").arg(&json).output().unwrap();
+        let said = String::from_utf8_lossy(&check.stdout);
+        assert!(
+            check.status.success() && said.contains("dict dialect"),
+            "{said}"
+        );
+        let got = Capture::from_json(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let fixture = repo().join(format!(
+            "fixtures/captures/python-tractor-0.1.0a5/{scenario}.json"
+        ));
+        let want = Capture::from_json(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        assert_eq!(
+            legacy_shape(&got),
+            legacy_shape(&want),
+            "{scenario}:\n{stderr}"
+        );
+    }
+}

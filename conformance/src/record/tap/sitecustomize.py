@@ -186,6 +186,20 @@ def _install():
         transport.__init_subclass__ = classmethod(__init_subclass__)
         wrap_connect(transport)
 
+        # tractor 0.1.0a5: `Channel.connect()` opens the stream itself.
+        channel = getattr(module, "Channel", None)
+        connect = getattr(channel, "connect", None)
+        if channel is not None and connect is not None:
+
+            async def channel_connect(self, *args, **kwargs):
+                token = connecting.set(True)
+                try:
+                    return await connect(self, *args, **kwargs)
+                finally:
+                    connecting.reset(token)
+
+            channel.connect = channel_connect
+
     targets = ("tractor.ipc._transport", "tractor._ipc")
 
     class Finder(importlib.abc.MetaPathFinder):
