@@ -70,8 +70,12 @@ pub struct ReplayArgs {
 /// Arguments of `shuttle import-replay`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ImportReplayArgs {
-    /// The folder of `python-tractor` captures.
-    pub captures: PathBuf,
+    /// Capture files (each becomes a case from its first channel, the
+    /// spawn channel of a recording), or folders: of a folder, the
+    /// captures of the scenarios the suite replays (`fixtures/captures/
+    /// python-tractor` gives the embedded cases).
+    #[arg(required = true)]
+    pub captures: Vec<PathBuf>,
     /// Folder to write the replay case files into.
     #[arg(long)]
     pub out: PathBuf,
@@ -111,7 +115,15 @@ pub struct LiveResult {
 /// Runs `shuttle import-replay`.
 pub fn import_replay(args: &ImportReplayArgs) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&args.out)?;
-    for (name, case) in super::gen::build(&args.captures)? {
+    let mut built = Vec::new();
+    for input in &args.captures {
+        if input.is_dir() {
+            built.extend(super::gen::build(input)?);
+        } else {
+            built.push(super::gen::build_file(input)?);
+        }
+    }
+    for (name, case) in built {
         let path = args.out.join(&name);
         std::fs::write(&path, super::gen::to_text(&case))?;
         println!("{}: {} steps", path.display(), case.steps.len());

@@ -47,20 +47,33 @@ pub const SCENARIOS: &[&str] = &[
     "typed_pld_valid",
 ];
 
-/// Builds the replay case of every scenario in [`SCENARIOS`] from the
-/// captures in `dir`: `(file name, case)`.
+/// Builds the replay case of every scenario in [`SCENARIOS`] found among
+/// the captures in `dir`: `(file name, case)`. A folder holding none of
+/// them is an error.
 pub fn build(dir: &Path) -> anyhow::Result<Vec<(String, ReplayCase)>> {
-    SCENARIOS
+    let found: Vec<_> = SCENARIOS
         .iter()
-        .map(|s| {
-            let path = dir.join(format!("{s}.json"));
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            let cap = Capture::from_json(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            Ok((format!("{s}.json"), case_of(&cap)?))
-        })
-        .collect()
+        .map(|s| dir.join(format!("{s}.json")))
+        .filter(|p| p.exists())
+        .collect();
+    if found.is_empty() {
+        anyhow::bail!(
+            "{}: none of the replayed scenarios ({}, ...) is in this folder; name capture files to import others",
+            dir.display(),
+            SCENARIOS[..3].join(", ")
+        );
+    }
+    found.iter().map(|p| build_file(p)).collect()
+}
+
+/// Builds the replay case of one capture from its first channel (end `b`
+/// the caller, as on a recording's spawn channel): `(file name, case)`.
+pub fn build_file(path: &Path) -> anyhow::Result<(String, ReplayCase)> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let cap = Capture::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let case = case_of(&cap).map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
+    Ok((format!("{}.json", cap.scenario), case))
 }
 
 /// The text of a case file: the header pretty-printed, one step per line.

@@ -429,3 +429,59 @@ fn record_legacy_programs() {
         );
     }
 }
+
+/// The path from a program to tests: record, check, import as cases and
+/// run them, import as replay cases and replay them against `shuttle
+/// serve` (which has the endpoints the scenario calls).
+#[test]
+fn record_check_import_run_and_replay() {
+    let Some(t) = tractor() else { return };
+    let r = record(t, "ctx_stream_caller_stops", &["--sanitize"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_checks(&r.json);
+    let dir = r.dir.path();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let o = shuttle().args(args).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "shuttle {args:?}:\n{text}");
+        text
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let cases = dir.join("cases");
+    run(&[
+        &os("import"),
+        &os("--out"),
+        cases.as_os_str(),
+        r.json.as_os_str(),
+    ]);
+    let said = run(&[&os("run"), &os("--suite"), cases.as_os_str()]);
+    assert!(said.contains(" 0 failed"), "{said}");
+    let replay = dir.join("replay");
+    run(&[
+        &os("import-replay"),
+        &os("--out"),
+        replay.as_os_str(),
+        r.json.as_os_str(),
+    ]);
+    let port = free_port();
+    let serve = format!(
+        "{} serve --listen tcp://127.0.0.1:{port}",
+        env!("CARGO_BIN_EXE_shuttle")
+    );
+    let said = run(&[
+        &os("replay"),
+        &os("--suite"),
+        replay.as_os_str(),
+        &os("--skip"),
+        &os("robust"),
+        &os("--connect"),
+        &os(&format!("tcp://127.0.0.1:{port}")),
+        &os("--peer-command"),
+        &os(&serve),
+    ]);
+    assert!(said.contains("1 passed, 0 failed"), "{said}");
+}
