@@ -1,20 +1,46 @@
-//! The `tractor-capture/1` format: real dialogs recorded from Python tractor
-//! processes (`spec/PROTOCOL.md#captures`). Parsing only; reading files is
-//! the caller's business.
+//! The capture format: real dialogs recorded from tractor processes
+//! (`spec/PROTOCOL.md#captures`, `fixtures/captures/FORMAT.md`). Parsing
+//! only; reading files is the caller's business.
+//!
+//! Two versions are read. `tractor-capture/2` (written by `shuttle record`)
+//! adds to `/1` what real channels need: each frame names the end that
+//! sent it (`end`), so that an actor connected to itself (both ends one
+//! uuid) is told apart; a channel may say that one of its ends was not
+//! recorded (`unrecorded`); and an end that never announced an identity is
+//! listed as an `unnamed` actor with a placeholder uuid.
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-/// The format string of a capture document.
-pub const FORMAT: &str = "tractor-capture/1";
+/// The format string of the capture documents written now.
+pub const FORMAT: &str = "tractor-capture/2";
+
+/// The format string of the first version, still read.
+pub const FORMAT_V1: &str = "tractor-capture/1";
+
+/// Whether a document's `format` is a capture format this module reads.
+pub fn is_format(format: &str) -> bool {
+    format == FORMAT || format == FORMAT_V1
+}
 
 /// One capture document: real dialogs recorded from Python tractor actor
 /// trees, every frame of every channel with its exact msgpack body.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    schemars(extend(
+        "if" = {"properties": {"format": {"const": "tractor-capture/2"}}},
+        "then" = {"properties": {"channels": {"items": {"properties": {"frames": {"items": {"required": ["end"]}}}}}}}
+    ))
+)]
 pub struct Capture {
-    /// Always `tractor-capture/1`.
-    #[cfg_attr(feature = "schema", schemars(extend("const" = "tractor-capture/1")))]
+    /// `tractor-capture/2`, or `tractor-capture/1` (whose frames carry no
+    /// `end`).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(extend("enum" = ["tractor-capture/2", "tractor-capture/1"]))
+    )]
     pub format: String,
     /// The implementation that produced the bytes.
     pub source: serde_json::Map<String, serde_json::Value>,
@@ -49,6 +75,11 @@ pub struct Actor {
     /// The throw-away identity of a registrar probe.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub probe: bool,
+    /// An end that never announced an identity (its channel ended before
+    /// its handshake): `name` is `?` and `uuid` a placeholder unique in the
+    /// capture (version 2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unnamed: bool,
 }
 
 /// One transport connection.
@@ -71,6 +102,10 @@ pub struct Channel {
     /// A connection on which no frame was sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub empty: bool,
+    /// The end that was not recorded: its frames are known only from the
+    /// other end's copy, each marked `_recv_copy` (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unrecorded: Option<End>,
 }
 
 /// One recorded frame.
@@ -79,6 +114,11 @@ pub struct Channel {
 pub struct Frame {
     /// uuid of the sender.
     pub from: String,
+    /// The end that sent it (required in version 2, absent in version 1,
+    /// where `from` says it): tells the two ends of a self-connection
+    /// apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<End>,
     /// Sender's monotonic clock, nanoseconds.
     pub t_ns: u64,
     /// The msgpack body, standard base64.
@@ -101,8 +141,16 @@ pub enum CaptureError {
     #[error("not a {FORMAT} document: {0}")]
     Json(#[from] serde_json::Error),
     /// A different format string.
-    #[error("unsupported format {0:?} (expected {FORMAT:?})")]
+    #[error("unsupported format {0:?} (expected {FORMAT:?} or {FORMAT_V1:?})")]
     Format(String),
+    /// A version 2 frame without its `end`.
+    #[error("channel {channel} frame {frame}: no `end` (required in {FORMAT})")]
+    NoEnd {
+        /// Channel index.
+        channel: usize,
+        /// Frame index within the channel.
+        frame: usize,
+    },
     /// A frame whose body is not valid base64.
     #[error("channel {channel} frame {frame}: invalid base64: {error}")]
     Base64 {
@@ -126,7 +174,9 @@ pub enum CaptureError {
 }
 
 /// Which end of a channel sent a frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
 pub enum End {
     /// The connecting end (`a`).
     A,
@@ -157,7 +207,13 @@ impl Capture {
     /// Parses a capture document and checks its format string.
     pub fn from_json(text: &str) -> Result<Capture, CaptureError> {
         let cap: Capture = serde_json::from_str(text)?;
-        if cap.format != FORMAT {
+        if cap.format == FORMAT {
+            for (channel, ch) in cap.channels.iter().enumerate() {
+                if let Some(frame) = ch.frames.iter().position(|f| f.end.is_none()) {
+                    return Err(CaptureError::NoEnd { channel, frame });
+                }
+            }
+        } else if cap.format != FORMAT_V1 {
             return Err(CaptureError::Format(cap.format));
         }
         Ok(cap)
@@ -178,7 +234,9 @@ impl Capture {
             .iter()
             .enumerate()
             .map(|(i, f)| {
-                let from = if f.from == ch.a {
+                let from = if let Some(end) = f.end {
+                    end
+                } else if f.from == ch.a {
                     End::A
                 } else if f.from == ch.b {
                     End::B
@@ -199,5 +257,58 @@ impl Capture {
                 Ok(DecodedFrame { from, body })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(format: &str, frames: &str) -> String {
+        format!(
+            r#"{{"format": "{format}", "source": {{}}, "scenario": "s",
+                "actors": [{{"name": "me", "uuid": "u"}}],
+                "channels": [{{"a": "u", "b": "u", "transport": "tcp", "frames": [{frames}]}}]}}"#
+        )
+    }
+
+    #[test]
+    fn version_2_tells_the_ends_of_a_self_connection_apart() {
+        let frames = r#"{"from": "u", "end": "a", "t_ns": 1, "msgpack_b64": "wA=="},
+                        {"from": "u", "end": "b", "t_ns": 2, "msgpack_b64": "wg=="}"#;
+        let cap = Capture::from_json(&doc(FORMAT, frames)).unwrap();
+        let ends: Vec<End> = cap
+            .channel_frames(0)
+            .unwrap()
+            .iter()
+            .map(|f| f.from)
+            .collect();
+        assert_eq!(ends, [End::A, End::B]);
+        // Version 1 could only say "u", which is both ends.
+        let v1 = r#"{"from": "u", "t_ns": 1, "msgpack_b64": "wA=="},
+                    {"from": "u", "t_ns": 2, "msgpack_b64": "wg=="}"#;
+        let cap = Capture::from_json(&doc(FORMAT_V1, v1)).unwrap();
+        let ends: Vec<End> = cap
+            .channel_frames(0)
+            .unwrap()
+            .iter()
+            .map(|f| f.from)
+            .collect();
+        assert_eq!(ends, [End::A, End::A]);
+    }
+
+    #[test]
+    fn a_version_2_frame_must_name_its_end() {
+        let frames = r#"{"from": "u", "end": "a", "t_ns": 1, "msgpack_b64": "wA=="},
+                        {"from": "u", "t_ns": 2, "msgpack_b64": "wg=="}"#;
+        let err = Capture::from_json(&doc(FORMAT, frames)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "channel 0 frame 1: no `end` (required in tractor-capture/2)"
+        );
+        let err = Capture::from_json(&doc("tractor-capture/9", "")).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("unsupported format \"tractor-capture/9\""));
     }
 }

@@ -108,8 +108,23 @@ fn every_capture_document_validates_against_the_capture_schema() {
             assert!(errs.is_empty(), "{dir}/{name}: {errs:?}");
         }
     }
-    let bad = json!({"format": "tractor-capture/2", "source": {}, "scenario": "x", "actors": [], "channels": []});
+    let bad = json!({"format": "tractor-capture/3", "source": {}, "scenario": "x", "actors": [], "channels": []});
     assert!(!v.is_valid(&bad));
+    // Version 2 frames say which end sent them.
+    let frame = json!({"from": "u", "t_ns": 1, "msgpack_b64": "wA=="});
+    let v2 = |frame: Value| {
+        json!({"format": "tractor-capture/2", "source": {}, "scenario": "x",
+               "actors": [{"name": "n", "uuid": "u"}],
+               "channels": [{"a": "u", "b": "u", "transport": "tcp", "frames": [frame]}]})
+    };
+    assert!(!v.is_valid(&v2(frame.clone())));
+    let mut with_end = frame;
+    with_end["end"] = json!("b");
+    assert!(
+        v.is_valid(&v2(with_end)),
+        "{:?}",
+        errors(&v, &v2(json!({})))
+    );
 }
 
 fn golden_hexes() -> Vec<String> {

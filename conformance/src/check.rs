@@ -139,7 +139,7 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
             .map(|(p, why)| format!("\n  {}: {why}", p.display()))
             .collect();
         anyhow::bail!(
-            "nothing checked: none of the {} file(s) is a tractor-capture/1 capture, a \
+            "nothing checked: none of the {} file(s) is a tractor-capture capture, a \
              pld-vectors/1 file or a .wire stream{}{}{}",
             files.len(),
             args.only
@@ -196,7 +196,7 @@ fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
                 Err(e) => return Outcome::Fail(Problems::one(format!("not JSON: {e}"))),
             };
             match head.get("format").and_then(|f| f.as_str()) {
-                Some(shuttle::capture::FORMAT) if head.get("channels").is_some() => {
+                Some(f) if shuttle::capture::is_format(f) && head.get("channels").is_some() => {
                     match Capture::from_json(&text) {
                         Ok(cap) => check_capture(&cap, args, log),
                         Err(e) => Outcome::Fail(Problems::one(e.to_string())),
@@ -210,10 +210,9 @@ fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
                 Some(shuttle::pld_spec::vectors::FORMAT) => {
                     Outcome::Ignored("a pld-vectors/1 file has only the payload check".into())
                 }
-                Some(shuttle::capture::FORMAT) => Outcome::Ignored(format!(
-                    "says format {:?} but has no \"channels\"",
-                    shuttle::capture::FORMAT
-                )),
+                Some(f) if shuttle::capture::is_format(f) => {
+                    Outcome::Ignored(format!("says format {f:?} but has no \"channels\""))
+                }
                 Some(other) => Outcome::Ignored(format!(
                     "JSON of format {other:?}, not {:?} or {:?}",
                     shuttle::capture::FORMAT,

@@ -67,7 +67,7 @@ pub fn build(inputs: &[PathBuf]) -> anyhow::Result<Vec<(String, CaseFile)>> {
             let head: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", path.display()))?;
             match head.get("format").and_then(|f| f.as_str()) {
-                Some(shuttle::capture::FORMAT) if head.get("channels").is_some() => {
+                Some(f) if shuttle::capture::is_format(f) && head.get("channels").is_some() => {
                     let cap = Capture::from_json(&text)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                     capture(&cap, &mut out)

@@ -81,7 +81,7 @@ enum Command {
     /// Run the conformance suite against an implementation (by default the
     /// suite compiled into this binary, against the built-in testee).
     Run(RunArgs),
-    /// Check captures (tractor-capture/1) and raw wire streams (.wire):
+    /// Check captures (tractor-capture/1 and /2) and raw wire streams (.wire):
     /// decode every frame, re-encode it and compare the bytes.
     Check(check::Args),
     /// Turn captures, golden vectors and payload vectors into case files.
@@ -116,7 +116,7 @@ enum Command {
     /// against its time and memory budget.
     Attack(live::attack::AttackArgs),
     /// Run a tractor program and record the dialogs of all its processes
-    /// as one capture (tractor-capture/1), or turn a packet capture of
+    /// as one capture (tractor-capture/2), or turn a packet capture of
     /// tractor traffic into one.
     Record(shuttle_conformance::record::cli::Args),
     /// Print a completion script for a shell (`shuttle completions bash >

@@ -1,4 +1,4 @@
-//! Recording one channel as a `tractor-capture/1` document
+//! Recording one channel as a `tractor-capture/2` document
 //! (`fixtures/captures/FORMAT.md`): a [`Recorder`] on a `shuttle-actor`
 //! actor (`shuttle serve --record DIR` uses one) keeps every frame it
 //! reads and writes, and writes one capture file per channel when the
@@ -84,11 +84,16 @@ impl ChannelLog {
         } else {
             (&ends.me, &ends.peer)
         };
+        let end_of = |from: From| match (from, ends.accepted) {
+            (From::Me, true) | (From::Peer, false) => capture::End::B,
+            (From::Me, false) | (From::Peer, true) => capture::End::A,
+        };
         let frames: Vec<capture::Frame> = log
             .frames
             .iter()
             .map(|(from, t, body)| capture::Frame {
                 from: uuid(*from),
+                end: Some(end_of(*from)),
                 t_ns: *t,
                 msgpack_b64: base64::engine::general_purpose::STANDARD.encode(body),
                 recv_copy: *from == From::Peer,
@@ -119,6 +124,7 @@ impl ChannelLog {
                     uuid: e.uuid.clone(),
                     pid: e.pid,
                     probe: e.probe,
+                    unnamed: false,
                 })
                 .collect(),
             channels: vec![capture::Channel {
@@ -127,6 +133,7 @@ impl ChannelLog {
                 transport: ends.transport.into(),
                 addrs: serde_json::Map::new(),
                 empty: frames.is_empty(),
+                unrecorded: Some(end_of(From::Peer)),
                 frames,
             }],
             pld_specs: vec![],

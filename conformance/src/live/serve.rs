@@ -73,7 +73,7 @@ pub struct Args {
     pub quiet: bool,
     /// Record every channel: when a channel ends, write every frame read
     /// and written on it to `DIR/channel-NNNN-PEER.json`, a
-    /// `tractor-capture/1` file that `shuttle check` reads.
+    /// `tractor-capture/2` file that `shuttle check` reads.
     #[arg(long, value_name = "DIR")]
     pub record: Option<std::path::PathBuf>,
     /// Misbehave on purpose (for testing the harness): `wrong-add` (add

@@ -273,6 +273,7 @@ struct Identity {
     uuid: String,
     pid: Option<u64>,
     probe: bool,
+    unnamed: bool,
 }
 
 /// The identity a first frame announces: a current `Aid`, or the
@@ -287,6 +288,7 @@ fn identity(body: &[u8]) -> Option<Identity> {
                 _ => None,
             },
             probe: aid.is_probe,
+            unnamed: false,
         });
     }
     let mut reader = std::io::Cursor::new(body);
@@ -300,6 +302,7 @@ fn identity(body: &[u8]) -> Option<Identity> {
             uuid: pair[1].as_str()?.to_string(),
             pid: None,
             probe: false,
+            unnamed: false,
         }),
         _ => None,
     }
@@ -499,6 +502,7 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
     }
     let mut actors: BTreeMap<String, capture::Actor> = BTreeMap::new();
     let mut actor_order: Vec<String> = Vec::new();
+    let mut unnamed = 0usize;
     let mut channels: Vec<(u64, capture::Channel, Notes)> = Vec::new();
     for (c, (ia, ib)) in conns.into_iter().zip(ids) {
         let mut notes: Vec<(Severity, String)> = Vec::new();
@@ -506,18 +510,20 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
             let id = id
                 .or_else(|| end.pid.and_then(|p| by_pid.get(&p).cloned()))
                 .unwrap_or_else(|| {
+                    unnamed += 1;
                     notes.push((
-                        Severity::Warning,
+                        Severity::Info,
                         format!(
-                            "the end at [{}] never announced an identity; it is named by its address",
+                            "the end at [{}] never announced an identity: it is listed as unnamed-{unnamed}",
                             end.local
                         ),
                     ));
                     Identity {
                         name: "?".into(),
-                        uuid: format!("unknown {}", end.local),
+                        uuid: format!("unnamed-{unnamed}"),
                         pid: end.pid,
                         probe: false,
+                        unnamed: true,
                     }
                 });
             let pid = end.pid.or(id.pid);
@@ -528,6 +534,7 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
                     uuid: id.uuid.clone(),
                     pid,
                     probe: id.probe,
+                    unnamed: id.unnamed,
                 }
             });
             if entry.pid.is_none() {
@@ -539,9 +546,9 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
         let b = resolve(&c.b, ib, &mut notes);
         if a.uuid == b.uuid {
             notes.push((
-                Severity::Warning,
+                Severity::Info,
                 format!(
-                    "{} connected to itself: both ends have uuid {}, so tractor-capture/1 cannot tell the directions apart",
+                    "{} connected to itself: both ends have uuid {} (each frame's `end` says which sent it)",
                     a.name, a.uuid
                 ),
             ));
@@ -578,6 +585,11 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
             notes.push((severity, rename(&why, &c.a, &a, &c.b, &b)));
         }
         let frames = merge(&a.uuid, c.a_to_b.frames, &b.uuid, c.b_to_a.frames);
+        let unrecorded = match (c.a.side, c.b.side) {
+            (Some(_), None) => Some(capture::End::B),
+            (None, Some(_)) => Some(capture::End::A),
+            _ => None,
+        };
         let first = frames.first().map_or(u64::MAX, |f| f.t_ns);
         let mut addrs = serde_json::Map::new();
         addrs.insert("a".into(), c.a.local.into());
@@ -590,6 +602,7 @@ pub fn assemble(sides: &[Side], options: &Options) -> Assembled {
                 transport: c.transport.as_str().into(),
                 addrs,
                 empty: frames.is_empty(),
+                unrecorded,
                 frames,
             },
             notes,
@@ -673,13 +686,14 @@ fn merge(
             (None, Some(_)) => false,
             (None, None) => break,
         };
-        let (from, (t, body, recv_copy)) = if take_x {
-            (a, x.next().expect("peeked"))
+        let (from, end, (t, body, recv_copy)) = if take_x {
+            (a, capture::End::A, x.next().expect("peeked"))
         } else {
-            (b, y.next().expect("peeked"))
+            (b, capture::End::B, y.next().expect("peeked"))
         };
         out.push(capture::Frame {
             from: from.to_string(),
+            end: Some(end),
             t_ns: t,
             msgpack_b64: engine.encode(&body),
             recv_copy,

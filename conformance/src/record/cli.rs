@@ -24,7 +24,7 @@ The program runs in a process group of its own; SIGINT, SIGTERM and SIGHUP \
 sent to shuttle are passed on to it, and the capture is written after it \
 ends. Its standard streams are the command's own.")]
 pub struct Args {
-    /// The capture to write (`tractor-capture/1`); its `.txt` rendering is
+    /// The capture to write (`tractor-capture/2`); its `.txt` rendering is
     /// written beside it.
     #[arg(short, long, value_name = "FILE")]
     pub out: PathBuf,

@@ -1,5 +1,5 @@
 //! `shuttle record`: turning what was seen of a tractor program's
-//! connections into one `tractor-capture/1` document
+//! connections into one `tractor-capture/2` document
 //! (`fixtures/captures/FORMAT.md`).
 //!
 //! Two sources see connections, and both are reduced to the same model
