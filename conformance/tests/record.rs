@@ -69,6 +69,7 @@ fn sides_of(capture: &Capture) -> Vec<Side> {
             sent: vec![],
             received: Some(vec![]),
             cut: None,
+            group: None,
         };
         let mut b = Side {
             source: "b".into(),
@@ -80,6 +81,7 @@ fn sides_of(capture: &Capture) -> Vec<Side> {
             sent: vec![],
             received: Some(vec![]),
             cut: None,
+            group: None,
         };
         for f in &ch.frames {
             let bytes = framed(&engine.decode(&f.msgpack_b64).unwrap());
@@ -448,6 +450,7 @@ proptest::proptest! {
             sent: vec![Chunk { t_ns: 1, bytes: sent.to_vec() }],
             received: Some(vec![Chunk { t_ns: 2, bytes: received[..split.min(received.len())].to_vec() }]),
             cut: None,
+            group: None,
         };
         let sides = [side("x:1", "y:2", &a, &b), side("y:2", "x:1", &b, &a)];
         let _ = assemble(&sides, &Options::default());

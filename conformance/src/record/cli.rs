@@ -51,6 +51,12 @@ pub struct Args {
     /// committed.
     #[arg(long)]
     pub sanitize: bool,
+    /// Write one capture per pytest test into the folder --out (named
+    /// after the test; connections opened outside any test go to
+    /// `outside-tests.json`). For recording a test suite: `shuttle record
+    /// --split-by-test -o DIR -- python -m pytest ...`.
+    #[arg(long)]
+    pub split_by_test: bool,
     /// Keep only the channels with an end of this actor name.
     #[arg(long, value_name = "NAME")]
     pub only_actor: Option<String>,
@@ -129,7 +135,11 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .map(str::to_string)
             .with_context(|| format!("--out {}: no file name", args.out.display()))?,
     };
-    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = args
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty() && !args.split_by_test)
+    {
         if !parent.is_dir() {
             anyhow::bail!(
                 "--out {}: folder {} does not exist",
@@ -199,7 +209,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let options = Options {
+    let mut options = Options {
         scenario,
         description: args
             .description
@@ -213,13 +223,10 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             (from, to) => Some((from.unwrap_or(0.0), to.unwrap_or(f64::INFINITY))),
         },
     };
-    let mut assembled = assemble::assemble(&sides, &options);
-    order_actors(&mut assembled.capture, &processes);
-    if args.sanitize {
-        let rules = rules_for(&processes, &sides);
-        let n = rules.capture(&mut assembled.capture);
+    let rules = args.sanitize.then(|| rules_for(&processes));
+    if let Some(rules) = &rules {
         eprintln!(
-            "shuttle record: --sanitize rewrote {n} frame(s): {}",
+            "shuttle record: --sanitize replaces {}",
             rules
                 .pairs()
                 .iter()
@@ -228,13 +235,107 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 .join(", ")
         );
     }
-    write(args, &assembled)?;
-    report(&assembled, processes.len());
+    let make = |sides: &[Side], options: &Options, out: &Path| -> anyhow::Result<Assembled> {
+        let mut assembled = assemble::assemble(sides, options);
+        order_actors(&mut assembled.capture, &processes);
+        if let Some(rules) = &rules {
+            rules.capture(&mut assembled.capture);
+        }
+        write(out, &assembled)?;
+        Ok(assembled)
+    };
+    let mut problems = false;
+    if args.split_by_test {
+        // One capture per test, named after it, in the folder --out.
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("--out {}", args.out.display()))?;
+        let mut groups: std::collections::BTreeMap<String, Vec<Side>> = Default::default();
+        for side in sides {
+            let group = side.group.clone().unwrap_or_else(|| "outside-tests".into());
+            groups.entry(group).or_default().push(side);
+        }
+        let mut channels = 0;
+        let mut frames = 0;
+        let mut with_notes = 0;
+        let mut names = std::collections::HashSet::new();
+        for (group, sides) in &groups {
+            let mut stem = file_stem_of(group);
+            while !names.insert(stem.clone()) {
+                stem.push('_');
+            }
+            options.scenario = stem.clone();
+            options.description =
+                format!("Recorded by `shuttle record` from {what}: the connections of {group}.");
+            let assembled = make(sides, &options, &args.out.join(format!("{stem}.json")))?;
+            channels += assembled.capture.channels.len();
+            frames += assembled
+                .capture
+                .channels
+                .iter()
+                .map(|c| c.frames.len())
+                .sum::<usize>();
+            if assembled
+                .notes
+                .iter()
+                .any(|n| n.severity >= Severity::Warning)
+            {
+                with_notes += 1;
+                for note in assembled
+                    .notes
+                    .iter()
+                    .filter(|n| n.severity >= Severity::Warning)
+                {
+                    eprintln!("shuttle record: {stem}: {note}");
+                }
+            }
+            problems |= assembled.has_problems();
+        }
+        eprintln!(
+            "shuttle record: {} process(es) recorded; {} capture(s) in {} ({channels} channels, {frames} frames); {with_notes} with warnings",
+            processes.len(),
+            groups.len(),
+            args.out.display()
+        );
+    } else {
+        let assembled = make(&sides, &options, &args.out)?;
+        eprintln!(
+            "shuttle record: wrote {} and {}",
+            args.out.display(),
+            args.out.with_extension("txt").display()
+        );
+        report(&assembled, processes.len());
+        problems = assembled.has_problems();
+    }
     Ok(match ended.failed() {
         Some(code) => ExitCode::from(code),
-        None if assembled.has_problems() => ExitCode::from(1),
+        None if problems => ExitCode::from(1),
         None => ExitCode::SUCCESS,
     })
+}
+
+/// A file stem for a test id (`tests/test_rpc.py::test_x[tcp-1]`):
+/// memory addresses (` at 0x7f..`) left out, letters, digits, `-` and `_`
+/// kept, anything else `_`, at most 150 characters.
+fn file_stem_of(group: &str) -> String {
+    // Parameter ids naming objects carry their memory address, which
+    // changes between runs.
+    static ADDRESS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let address = ADDRESS.get_or_init(|| regex::Regex::new(" at 0x[0-9a-fA-F]+").expect("a regex"));
+    let group = address.replace_all(group, "");
+    let mut stem: String = group
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.len() > 150 {
+        stem.truncate(150);
+    }
+    stem
 }
 
 fn file_name(p: &Path) -> String {
@@ -325,7 +426,7 @@ fn order_actors(capture: &mut shuttle::capture::Capture, processes: &[Process]) 
 }
 
 /// The replacements `--sanitize` makes.
-fn rules_for(processes: &[Process], sides: &[Side]) -> Rules {
+fn rules_for(processes: &[Process]) -> Rules {
     let mut rules = Rules::default();
     for p in processes {
         rules.add(&p.cwd, "/srv/app");
@@ -347,23 +448,17 @@ fn rules_for(processes: &[Process], sides: &[Side]) -> Rules {
             rules.add(&home, "/home/user");
         }
     }
-    let _ = sides;
     rules
 }
 
-fn write(args: &Args, assembled: &Assembled) -> anyhow::Result<()> {
+fn write(out: &Path, assembled: &Assembled) -> anyhow::Result<()> {
     let mut json = serde_json::to_string_pretty(&assembled.capture)?;
     json.push('\n');
     let json = json_with_one_space_indent(&json);
-    let txt = args.out.with_extension("txt");
-    std::fs::write(&args.out, json).with_context(|| format!("writing {}", args.out.display()))?;
+    let txt = out.with_extension("txt");
+    std::fs::write(out, json).with_context(|| format!("writing {}", out.display()))?;
     std::fs::write(&txt, super::txt::render(&assembled.capture))
         .with_context(|| format!("writing {}", txt.display()))?;
-    eprintln!(
-        "shuttle record: wrote {} and {}",
-        args.out.display(),
-        txt.display()
-    );
     Ok(())
 }
 

@@ -83,4 +83,8 @@ pub struct Side {
     /// process, a gap in a packet capture): bytes after that point are not
     /// known.
     pub cut: Option<String>,
+    /// The unit of the program the connection belongs to, when the source
+    /// knows it: under pytest, the test that opened it (`shuttle record
+    /// --split-by-test` writes one capture per test).
+    pub group: Option<String>,
 }

@@ -125,6 +125,8 @@ struct OpenedJson {
     local: String,
     remote: String,
     connected: Option<bool>,
+    #[serde(default)]
+    test: Option<String>,
 }
 
 /// Reads one tap log. At most `max_bytes` bytes of frames are kept (the
@@ -268,6 +270,7 @@ pub fn read_log(path: &Path, max_bytes: u64) -> Result<Log, LogError> {
                     sent: Vec::new(),
                     received: Some(Vec::new()),
                     cut: None,
+                    group: o.test,
                 });
             }
             b'S' | b'R' => {

@@ -115,6 +115,11 @@ def _install():
             "remote": sockname(sock.getpeername(), family),
             "connected": connecting.get(),
         }
+        # Under pytest, the test that opened the connection (a subactor
+        # inherits the variable of the test that spawned it).
+        test = os.environ.get("PYTEST_CURRENT_TEST")
+        if test:
+            opened["test"] = test.rsplit(" (", 1)[0]
         record("O", conn, json.dumps(opened).encode())
         send_all = stream.send_all
         receive_some = stream.receive_some
