@@ -20,6 +20,7 @@
 
 pub mod assemble;
 pub mod cli;
+pub mod pcap;
 pub mod sanitize;
 pub mod tap;
 pub mod txt;
