@@ -149,7 +149,14 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     let (sides, processes, ended, what) = if let Some(pcap) = &args.pcap {
-        anyhow::bail!("--pcap {}: PCAP_PENDING", pcap.display());
+        let sides = super::pcap::read(pcap, &super::pcap::Limits::default())
+            .with_context(|| format!("--pcap {}", pcap.display()))?;
+        (
+            sides,
+            Vec::new(),
+            Ended::NotRun,
+            format!("the packet capture {}", file_name(pcap)),
+        )
     } else if let Some(dir) = &args.from_logs {
         let (sides, processes) = read_logs(dir, args.max_log_bytes)?;
         (

@@ -790,6 +790,7 @@ impl<'a> Tracker<'a> {
                     sent: std::mem::take(&mut c.dirs[i].chunks),
                     received: None,
                     cut,
+                    group: None,
                 });
             }
         }

@@ -34,6 +34,11 @@ fn free_port() -> u16 {
 
 /// Records `scenarios.py SCENARIO` with `extra` options.
 fn record(t: &Tractor, scenario: &str, extra: &[&str]) -> Recorded {
+    record_at(t, scenario, extra, free_port())
+}
+
+/// The same, with the root's registrar (and listener) at `port`.
+fn record_at(t: &Tractor, scenario: &str, extra: &[&str], port: u16) -> Recorded {
     let dir = tempfile::tempdir().unwrap();
     let runtime = dir.path().join("run");
     std::fs::create_dir(&runtime).unwrap();
@@ -53,10 +58,7 @@ fn record(t: &Tractor, scenario: &str, extra: &[&str]) -> Recorded {
         .arg(repo().join("conformance/peers/python/scenarios.py"))
         .arg(scenario)
         .env("XDG_RUNTIME_DIR", &runtime)
-        .env(
-            "SHUTTLE_SCENARIO_REGISTRY",
-            format!("127.0.0.1:{}", free_port()),
-        )
+        .env("SHUTTLE_SCENARIO_REGISTRY", format!("127.0.0.1:{port}"))
         .env("PYTHONUNBUFFERED", "1")
         .env("NO_COLOR", "1")
         .env_remove("PYTHONPATH")
@@ -484,4 +486,117 @@ fn record_check_import_run_and_replay() {
         &os(&serve),
     ]);
     assert!(said.contains("1 passed, 0 failed"), "{said}");
+}
+
+/// A packet capture taken while the tap records gives the same frames:
+/// `tcpdump -i lo` around a recorded program, then `shuttle record
+/// --pcap`. (tcpdump: skipped when missing, unless
+/// SHUTTLE_REQUIRE_TCPDUMP=1, as in CI.)
+#[test]
+fn record_a_pcap_alongside_the_tap() {
+    let Some(t) = tractor() else { return };
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("lo.pcap");
+    let spawned = Command::new("tcpdump")
+        .args(["-i", "lo", "-w"])
+        .arg(&pcap)
+        .args(["-U", "--immediate-mode", "-B", "65536", "-Z", "root"])
+        .args(["tcp", "port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let child = match spawned {
+        Ok(c) => c,
+        Err(e) if std::env::var("SHUTTLE_REQUIRE_TCPDUMP").as_deref() != Ok("1") => {
+            eprintln!("skipped: cannot run tcpdump: {e}");
+            return;
+        }
+        Err(e) => panic!("SHUTTLE_REQUIRE_TCPDUMP=1, but tcpdump cannot run: {e}"),
+    };
+    let mut tcpdump = Proc(child);
+    let mut stderr = BufReader::new(tcpdump.0.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("listening on") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("tcpdump ended before capturing: {said}");
+        }
+        said.push_str(&line);
+    }
+    let drain = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+        rest
+    });
+    let r = record_at(t, "ctx_stream_caller_stops", &[], port);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    std::thread::sleep(Duration::from_millis(300));
+    nix_kill(tcpdump.0.id(), "TERM");
+    tcpdump
+        .wait_exit(Duration::from_secs(10))
+        .expect("tcpdump ends on SIGTERM");
+    let said = said + &drain.join().unwrap();
+    let from_pcap = dir.path().join("from-pcap.json");
+    let o = shuttle()
+        .args(["record", "--pcap"])
+        .arg(&pcap)
+        .arg("-o")
+        .arg(&from_pcap)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert_checks(&from_pcap);
+    let a = r.capture();
+    let b = Capture::from_json(&std::fs::read_to_string(&from_pcap).unwrap()).unwrap();
+    // Channel by channel (by socket names), the same bodies from the same
+    // ends in the same order; the ends named alike.
+    let frames = |c: &Capture| {
+        let mut v: Vec<_> = c
+            .channels
+            .iter()
+            .enumerate()
+            .map(|(i, ch)| {
+                let bodies: Vec<(shuttle::capture::End, Vec<u8>)> = c
+                    .channel_frames(i)
+                    .unwrap()
+                    .into_iter()
+                    .map(|f| (f.from, f.body))
+                    .collect();
+                let name = |u: &str| c.actor_name(u).unwrap_or("?").to_string();
+                (
+                    ch.addrs.get("a").cloned(),
+                    ch.addrs.get("b").cloned(),
+                    name(&ch.a),
+                    name(&ch.b),
+                    bodies,
+                )
+            })
+            .collect();
+        v.sort_by(|x, y| format!("{:?}{:?}", x.0, x.1).cmp(&format!("{:?}{:?}", y.0, y.1)));
+        v
+    };
+    let (fa, fb) = (frames(&a), frames(&b));
+    let fb: Vec<_> = fb.into_iter().filter(|c| !c.4.is_empty()).collect();
+    assert_eq!(
+        fa.len(),
+        fb.len(),
+        "channels: tap {} pcap {} ({} bytes of pcap)\n{stderr}\n{}\ntcpdump: {said}",
+        fa.len(),
+        fb.len(),
+        std::fs::metadata(&pcap).map_or(0, |m| m.len()),
+        r.stderr
+    );
+    assert!(fa.len() >= 3);
+    for (x, y) in fa.iter().zip(&fb) {
+        assert_eq!(x, y, "a channel differs between the tap and the pcap");
+    }
+}
+
+fn nix_kill(pid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status();
 }
