@@ -9,8 +9,10 @@ capture per test) and checks every capture with `shuttle check`.
 TEST... are paths under tractor's `tests/` (as pytest takes them); with
 --subset, the representative subset CI runs: test_2way, test_rpc,
 test_context_stream_semantics, msg/test_pldrx_limiting,
-test_advanced_faults, and test_local over Unix sockets (--uds alone runs
-the given tests with `--tpt-proto uds`). With neither, the whole suite.
+test_advanced_faults, and test_local and test_2way over Unix sockets
+(--uds alone runs the given tests with `--tpt-proto uds`). With neither,
+the whole suite. Each test is bounded by pytest-timeout (--test-timeout-s,
+60 s).
 
 The tests come from tractor's source archive (default:
 ../shared/vendor/tractor-3690e43a.tar.gz, or $TRACTOR_ARCHIVE), unpacked
@@ -35,10 +37,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# (`test_rpc_errors` hangs here with or without recording: its subactor
+# runs in a pytester folder and never answers; left out.)
 SUBSET = [
     (['tests/test_2way.py', 'tests/test_rpc.py', 'tests/test_context_stream_semantics.py',
-      'tests/msg/test_pldrx_limiting.py', 'tests/test_advanced_faults.py'], []),
-    (['tests/test_local.py'], ['--tpt-proto', 'uds']),
+      'tests/msg/test_pldrx_limiting.py', 'tests/test_advanced_faults.py'],
+     ['--deselect', 'tests/test_rpc.py::test_rpc_errors']),
+    (['tests/test_local.py', 'tests/test_2way.py'], ['--tpt-proto=uds']),
 ]
 
 
@@ -52,13 +57,14 @@ def main() -> int:
                     default=Path(os.environ.get('TRACTOR_ARCHIVE', ROOT.parent / 'shared/vendor/tractor-3690e43a.tar.gz')))
     ap.add_argument('--shuttle', default=str(ROOT / 'target/debug/shuttle'))
     ap.add_argument('--timeout-s', type=float, default=3600, help='per pytest run')
+    ap.add_argument('--test-timeout-s', type=int, default=60, help='per test (pytest-timeout)')
     ap.add_argument('tests', nargs='*')
     args, extra = ap.parse_known_args()
     extra = [a for a in extra if a != '--']
     if args.subset:
         runs = SUBSET
     else:
-        runs = [(args.tests or ['tests'], ['--tpt-proto', 'uds'] if args.uds else [])]
+        runs = [(args.tests or ['tests'], ['--tpt-proto=uds'] if args.uds else [])]
     args.out.mkdir(parents=True, exist_ok=True)
     summary = {'runs': [], 'captures': 0, 'channels': 0, 'frames': 0}
     with tempfile.TemporaryDirectory(prefix='tractor-suite-') as tmp:
@@ -74,7 +80,7 @@ def main() -> int:
             out = args.out / f'run{i}'
             cmd = [args.shuttle, 'record', '--split-by-test', '--sanitize', '--timeout-s', str(args.timeout_s),
                    '-o', str(out), '--', args.python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-                   *opts, *extra, *tests]
+                   f'--timeout={args.test_timeout_s}', *opts, *extra, *tests]
             t0 = time.monotonic()
             p = subprocess.run(cmd, cwd=src, env=env, capture_output=True, text=True)
             took = time.monotonic() - t0

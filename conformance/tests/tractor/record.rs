@@ -260,7 +260,7 @@ fn record_sanitized_leaves_no_machine_path() {
         texts.contains("/srv/app/"),
         "the traceback names the program as /srv/app/..."
     );
-    assert!(r.stderr.contains("--sanitize rewrote"), "{}", r.stderr);
+    assert!(r.stderr.contains("--sanitize replaces"), "{}", r.stderr);
 }
 
 #[test]
@@ -599,4 +599,68 @@ fn nix_kill(pid: u32, signal: &str) {
     let _ = Command::new("kill")
         .args([&format!("-{signal}"), &pid.to_string()])
         .status();
+}
+
+/// tractor's own test suite, the subset CI runs, recorded one capture per
+/// test (`conformance/tools/record_tractor_suite.py --subset`): every
+/// capture passes `shuttle check` (the quirks of real tractor are
+/// warnings, as without `--strict`).
+#[test]
+fn record_tractor_suite_subset() {
+    let Some(t) = tractor() else { return };
+    let archive = std::env::var_os("TRACTOR_ARCHIVE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/vendor/tractor-3690e43a.tar.gz"));
+    if !archive.exists() {
+        assert!(
+            !required(),
+            "tractor's source archive {} is missing (set TRACTOR_ARCHIVE)",
+            archive.display()
+        );
+        eprintln!(
+            "skipped: no tractor source archive at {}",
+            archive.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("python3")
+        .arg(repo().join("conformance/tools/record_tractor_suite.py"))
+        .args(["--subset", "--out"])
+        .arg(dir.path())
+        .arg("--archive")
+        .arg(&archive)
+        .arg("--python")
+        .arg(&t.python)
+        .arg("--shuttle")
+        .arg(env!("CARGO_BIN_EXE_shuttle"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    let captures = summary["captures"].as_u64().unwrap();
+    assert!(captures >= 80, "only {captures} tests recorded:\n{said}");
+    assert!(
+        summary["check"].as_str().unwrap().ends_with(" 0 failed"),
+        "{said}"
+    );
+    // A self-connection (test_local over Unix sockets) is among them, its
+    // two ends told apart.
+    let selfish = std::fs::read_dir(dir.path().join("run1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| Capture::from_json(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .flat_map(|c| c.channels)
+        .filter(|ch| ch.a == ch.b && !ch.frames.is_empty())
+        .count();
+    assert!(selfish >= 1, "{said}");
 }
