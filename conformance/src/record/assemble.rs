@@ -342,18 +342,18 @@ fn direction(
                         "{what}: the receiver read other bytes than the sender sent, from byte {same} on; the receiver's copy is ignored"
                     ),
                 ));
-                (s.bytes.clone(), usize::MAX)
+                (&s.bytes[..], usize::MAX)
             } else if r.bytes.len() > s.bytes.len() {
-                (r.bytes.clone(), s.bytes.len())
+                (&r.bytes[..], s.bytes.len())
             } else {
-                (s.bytes.clone(), usize::MAX)
+                (&s.bytes[..], usize::MAX)
             }
         }
-        (Some(s), None) => (s.bytes.clone(), usize::MAX),
-        (None, Some(r)) => (r.bytes.clone(), 0),
-        (None, None) => (Vec::new(), usize::MAX),
+        (Some(s), None) => (&s.bytes[..], usize::MAX),
+        (None, Some(r)) => (&r.bytes[..], 0),
+        (None, None) => (&[][..], usize::MAX),
     };
-    let (cuts, tail) = cut_frames(&bytes, splitter);
+    let (cuts, tail) = cut_frames(bytes, splitter);
     let read_len = receiver.as_ref().map(|r| r.bytes.len());
     for cut in &cuts {
         let body = bytes[cut.start + shuttle::frame::PREFIX_LEN..cut.end].to_vec();
