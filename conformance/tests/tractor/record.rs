@@ -664,3 +664,71 @@ fn record_tractor_suite_subset() {
         .count();
     assert!(selfish >= 1, "{said}");
 }
+
+/// The README's example: tractor's own `examples/full_fledged_streaming_service.py`
+/// (from the source archive) recorded and checked.
+#[test]
+fn record_a_tractor_example_program() {
+    let Some(t) = tractor() else { return };
+    let archive = std::env::var_os("TRACTOR_ARCHIVE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/vendor/tractor-3690e43a.tar.gz"));
+    if !archive.exists() {
+        assert!(
+            !required(),
+            "no tractor source archive at {}",
+            archive.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let example = "examples/full_fledged_streaming_service.py";
+    let untar = Command::new("tar")
+        .arg("xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir.path())
+        .arg(example)
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    let runtime = dir.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let json = dir.path().join("stream.json");
+    let out = shuttle()
+        .args(["record", "--sanitize", "--timeout-s", "90", "-o"])
+        .arg(&json)
+        .arg("--")
+        .arg(&t.python)
+        .arg(dir.path().join(example))
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env_remove("PYTHONPATH")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("4 process(es) recorded"), "{stderr}");
+    assert_checks(&json);
+    // (The example's root uses tractor's default registrar address; when
+    // another program of the test run holds it, the root registers there,
+    // and that registrar's identities appear too.)
+    let c = Capture::from_json(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for name in ["aggregator", "root", "streamer_1", "streamer_2"] {
+        assert!(
+            c.actors.iter().any(|a| a.name == name),
+            "{name}: {:?}",
+            c.actors
+        );
+    }
+    let streamed = c
+        .channels
+        .iter()
+        .filter(|ch| ch.frames.len() > 1000)
+        .count();
+    assert!(streamed >= 2, "the two streams of 1,000 items each");
+}
