@@ -456,3 +456,29 @@ proptest::proptest! {
         let _ = assemble(&sides, &Options::default());
     }
 }
+
+/// The two races of tractor (spec/quirks.md) are in real recordings of
+/// its test suite, and `shuttle check --strict` names them where they are
+/// (plain `check` accepts them).
+#[test]
+fn the_recorded_races_are_named_quirks() {
+    let dir = support::repo().join("fixtures/captures/tractor-suite");
+    for (file, want) in [
+        (
+            "tests_test_advanced_streaming_py__test_local_task_fanout_from_stream.json",
+            "ch0 frame 363 cid=8069efd5-f071-4b3c-ab93-4c0e0ec7f256: quirk yield-after-stop",
+        ),
+        (
+            "tests_test_inter_peer_cancellation_py__test_peer_spawns_and_cancels_service_subactor_None-None_.json",
+            "ch5 frame 8 cid=af56a7db-5bed-4629-97c1-cd4fabe25d98: quirk duplicate-stop",
+        ),
+    ] {
+        let path = dir.join(file);
+        let path = path.to_str().unwrap();
+        let (code, out) = support::shuttle(&["check", "--strict", path]);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains(want), "{out}");
+        let (code, out) = support::shuttle(&["check", path]);
+        assert_eq!(code, 0, "{out}");
+    }
+}
