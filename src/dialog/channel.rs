@@ -243,6 +243,11 @@ impl Channel {
             Ok(m) => m,
             Err(e) => {
                 let v = self.machine.handle_undecodable(peer_end, &e);
+                // A malformed `Start` whose cid can be read is answered, so
+                // that its caller is not left waiting.
+                if let Some(cid) = start_cid(body).filter(|c| !self.machine.is_open(c)) {
+                    self.refuse(&cid, &format!("a malformed Start: {e}"));
+                }
                 self.events.push_back(Event::Undecodable(v));
                 return;
             }
@@ -432,6 +437,27 @@ impl Channel {
     }
 }
 
+/// The cid of a frame that is a map tagged `Start` with a str `cid`,
+/// however malformed its other fields.
+fn start_cid(body: &[u8]) -> Option<String> {
+    let mut r = crate::msgpack::Reader::new(body);
+    let n = r.map_len().ok()??;
+    let mut tag = None;
+    let mut cid = None;
+    for _ in 0..n.min(64) {
+        let key = r.str().ok()?;
+        match key {
+            "msg_type" => tag = Some(r.str().ok()?),
+            "cid" => cid = Some(r.str().ok()?),
+            _ => r.skip_values(1).ok()?,
+        }
+        if tag.is_some() && cid.is_some() {
+            break;
+        }
+    }
+    (tag? == "Start").then(|| cid.map(str::to_owned))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -597,6 +623,49 @@ mod tests {
             p.b.send(&Msg::from(again)),
             Err(SendError::Rule(_))
         ));
+    }
+
+    #[test]
+    fn a_malformed_start_is_answered_with_an_error() {
+        let mut p = Pair::new();
+        p.drive();
+        while p.b.poll_event().is_some() {}
+        while p.b.poll_transmit().is_some() {}
+        // A Start whose `kwargs` is a list: undecodable, but its cid reads.
+        let mut body = Vec::new();
+        crate::msgpack::write::map_len(&mut body, 3);
+        crate::msgpack::write::str(&mut body, "msg_type");
+        crate::msgpack::write::str(&mut body, "Start");
+        crate::msgpack::write::str(&mut body, "cid");
+        crate::msgpack::write::str(&mut body, "c1");
+        crate::msgpack::write::str(&mut body, "kwargs");
+        crate::msgpack::write::array_len(&mut body, 0);
+        p.b.handle_frame(&body, p.now);
+        assert!(matches!(p.b.poll_event(), Some(Event::Undecodable(_))));
+        let answer = p.b.poll_transmit().expect("an answer");
+        let Ok(Msg::Error(err)) = Msg::decode(&answer) else {
+            panic!("not an Error")
+        };
+        assert_eq!(err.cid.as_deref(), Some("c1"));
+        assert!(
+            err.message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("refused: a malformed Start: ")),
+            "{:?}",
+            err.message
+        );
+        // Anything else undecodable, or a Start without a readable cid, is
+        // not answered.
+        for bad in [
+            &[0xc1][..],
+            &[
+                0x81, 0xa8, b'm', b's', b'g', b'_', b't', b'y', b'p', b'e', 0xa5, b'S', b't', b'a',
+                b'r', b't',
+            ],
+        ] {
+            p.b.handle_frame(bad, p.now);
+            assert!(p.b.poll_transmit().is_none());
+        }
     }
 
     #[test]

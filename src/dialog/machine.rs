@@ -145,6 +145,11 @@ impl ChannelMachine {
         self.ends[ix(end)].aid.as_ref()
     }
 
+    /// Whether the dialog `cid` is open.
+    pub fn is_open(&self, cid: &str) -> bool {
+        self.dialogs.contains_key(cid)
+    }
+
     /// Dialogs currently open.
     pub fn open_dialogs(&self) -> usize {
         self.open_count
