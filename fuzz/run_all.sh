@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
 shift || true
-targets=${*:-"frame_splitter envelope_decode pld_validate legacy_decode dialog_machine testee_response case_and_capture_files"}
+targets=${*:-"actor_channel frame_splitter envelope_decode pld_validate legacy_decode dialog_machine testee_response case_and_capture_files"}
 mkdir -p logs
 for t in $targets; do
   RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 > "logs/$t.log" 2>&1

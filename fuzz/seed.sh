@@ -37,6 +37,18 @@ for p in sorted(glob.glob(f"{root}/fixtures/captures/python-tractor/*.json"))[:1
         out += bytes([len(b) | (0 if fr["from"] == ch["a"] else 0x80)]) + b
     put("dialog_machine", os.path.basename(p), out)
     put("case_and_capture_files", os.path.basename(p), open(p, "rb").read()[:4096])
+# The actor's channel: the caller's side of each recorded spawn channel, as
+# on the socket, after the handshake byte (odd: the target adds an Aid).
+for p in sorted(glob.glob(f"{root}/fixtures/captures/python-tractor/*.json")):
+    if p.endswith("index.json"): continue
+    cap = json.load(open(p))
+    ch = cap["channels"][0]
+    out = b"\x00"
+    for fr in ch["frames"]:
+        if fr["from"] == ch["b"]:
+            b = base64.b64decode(fr["msgpack_b64"])
+            out += struct.pack("<I", len(b)) + b
+    put("actor_channel", os.path.basename(p), out[:65536])
 put("testee_response", "ok", struct.pack("<I", 16) + bytes.fromhex("83a26964 01a6737461747573a26f6b".replace(" ", ""))[:16])
 PY
 echo "seeded: $(ls corpus | tr '\n' ' ')"
