@@ -14,6 +14,21 @@ what is on the wire):
     portal_run_error        a remote ValueError, then a call that works
     grandchild_error_relay  an error relayed from a grandchild
     uds_transport           a tree over Unix sockets
+    spawn_teardown          a daemon spawned and cancelled, nothing else
+    ctx_started_return      a context: started(), then a result
+    ctx_stream_callee_stops a context stream the callee ends
+    ctx_error_after_started a context raising mid-stream
+    ctx_error_before_started a context raising before started()
+    multiplexed_contexts    three contexts interleaved on one channel
+    portal_run_module_not_exposed  calls refused before any StartAck
+    run_in_actor_result     run_in_actor, a uint64 result
+    stream_from_asyncgen_error     an async generator raising mid-stream
+    cancel_actor_midstream  cancel_actor() inside a live context stream
+    payload_bytes_1mib      1 MiB both ways in one frame
+
+(Not here yet: payload_scalars, payload_containers, payload_ext_types,
+payload_namespace_path, stream_overrun, the typed_pld_* and discovery_*
+scenarios.)
 
 and three that end badly on purpose:
 
@@ -113,6 +128,78 @@ async def pid():
 async def blobs():
     while True:
         yield b'\x01' * (1 << 20)
+
+
+@tractor.context
+async def greet(ctx: tractor.Context, name: str):
+    await ctx.started(f'hello {name}')
+    return {'greeted': name, 'count': 1}
+
+
+@tractor.context
+async def producer(ctx: tractor.Context, count: int):
+    await ctx.started('ready')
+    async with ctx.open_stream() as stream:
+        for i in range(count):
+            await stream.send(f'item-{i}')
+    return count
+
+
+@tractor.context
+async def fails_midstream(ctx: tractor.Context):
+    await ctx.started(1)
+    async with ctx.open_stream() as stream:
+        await stream.send('a')
+        await stream.send('b')
+        raise RuntimeError('midstream failure')
+
+
+@tractor.context
+async def fails_early(ctx: tractor.Context):
+    raise KeyError('missing-key')
+
+
+@tractor.context
+async def tagged_echo(ctx: tractor.Context, tag: str):
+    await ctx.started(f'{tag}:ready')
+    async with ctx.open_stream() as stream:
+        async for x in stream:
+            await stream.send(f'{tag}:{x}')
+    return f'{tag}:done'
+
+
+async def exposed():
+    return 'exposed-ok'
+
+
+async def compute(base: int, exp: int):
+    return base ** exp
+
+
+async def flaky_gen():
+    yield 'one'
+    yield 'two'
+    raise IndexError('flaky: out of items')
+
+
+@tractor.context
+async def ticker(ctx: tractor.Context):
+    await ctx.started('ticking')
+    async with ctx.open_stream() as stream:
+        for i in range(3):
+            await stream.send(i)
+        await trio.sleep_forever()
+
+
+@tractor.context
+async def blob_echo(ctx: tractor.Context):
+    import hashlib
+    await ctx.started(1 << 20)
+    async with ctx.open_stream() as stream:
+        blob = await stream.receive()
+        await stream.send(hashlib.sha256(blob).hexdigest())
+        await stream.send(blob)
+    return 'ok'
 
 
 async def portal_run_return():
@@ -223,12 +310,154 @@ async def killed_child():
         await n.cancel(hard_kill=True)
 
 
+async def spawn_teardown():
+    async with root_nursery() as n:
+        p = await n.start_actor('child', enable_modules=[__name__])
+        await p.cancel_actor()
+
+
+async def ctx_started_return():
+    async with root_nursery() as n:
+        p = await n.start_actor('greeter', enable_modules=[__name__])
+        async with p.open_context(greet, name='bob') as (ctx, first):
+            assert first == 'hello bob'
+            assert await ctx.wait_for_result() == {'greeted': 'bob', 'count': 1}
+        await p.cancel_actor()
+
+
+async def ctx_stream_callee_stops():
+    async with root_nursery() as n:
+        p = await n.start_actor('prod', enable_modules=[__name__])
+        async with p.open_context(producer, count=3) as (ctx, first):
+            assert first == 'ready'
+            async with ctx.open_stream() as stream:
+                got = [x async for x in stream]
+            assert got == ['item-0', 'item-1', 'item-2'], got
+            assert await ctx.wait_for_result() == 3
+        await p.cancel_actor()
+
+
+async def ctx_error_after_started():
+    async with root_nursery() as n:
+        p = await n.start_actor('late', enable_modules=[__name__])
+        try:
+            async with p.open_context(fails_midstream) as (ctx, first):
+                assert first == 1
+                async with ctx.open_stream() as stream:
+                    assert await stream.receive() == 'a'
+                    assert await stream.receive() == 'b'
+                    await stream.receive()
+        except tractor.RemoteActorError as e:
+            assert e.boxed_type is RuntimeError, e
+        else:
+            raise AssertionError('fails_midstream did not raise')
+        await p.cancel_actor()
+
+
+async def ctx_error_before_started():
+    async with root_nursery() as n:
+        p = await n.start_actor('early', enable_modules=[__name__])
+        try:
+            async with p.open_context(fails_early) as (ctx, first):
+                raise AssertionError('opened')
+        except tractor.RemoteActorError as e:
+            assert e.boxed_type is KeyError, e
+        await p.cancel_actor()
+
+
+async def multiplexed_contexts():
+    async with root_nursery() as n:
+        p = await n.start_actor('mux', enable_modules=[__name__])
+        async with (
+            p.open_context(tagged_echo, tag='A') as (ca, _),
+            p.open_context(tagged_echo, tag='B') as (cb, _),
+            p.open_context(tagged_echo, tag='C') as (cc, _),
+            ca.open_stream() as sa,
+            cb.open_stream() as sb,
+            cc.open_stream() as sc,
+        ):
+            for i in range(3):
+                for tag, stream in (('A', sa), ('B', sb), ('C', sc)):
+                    await stream.send(i)
+                    assert await stream.receive() == f'{tag}:{i}'
+        await p.cancel_actor()
+
+
+async def portal_run_module_not_exposed():
+    async with root_nursery() as n:
+        p = await n.start_actor('guarded', enable_modules=[__name__])
+        for ns, func in (('os', 'getcwd'), ('__main__', 'no_such_function')):
+            try:
+                await p.run_from_ns(ns, func)
+            except tractor.RemoteActorError:
+                pass
+            else:
+                raise AssertionError(f'{ns}.{func} did not fail')
+        assert await p.run(exposed) == 'exposed-ok'
+        await p.cancel_actor()
+
+
+async def run_in_actor_result():
+    async with root_nursery() as n:
+        p = await n.run_in_actor(compute, name='oneshot', base=2, exp=60)
+        assert await p.wait_for_result() == 2 ** 60
+
+
+async def stream_from_asyncgen_error():
+    async with root_nursery() as n:
+        p = await n.start_actor('flaky', enable_modules=[__name__])
+        got = []
+        try:
+            async with p.open_stream_from(flaky_gen) as stream:
+                async for x in stream:
+                    got.append(x)
+        except tractor.RemoteActorError as e:
+            assert e.boxed_type is IndexError, e
+        assert got == ['one', 'two'], got
+        await p.cancel_actor()
+
+
+async def cancel_actor_midstream():
+    async with root_nursery() as n:
+        p = await n.start_actor('ticker', enable_modules=[__name__])
+        try:
+            async with p.open_context(ticker) as (ctx, first):
+                assert first == 'ticking'
+                async with ctx.open_stream() as stream:
+                    for i in range(3):
+                        assert await stream.receive() == i
+                    await p.cancel_actor()
+                    await stream.receive()
+        except tractor.ContextCancelled:
+            pass
+
+
+async def payload_bytes_1mib():
+    import hashlib
+    blob = bytes(range(256)) * 4096
+    async with root_nursery() as n:
+        p = await n.start_actor('blob', enable_modules=[__name__])
+        async with p.open_context(blob_echo) as (ctx, first):
+            assert first == 1 << 20
+            async with ctx.open_stream() as stream:
+                await stream.send(blob)
+                assert await stream.receive() == hashlib.sha256(blob).hexdigest()
+                assert await stream.receive() == blob
+                assert await ctx.wait_for_result() == 'ok'
+        await p.cancel_actor()
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
         portal_run_return, stream_from_asyncgen, ctx_stream_caller_stops,
         ctx_cancel_from_caller, portal_run_error, grandchild_error_relay,
         uds_transport, crash, huge_frame, killed_child,
+        spawn_teardown, ctx_started_return, ctx_stream_callee_stops,
+        ctx_error_after_started, ctx_error_before_started,
+        multiplexed_contexts, portal_run_module_not_exposed,
+        run_in_actor_result, stream_from_asyncgen_error,
+        cancel_actor_midstream, payload_bytes_1mib,
     )
 }
 

@@ -168,6 +168,61 @@ fn record_uds_transport() {
 }
 
 #[test]
+fn record_spawn_teardown() {
+    agrees_with_fixture("spawn_teardown");
+}
+
+#[test]
+fn record_ctx_started_return() {
+    agrees_with_fixture("ctx_started_return");
+}
+
+#[test]
+fn record_ctx_stream_callee_stops() {
+    agrees_with_fixture("ctx_stream_callee_stops");
+}
+
+#[test]
+fn record_ctx_error_after_started() {
+    agrees_with_fixture("ctx_error_after_started");
+}
+
+#[test]
+fn record_ctx_error_before_started() {
+    agrees_with_fixture("ctx_error_before_started");
+}
+
+#[test]
+fn record_multiplexed_contexts() {
+    agrees_with_fixture("multiplexed_contexts");
+}
+
+#[test]
+fn record_portal_run_module_not_exposed() {
+    agrees_with_fixture("portal_run_module_not_exposed");
+}
+
+#[test]
+fn record_run_in_actor_result() {
+    agrees_with_fixture("run_in_actor_result");
+}
+
+#[test]
+fn record_stream_from_asyncgen_error() {
+    agrees_with_fixture("stream_from_asyncgen_error");
+}
+
+#[test]
+fn record_cancel_actor_midstream() {
+    agrees_with_fixture("cancel_actor_midstream");
+}
+
+#[test]
+fn record_payload_bytes_1mib() {
+    agrees_with_fixture("payload_bytes_1mib");
+}
+
+#[test]
 fn record_a_crashing_program() {
     let Some(t) = tractor() else { return };
     let r = record(t, "crash", &[]);
