@@ -25,10 +25,12 @@ what is on the wire):
     stream_from_asyncgen_error     an async generator raising mid-stream
     cancel_actor_midstream  cancel_actor() inside a live context stream
     payload_bytes_1mib      1 MiB both ways in one frame
+    stream_overrun          a caller flooding a context that never opens its stream
+    discovery_find_actor    find_actor, query_actor, wait_for_actor through the root
 
 (Not here yet: payload_scalars, payload_containers, payload_ext_types,
-payload_namespace_path, stream_overrun, the typed_pld_* and discovery_*
-scenarios.)
+payload_namespace_path, the typed_pld_* scenarios and
+discovery_external_registrar.)
 
 and three that end badly on purpose:
 
@@ -200,6 +202,31 @@ async def blob_echo(ctx: tractor.Context):
         await stream.send(hashlib.sha256(blob).hexdigest())
         await stream.send(blob)
     return 'ok'
+
+
+@tractor.context
+async def never_open_stream(ctx: tractor.Context):
+    await ctx.started()
+    await trio.sleep_forever()
+
+
+async def whoami():
+    return tractor.current_actor().name
+
+
+@tractor.context
+async def discover(ctx: tractor.Context):
+    found = []
+    regs = tractor.current_actor().reg_addrs
+    async with tractor.find_actor('svc', registry_addrs=regs) as portal:
+        found.append(await portal.run_from_ns('__mp_main__', 'whoami'))
+    async with tractor.find_actor('nobody', registry_addrs=regs) as portal:
+        found.append(portal is None)
+    async with tractor.query_actor('svc', regaddr=regs[0]) as (addr, _):
+        found.append(addr is not None)
+    async with tractor.wait_for_actor('svc') as portal:
+        found.append(await portal.run_from_ns('__mp_main__', 'whoami'))
+    await ctx.started(found)
 
 
 async def portal_run_return():
@@ -447,6 +474,43 @@ async def payload_bytes_1mib():
         await p.cancel_actor()
 
 
+async def stream_overrun():
+    async with root_nursery() as n:
+        p = await n.start_actor('slowpoke', enable_modules=[__name__])
+        try:
+            async with p.open_context(never_open_stream) as (ctx, first):
+                async with ctx.open_stream() as stream:
+                    for i in range(65):
+                        await stream.send(i)
+                    await ctx.wait_for_result()
+        except tractor.RemoteActorError as e:
+            assert e.boxed_type.__name__ == 'StreamOverrun', e
+        else:
+            raise AssertionError('no overrun')
+        await p.cancel_actor()
+
+
+async def registered(name):
+    '''Waits until the root (the registrar) knows `name`.'''
+    while True:
+        async with tractor.query_actor(name) as (addr, _):
+            if addr is not None:
+                return
+        await trio.sleep(0.01)
+
+
+async def discovery_find_actor():
+    async with root_nursery() as n:
+        svc = await n.start_actor('svc', enable_modules=[__name__])
+        await registered('svc')
+        client = await n.start_actor('client', enable_modules=[__name__])
+        await registered('client')
+        async with client.open_context(discover) as (ctx, found):
+            assert found == ['svc', True, True, 'svc'], found
+        await client.cancel_actor()
+        await svc.cancel_actor()
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
@@ -457,7 +521,8 @@ SCENARIOS = {
         ctx_error_after_started, ctx_error_before_started,
         multiplexed_contexts, portal_run_module_not_exposed,
         run_in_actor_result, stream_from_asyncgen_error,
-        cancel_actor_midstream, payload_bytes_1mib,
+        cancel_actor_midstream, payload_bytes_1mib, stream_overrun,
+        discovery_find_actor,
     )
 }
 

@@ -223,6 +223,16 @@ fn record_payload_bytes_1mib() {
 }
 
 #[test]
+fn record_stream_overrun() {
+    agrees_with_fixture("stream_overrun");
+}
+
+#[test]
+fn record_discovery_find_actor() {
+    agrees_with_fixture("discovery_find_actor");
+}
+
+#[test]
 fn record_a_crashing_program() {
     let Some(t) = tractor() else { return };
     let r = record(t, "crash", &[]);
