@@ -27,10 +27,11 @@ what is on the wire):
     payload_bytes_1mib      1 MiB both ways in one frame
     stream_overrun          a caller flooding a context that never opens its stream
     discovery_find_actor    find_actor, query_actor, wait_for_actor through the root
+    payload_scalars         scalars at every msgpack encoding boundary, echoed
+    payload_containers      containers at every msgpack encoding boundary, echoed
 
-(Not here yet: payload_scalars, payload_containers, payload_ext_types,
-payload_namespace_path, the typed_pld_* scenarios and
-discovery_external_registrar.)
+(Not here yet: payload_ext_types, payload_namespace_path, the typed_pld_*
+scenarios and discovery_external_registrar.)
 
 and three that end badly on purpose:
 
@@ -111,12 +112,19 @@ async def relay(ctx: tractor.Context):
 
 
 @tractor.context
-async def echo(ctx: tractor.Context):
-    await ctx.started('uds-ready')
+async def echo(ctx: tractor.Context, first=None):
+    # One endpoint for three scenarios, told apart by the variable the
+    # root sets (children inherit the environment).
+    uds = os.environ.get('SHUTTLE_SCENARIO') == 'uds_transport'
+    await ctx.started('uds-ready' if uds else first)
     async with ctx.open_stream() as stream:
         async for x in stream:
             await stream.send(x)
-    return 'uds-done'
+    if uds:
+        return 'uds-done'
+    if first is not None:
+        return ({'ret': [1, (2, (3,))]}, [], {})
+    return None
 
 
 async def big(n: int):
@@ -511,6 +519,68 @@ async def discovery_find_actor():
         await svc.cancel_actor()
 
 
+SCALARS = (
+    [None, True, False]
+    + [0, 1, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1, 2**63, 2**64 - 1,
+       -1, -32, -33, -128, -129, -32768, -32769, -2**31, -2**31 - 1, -2**63]
+    + [0.0, -0.0, 1.5, -2.25, 3.141592653589793, 1e308, 5e-324, 1e-7,
+       float('inf'), float('-inf'), float('nan')]
+    + ['', 'a', 'x' * 31, 'x' * 32, 'y' * 255, 'y' * 256, 'z' * 65535, 'z' * 65536,
+       'héllo wörld', '日本語テキスト', '🦀🐍 emoji', 'nul\x00inside', 'line1\nline2\ttab']
+    + [b'', b'\x00\x01\x02\xff', b'\xab' * 255, b'\xcd' * 256, b'\xef' * 65536]
+)
+
+
+def nested(levels):
+    '''`levels` alternating lists and maps: [{'d': [{'d': ... 'bottom'}]}].'''
+    v = 'bottom'
+    for i in range(levels):
+        v = {'d': v} if i % 2 == 0 else [v]
+    return v
+
+
+CONTAINERS = [
+    [], {}, (), [[]], [{}], {'': {}}, {'empty': []},
+    [1, 'two', 3.0, None, True, b'\x05', [6], {'7': 7}],
+    (1, 2, 3), ('tuple', ('nested', ()), []),
+    list(range(15)), list(range(16)), list(range(65536)),
+    {str(i): i for i in range(15)}, {str(i): i for i in range(16)},
+    {f'k{i}': i for i in range(65536)},
+    {1: 'int-key', -2: 'neg-int-key'},
+    {'a': {'b': {'c': {'d': [1, {'e': None}]}}}},
+    nested(32),
+    {'mixed': [None, False, 0, '', b'', [], {}], 'unicode-ключ': 'значение'},
+]
+
+
+def same(a, b):
+    '''Equal after a msgpack round trip (tuples come back as lists, nan
+    is not equal to itself).'''
+    import msgspec
+    enc = msgspec.msgpack.encode
+    return enc(a) == enc(b)
+
+
+async def echo_all(values, **kwargs):
+    async with root_nursery() as n:
+        p = await n.start_actor('echo', enable_modules=[__name__])
+        async with p.open_context(echo, **kwargs) as (ctx, first):
+            async with ctx.open_stream() as stream:
+                for v in values:
+                    await stream.send(v)
+                    assert same(await stream.receive(), v), repr(v)[:80]
+            await ctx.wait_for_result()
+        await p.cancel_actor()
+
+
+async def payload_scalars():
+    await echo_all(SCALARS)
+
+
+async def payload_containers():
+    await echo_all(CONTAINERS, first={'a': [1, (2, 3)]})
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
@@ -522,7 +592,7 @@ SCENARIOS = {
         multiplexed_contexts, portal_run_module_not_exposed,
         run_in_actor_result, stream_from_asyncgen_error,
         cancel_actor_midstream, payload_bytes_1mib, stream_overrun,
-        discovery_find_actor,
+        discovery_find_actor, payload_scalars, payload_containers,
     )
 }
 
@@ -530,4 +600,5 @@ SCENARIOS = {
 if __name__ == '__main__':
     if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
         raise SystemExit(f'usage: scenarios.py {{{",".join(SCENARIOS)}}}')
+    os.environ['SHUTTLE_SCENARIO'] = sys.argv[1]
     trio.run(SCENARIOS[sys.argv[1]])

@@ -233,6 +233,16 @@ fn record_discovery_find_actor() {
 }
 
 #[test]
+fn record_payload_scalars() {
+    agrees_with_fixture("payload_scalars");
+}
+
+#[test]
+fn record_payload_containers() {
+    agrees_with_fixture("payload_containers");
+}
+
+#[test]
 fn record_a_crashing_program() {
     let Some(t) = tractor() else { return };
     let r = record(t, "crash", &[]);
