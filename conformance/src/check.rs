@@ -362,8 +362,23 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
         }
     }
     let mut payloads_checked = 0;
+    // Without recorded verdicts (a capture made by `shuttle record
+    // --pld-specs`) the specs are applied and the rejections counted:
+    // there is nothing to compare them with.
+    let mut applied_only: Option<(usize, usize)> = None;
     if run(Only::Payload) && !cap.pld_specs.is_empty() {
         match shuttle::pld_spec::check_capture(cap) {
+            Ok(checks) if cap.pld_verdicts.is_none() => {
+                let rejected = checks
+                    .iter()
+                    .filter(|c| {
+                        c.got
+                            .as_ref()
+                            .is_some_and(|v| v.get("ok") == Some(&serde_json::Value::Bool(false)))
+                    })
+                    .count();
+                applied_only = Some((checks.len(), rejected));
+            }
             Ok(checks) => {
                 for c in &checks {
                     payloads_checked += 1;
@@ -396,6 +411,11 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
         }
         if payloads_checked > 0 {
             checks.push(format!("{payloads_checked} payload verdicts agree"));
+        }
+        if let Some((n, rejected)) = applied_only {
+            checks.push(format!(
+                "payload specs applied to {n} payloads, {rejected} rejected (no recorded verdicts to compare)"
+            ));
         }
         if checks.is_empty() {
             // `--only payload` on a capture without payload specs.

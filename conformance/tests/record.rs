@@ -482,3 +482,46 @@ fn the_recorded_races_are_named_quirks() {
         assert_eq!(code, 0, "{out}");
     }
 }
+
+#[test]
+fn pld_specs_files_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let out = dir.path().join("out.json");
+    let cases = [
+        ("number.json", "42", "neither an array nor a capture"),
+        ("no-field.json", r#"{"format": "x"}"#, "an object without a \"pld_specs\" array"),
+        ("bad-entry.json", r#"[{"ns": "__main__", "spec": "int"}]"#, "entry 0 has no string \"func\""),
+        ("not-json.json", "{", "not JSON"),
+    ];
+    for (name, text, want) in cases {
+        let specs = dir.path().join(name);
+        std::fs::write(&specs, text).unwrap();
+        let (code, said) = support::shuttle(&[
+            "record",
+            "--from-logs",
+            logs.to_str().unwrap(),
+            "--pld-specs",
+            specs.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{said}");
+        assert!(said.contains(want) && said.contains(name), "{said}");
+    }
+    // A capture's own field is taken as it is.
+    let fixture = support::repo().join("fixtures/captures/python-tractor/typed_pld_valid.json");
+    let (code, said) = support::shuttle(&[
+        "record",
+        "--from-logs",
+        logs.to_str().unwrap(),
+        "--pld-specs",
+        fixture.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{said}");
+    let cap = Capture::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(cap.pld_specs[0]["func"], "point_doubler");
+}

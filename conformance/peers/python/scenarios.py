@@ -29,9 +29,15 @@ what is on the wire):
     discovery_find_actor    find_actor, query_actor, wait_for_actor through the root
     payload_scalars         scalars at every msgpack encoding boundary, echoed
     payload_containers      containers at every msgpack encoding boundary, echoed
+    typed_pld_valid         a context with a Point | None payload spec
+    typed_pld_bad_started   a Started breaking the spec, caught by the receiver
+    typed_pld_bad_yield     a Yield breaking the spec, caught by the receiver
+    typed_pld_started_send_side_check  a Started breaking the spec, caught by the sender
 
-(Not here yet: payload_ext_types, payload_namespace_path, the typed_pld_*
-scenarios and discovery_external_registrar.)
+(Not here yet: payload_ext_types, payload_namespace_path and
+discovery_external_registrar.) The typed scenarios' payload specs are not on
+the wire: to write their captures again, give the fixture's `pld_specs` to
+`shuttle record --pld-specs`.
 
 and three that end badly on purpose:
 
@@ -50,6 +56,7 @@ import os
 import signal
 import sys
 
+import msgspec
 import trio
 import tractor
 
@@ -235,6 +242,43 @@ async def discover(ctx: tractor.Context):
     async with tractor.wait_for_actor('svc') as portal:
         found.append(await portal.run_from_ns('__mp_main__', 'whoami'))
     await ctx.started(found)
+
+
+class Point(msgspec.Struct):
+    x: int
+    y: int
+
+
+class PldMsg(msgspec.Struct):
+    field: str
+
+
+@tractor.context(pld_spec=Point | None)
+async def point_doubler(ctx: tractor.Context):
+    await ctx.started(Point(0, 0))
+    async with ctx.open_stream() as stream:
+        async for p in stream:
+            await stream.send(Point(p.x * 2, p.y * 2))
+
+
+@tractor.context(pld_spec=PldMsg | None)
+async def child(ctx: tractor.Context):
+    if os.environ.get('SHUTTLE_SCENARIO') == 'typed_pld_bad_started':
+        # The bad int goes over the wire; the receiver rejects it.
+        await ctx.started(10, validate_pld_spec=False)
+    else:
+        # Checked before sending: the task fails with MsgTypeError.
+        await ctx.started({'field': 10})
+    await trio.sleep_forever()
+
+
+@tractor.context(pld_spec=PldMsg | None)
+async def streamer(ctx: tractor.Context):
+    await ctx.started(PldMsg('ok'))
+    async with ctx.open_stream() as stream:
+        await stream.send(PldMsg('first'))
+        await stream.send(42)
+        await trio.sleep_forever()
 
 
 async def portal_run_return():
@@ -581,6 +625,57 @@ async def payload_containers():
     await echo_all(CONTAINERS, first={'a': [1, (2, 3)]})
 
 
+async def typed_pld_valid():
+    async with root_nursery() as n:
+        p = await n.start_actor('typed', enable_modules=[__name__])
+        async with p.open_context(point_doubler) as (ctx, first):
+            assert first == Point(0, 0), first
+            async with ctx.open_stream() as stream:
+                for x, y in ((1, 1), (2, 3), (-4, 5)):
+                    await stream.send(Point(x, y))
+                    assert await stream.receive() == Point(2 * x, 2 * y)
+            assert await ctx.wait_for_result() is None
+        await p.cancel_actor()
+
+
+async def typed_pld_bad_started():
+    async with root_nursery() as n:
+        p = await n.start_actor('child', enable_modules=[__name__])
+        try:
+            async with p.open_context(child) as (ctx, first):
+                raise AssertionError(f'opened with {first!r}')
+        except tractor.MsgTypeError:
+            pass
+        await p.cancel_actor()
+
+
+async def typed_pld_bad_yield():
+    async with root_nursery() as n:
+        p = await n.start_actor('badyield', enable_modules=[__name__])
+        try:
+            async with p.open_context(streamer) as (ctx, first):
+                assert first == PldMsg('ok'), first
+                async with ctx.open_stream() as stream:
+                    assert await stream.receive() == PldMsg('first')
+                    await stream.receive()
+        except tractor.MsgTypeError:
+            pass
+        else:
+            raise AssertionError('no MsgTypeError')
+        await p.cancel_actor()
+
+
+async def typed_pld_started_send_side_check():
+    async with root_nursery() as n:
+        p = await n.start_actor('child', enable_modules=[__name__])
+        try:
+            async with p.open_context(child) as (ctx, first):
+                raise AssertionError(f'opened with {first!r}')
+        except tractor.RemoteActorError as e:
+            assert e.boxed_type_str == 'MsgTypeError', e
+        await p.cancel_actor()
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
@@ -593,6 +688,8 @@ SCENARIOS = {
         run_in_actor_result, stream_from_asyncgen_error,
         cancel_actor_midstream, payload_bytes_1mib, stream_overrun,
         discovery_find_actor, payload_scalars, payload_containers,
+        typed_pld_valid, typed_pld_bad_started, typed_pld_bad_yield,
+        typed_pld_started_send_side_check,
     )
 }
 

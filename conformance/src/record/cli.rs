@@ -57,6 +57,12 @@ pub struct Args {
     /// --split-by-test -o DIR -- python -m pytest ...`.
     #[arg(long)]
     pub split_by_test: bool,
+    /// The payload specs of typed endpoints, which never travel on the
+    /// wire, to put in the capture's `pld_specs` (so that `shuttle check`
+    /// applies them): a JSON array in that field's format, or a capture
+    /// whose `pld_specs` to take.
+    #[arg(long, value_name = "FILE")]
+    pub pld_specs: Option<PathBuf>,
     /// Keep only the channels with an end of this actor name.
     #[arg(long, value_name = "NAME")]
     pub only_actor: Option<String>,
@@ -230,6 +236,10 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             (from, to) => Some((from.unwrap_or(0.0), to.unwrap_or(f64::INFINITY))),
         },
     };
+    let pld_specs = match &args.pld_specs {
+        Some(path) => read_pld_specs(path)?,
+        None => Vec::new(),
+    };
     let rules = args.sanitize.then(|| rules_for(&processes));
     if let Some(rules) = &rules {
         eprintln!(
@@ -244,6 +254,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let make = |sides: &[Side], options: &Options, out: &Path| -> anyhow::Result<Assembled> {
         let mut assembled = assemble::assemble(sides, options);
+        assembled.capture.pld_specs = pld_specs.clone();
         order_actors(&mut assembled.capture, &processes);
         if let Some(rules) = &rules {
             rules.capture(&mut assembled.capture);
@@ -318,6 +329,37 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         None if problems => ExitCode::from(1),
         None => ExitCode::SUCCESS,
     })
+}
+
+/// Most bytes of a `--pld-specs` file.
+const MAX_PLD_SPECS_FILE: u64 = 64 << 20;
+
+/// The `pld_specs` of `--pld-specs FILE`: an array, or a capture's field.
+fn read_pld_specs(path: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).with_context(|| format!("--pld-specs {shown}"))?;
+    if !meta.is_file() || meta.len() > MAX_PLD_SPECS_FILE {
+        anyhow::bail!("--pld-specs {shown}: not a regular file of at most 64 MiB");
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("--pld-specs {shown}"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("--pld-specs {shown}: not JSON"))?;
+    let specs = match value {
+        serde_json::Value::Array(a) => a,
+        serde_json::Value::Object(mut o) => match o.remove("pld_specs") {
+            Some(serde_json::Value::Array(a)) => a,
+            _ => anyhow::bail!("--pld-specs {shown}: an object without a \"pld_specs\" array"),
+        },
+        _ => anyhow::bail!("--pld-specs {shown}: neither an array nor a capture"),
+    };
+    for (i, spec) in specs.iter().enumerate() {
+        for key in ["ns", "func", "spec"] {
+            if spec.get(key).and_then(|v| v.as_str()).is_none() {
+                anyhow::bail!("--pld-specs {shown}: entry {i} has no string \"{key}\"");
+            }
+        }
+    }
+    Ok(specs)
 }
 
 /// A file stem for a test id (`tests/test_rpc.py::test_x[tcp-1]`):

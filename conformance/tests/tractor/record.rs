@@ -119,10 +119,29 @@ fn shape(c: &Capture) -> Shape {
 
 fn agrees_with_fixture(scenario: &str) {
     let Some(t) = tractor() else { return };
-    let r = record(t, scenario, &[]);
+    let fixture = repo().join(format!("fixtures/captures/python-tractor/{scenario}.json"));
+    // Typed scenarios: the fixture's payload specs, which `shuttle check`
+    // then applies to the live payloads.
+    let specs = ["--pld-specs", fixture.to_str().unwrap()];
+    let typed = scenario.starts_with("typed_pld");
+    let r = record(t, scenario, if typed { &specs } else { &[] });
+    if typed {
+        assert!(!r.capture().pld_specs.is_empty());
+        // The payloads tractor rejected on receipt are the ones the specs
+        // reject (a Started the sender refused never went out).
+        let rejected = match scenario {
+            "typed_pld_bad_started" | "typed_pld_bad_yield" => 1,
+            _ => 0,
+        };
+        let out = shuttle().arg("check").arg(&r.json).output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains(&format!(", {rejected} rejected (no recorded verdicts")),
+            "{said}"
+        );
+    }
     assert_eq!(r.code, Some(0), "{scenario}:\n{}", r.stderr);
     assert_checks(&r.json);
-    let fixture = repo().join(format!("fixtures/captures/python-tractor/{scenario}.json"));
     let want = Capture::from_json(&std::fs::read_to_string(fixture).unwrap()).unwrap();
     assert_eq!(
         shape(&r.capture()),
@@ -240,6 +259,26 @@ fn record_payload_scalars() {
 #[test]
 fn record_payload_containers() {
     agrees_with_fixture("payload_containers");
+}
+
+#[test]
+fn record_typed_pld_valid() {
+    agrees_with_fixture("typed_pld_valid");
+}
+
+#[test]
+fn record_typed_pld_bad_started() {
+    agrees_with_fixture("typed_pld_bad_started");
+}
+
+#[test]
+fn record_typed_pld_bad_yield() {
+    agrees_with_fixture("typed_pld_bad_yield");
+}
+
+#[test]
+fn record_typed_pld_started_send_side_check() {
+    agrees_with_fixture("typed_pld_started_send_side_check");
 }
 
 #[test]
