@@ -491,8 +491,16 @@ fn pld_specs_files_are_checked() {
     let out = dir.path().join("out.json");
     let cases = [
         ("number.json", "42", "neither an array nor a capture"),
-        ("no-field.json", r#"{"format": "x"}"#, "an object without a \"pld_specs\" array"),
-        ("bad-entry.json", r#"[{"ns": "__main__", "spec": "int"}]"#, "entry 0 has no string \"func\""),
+        (
+            "no-field.json",
+            r#"{"format": "x"}"#,
+            "an object without a \"pld_specs\" array",
+        ),
+        (
+            "bad-entry.json",
+            r#"[{"ns": "__main__", "spec": "int"}]"#,
+            "entry 0 has no string \"func\"",
+        ),
         ("not-json.json", "{", "not JSON"),
     ];
     for (name, text, want) in cases {

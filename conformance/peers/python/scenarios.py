@@ -34,8 +34,9 @@ what is on the wire):
     typed_pld_bad_yield     a Yield breaking the spec, caught by the receiver
     typed_pld_started_send_side_check  a Started breaking the spec, caught by the sender
 
-(Not here yet: payload_ext_types, payload_namespace_path and
-discovery_external_registrar.) The typed scenarios' payload specs are not on
+    payload_ext_types       msgpack extensions and the types msgspec maps to them, echoed
+
+(Not here yet: payload_namespace_path and discovery_external_registrar.) The typed scenarios' payload specs are not on
 the wire: to write their captures again, give the fixture's `pld_specs` to
 `shuttle record --pld-specs`.
 
@@ -52,8 +53,12 @@ recordings may run side by side.
 
 (No `from __future__ import annotations`: tractor reads annotations.)
 '''
+import datetime
+import decimal
+import enum
 import os
 import signal
+import uuid
 import sys
 
 import msgspec
@@ -122,13 +127,19 @@ async def relay(ctx: tractor.Context):
 async def echo(ctx: tractor.Context, first=None):
     # One endpoint for three scenarios, told apart by the variable the
     # root sets (children inherit the environment).
-    uds = os.environ.get('SHUTTLE_SCENARIO') == 'uds_transport'
+    scenario = os.environ.get('SHUTTLE_SCENARIO')
+    uds = scenario == 'uds_transport'
+    exts = scenario == 'payload_ext_types'
+    if exts:
+        first = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
     await ctx.started('uds-ready' if uds else first)
     async with ctx.open_stream() as stream:
         async for x in stream:
             await stream.send(x)
     if uds:
         return 'uds-done'
+    if exts:
+        return msgspec.msgpack.Ext(42, b'return-ext')
     if first is not None:
         return ({'ret': [1, (2, (3,))]}, [], {})
     return None
@@ -676,6 +687,52 @@ async def typed_pld_started_send_side_check():
         await p.cancel_actor()
 
 
+class Color(enum.Enum):
+    BLUE = 'blue'
+
+
+class Level(enum.IntEnum):
+    TWO = 2
+
+
+def ext_values():
+    Ext = msgspec.msgpack.Ext
+    utc = datetime.timezone.utc
+    return [
+        Ext(1, b'\x01'), Ext(2, b'\x01\x02'), Ext(3, b'\x01\x02\x03\x04'),
+        Ext(4, bytes(range(8))), Ext(5, bytes(range(16))),
+        Ext(6, b''), Ext(7, b'abc'), Ext(8, b'\xaa' * 255), Ext(9, b'\xbb' * 256),
+        Ext(127, b'max-code'), Ext(-128, b'min-code'),
+        [Ext(10, b'in-list'), {'ext': Ext(11, b'in-map')}],
+        datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=utc),
+        datetime.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=utc),
+        datetime.datetime(1900, 1, 1, tzinfo=utc),
+        datetime.datetime(2600, 6, 7, 8, 9, 10, 1, tzinfo=utc),
+        datetime.datetime(1970, 1, 1, tzinfo=utc),
+        datetime.datetime(2024, 1, 2, 3, 4, 5),
+        datetime.date(2024, 2, 29),
+        datetime.time(23, 59, 59, 999999),
+        datetime.timedelta(days=1, seconds=1.5),
+        uuid.UUID('12345678-1234-5678-1234-567812345678'),
+        decimal.Decimal('3.14159265358979323846'),
+        Color.BLUE, Level.TWO,
+        {1, 2, 3}, frozenset(['only']),
+        bytearray(b'bytearray'), memoryview(b'memoryview'),
+    ]
+
+
+async def payload_ext_types():
+    async with root_nursery() as n:
+        p = await n.start_actor('exts', enable_modules=[__name__])
+        async with p.open_context(echo) as (ctx, first):
+            async with ctx.open_stream() as stream:
+                for v in ext_values():
+                    await stream.send(v)
+                    await stream.receive()
+            assert await ctx.wait_for_result() == msgspec.msgpack.Ext(42, b'return-ext')
+        await p.cancel_actor()
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
@@ -689,7 +746,7 @@ SCENARIOS = {
         cancel_actor_midstream, payload_bytes_1mib, stream_overrun,
         discovery_find_actor, payload_scalars, payload_containers,
         typed_pld_valid, typed_pld_bad_started, typed_pld_bad_yield,
-        typed_pld_started_send_side_check,
+        typed_pld_started_send_side_check, payload_ext_types,
     )
 }
 

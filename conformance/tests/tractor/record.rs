@@ -262,6 +262,11 @@ fn record_payload_containers() {
 }
 
 #[test]
+fn record_payload_ext_types() {
+    agrees_with_fixture("payload_ext_types");
+}
+
+#[test]
 fn record_typed_pld_valid() {
     agrees_with_fixture("typed_pld_valid");
 }
