@@ -35,8 +35,11 @@ what is on the wire):
     typed_pld_started_send_side_check  a Started breaking the spec, caught by the sender
 
     payload_ext_types       msgpack extensions and the types msgspec maps to them, echoed
+    discovery_external_registrar  a root using a registrar in another process
+                            (started as `scenarios.py _registrar`)
 
-(Not here yet: payload_namespace_path and discovery_external_registrar.) The typed scenarios' payload specs are not on
+(Not here yet: payload_namespace_path, which needs tractor's codec
+hooks.) The typed scenarios' payload specs are not on
 the wire: to write their captures again, give the fixture's `pld_specs` to
 `shuttle record --pld-specs`.
 
@@ -733,6 +736,44 @@ async def payload_ext_types():
         await p.cancel_actor()
 
 
+def registry_addr():
+    addr = os.environ.get('SHUTTLE_SCENARIO_REGISTRY') or '127.0.0.1:1626'
+    host, _, port = addr.rpartition(':')
+    return (host, int(port))
+
+
+async def _registrar():
+    '''The standalone registrar of discovery_external_registrar.'''
+    async with tractor.open_root_actor(
+        name='registrar', registry_addrs=[registry_addr()], ensure_registry=True,
+    ):
+        print('registrar up', flush=True)
+        await trio.sleep_forever()
+
+
+async def discovery_external_registrar():
+    import subprocess
+    reg = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), '_registrar'],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert reg.stdout.readline().startswith('registrar up')
+        async with tractor.open_nursery(
+            name='app_root', registry_addrs=[registry_addr()],
+        ) as n:
+            p = await n.start_actor('worker', enable_modules=[__name__])
+            assert await p.run(whoami) == 'worker'
+            async with tractor.get_registry(registry_addr()) as registry:
+                names = await registry.run_from_ns('self', 'get_registry')
+                assert any(k.startswith('worker.') for k in names), names
+                assert await registry.run_from_ns('self', 'find_actor', name='worker')
+            await p.cancel_actor()
+    finally:
+        reg.terminate()
+        reg.wait(10)
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
@@ -747,6 +788,7 @@ SCENARIOS = {
         discovery_find_actor, payload_scalars, payload_containers,
         typed_pld_valid, typed_pld_bad_started, typed_pld_bad_yield,
         typed_pld_started_send_side_check, payload_ext_types,
+        discovery_external_registrar, _registrar,
     )
 }
 

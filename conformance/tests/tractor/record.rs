@@ -267,6 +267,11 @@ fn record_payload_ext_types() {
 }
 
 #[test]
+fn record_discovery_external_registrar() {
+    agrees_with_fixture("discovery_external_registrar");
+}
+
+#[test]
 fn record_typed_pld_valid() {
     agrees_with_fixture("typed_pld_valid");
 }
