@@ -37,9 +37,7 @@ what is on the wire):
     payload_ext_types       msgpack extensions and the types msgspec maps to them, echoed
     discovery_external_registrar  a root using a registrar in another process
                             (started as `scenarios.py _registrar`)
-
-(Not here yet: payload_namespace_path, which needs tractor's codec
-hooks.) The typed scenarios' payload specs are not on
+    payload_namespace_path  tractor's NamespacePath (a str subtype) both ways The typed scenarios' payload specs are not on
 the wire: to write their captures again, give the fixture's `pld_specs` to
 `shuttle record --pld-specs`.
 
@@ -293,6 +291,17 @@ async def streamer(ctx: tractor.Context):
         await stream.send(PldMsg('first'))
         await stream.send(42)
         await trio.sleep_forever()
+
+
+@tractor.context
+async def resolver(ctx: tractor.Context):
+    from tractor.msg import NamespacePath
+    await ctx.started()
+    async with ctx.open_stream() as stream:
+        async for path in stream:
+            # A plain str here (the default spec); resolved and sent back
+            # as the resolved object's own path.
+            await stream.send(str(NamespacePath.from_ref(NamespacePath(path).load_ref())))
 
 
 async def portal_run_return():
@@ -774,6 +783,27 @@ async def discovery_external_registrar():
         reg.wait(10)
 
 
+async def payload_namespace_path():
+    # A NamespacePath is a str subtype that msgspec only encodes through an
+    # enc_hook; the recorded program set tractor's codec hooks for it, which
+    # act locally and put a plain msgpack str on the wire. Sending the str
+    # itself puts the same bytes there.
+    import json
+    import os.path
+    import textwrap
+    from tractor.msg import NamespacePath
+    async with root_nursery() as n:
+        p = await n.start_actor('resolver', enable_modules=[__name__])
+        async with p.open_context(resolver) as (ctx, first):
+            async with ctx.open_stream() as stream:
+                for ref in (os.path.join, json.dumps, textwrap.dedent):
+                    path = NamespacePath.from_ref(ref)
+                    await stream.send(str(path))
+                    assert await stream.receive() == str(path)
+            assert await ctx.wait_for_result() is None
+        await p.cancel_actor()
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
@@ -788,7 +818,7 @@ SCENARIOS = {
         discovery_find_actor, payload_scalars, payload_containers,
         typed_pld_valid, typed_pld_bad_started, typed_pld_bad_yield,
         typed_pld_started_send_side_check, payload_ext_types,
-        discovery_external_registrar, _registrar,
+        discovery_external_registrar, _registrar, payload_namespace_path,
     )
 }
 

@@ -272,6 +272,38 @@ fn record_discovery_external_registrar() {
 }
 
 #[test]
+fn record_payload_namespace_path() {
+    agrees_with_fixture("payload_namespace_path");
+}
+
+/// Every committed scenario has its program.
+#[test]
+fn every_committed_scenario_is_played() {
+    let dir = repo().join("fixtures/captures/python-tractor");
+    let program =
+        std::fs::read_to_string(repo().join("conformance/peers/python/scenarios.py")).unwrap();
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let stem = p.file_stem().unwrap().to_str().unwrap().to_string();
+        if p.extension().is_some_and(|e| e == "json") && stem != "index" {
+            assert!(
+                program.contains(&format!("async def {stem}():")),
+                "no program for {stem}"
+            );
+            let this = std::fs::read_to_string(repo().join("conformance/tests/tractor/record.rs"))
+                .unwrap();
+            assert!(
+                this.contains(&format!("agrees_with_fixture(\"{stem}\")")),
+                "{stem} is not recorded"
+            );
+            n += 1;
+        }
+    }
+    assert_eq!(n, 29);
+}
+
+#[test]
 fn record_typed_pld_valid() {
     agrees_with_fixture("typed_pld_valid");
 }
