@@ -548,7 +548,24 @@ fn record_legacy_programs() {
     let Some(python) = legacy_python() else {
         return;
     };
-    for scenario in ["portal_run_return", "stream_from_asyncgen"] {
+    let scenarios = [
+        "portal_run_return",
+        "stream_from_asyncgen",
+        "spawn_teardown",
+        "portal_run_error",
+        "ctx_cancel_from_caller",
+        "ctx_started_return",
+        "ctx_stream_caller_stops",
+        "payload_scalars",
+    ];
+    // Every committed 0.1.0a5 capture has its program.
+    let committed = std::fs::read_dir(repo().join("fixtures/captures/python-tractor-0.1.0a5"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json") && !p.ends_with("index.json"))
+        .count();
+    assert_eq!(committed, scenarios.len());
+    for scenario in scenarios {
         let dir = tempfile::tempdir().unwrap();
         let json = dir.path().join(format!("{scenario}.json"));
         let out = shuttle()
