@@ -60,6 +60,17 @@ def _install():
             view = view[n:]
 
     def record(kind, conn, payload=b""):
+        # The program must never notice the tap: a log that cannot be
+        # written (a full disk) is given up, once, with a line on stderr.
+        if state.get("broken"):
+            return
+        try:
+            write_record(kind, conn, payload)
+        except Exception as e:
+            state["broken"] = True
+            print("shuttle record tap: logging stopped: %r" % (e,), file=sys.stderr)
+
+    def write_record(kind, conn, payload):
         with lock:
             pid = os.getpid()
             if state["pid"] != pid:
