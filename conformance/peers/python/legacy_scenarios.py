@@ -80,17 +80,6 @@ async def echo(ctx):
             await stream.send(x)
 
 
-SCALARS = (
-    [None, True, False]
-    + [0, 1, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1, 2**63, 2**64 - 1,
-       -1, -32, -33, -128, -129, -32768, -32769, -2**31, -2**31 - 1, -2**63]
-    + [0.0, -0.0, 1.5, -2.25, 3.141592653589793, 1e308, 5e-324, 1e-7,
-       float('inf'), float('-inf'), float('nan')]
-    + ['', 'a', 'x' * 31, 'x' * 32, 'y' * 255, 'y' * 256, 'z' * 65535, 'z' * 65536,
-       'héllo wörld', '日本語テキスト', '🦀🐍 emoji', 'nul\x00inside']
-    + [b'', b'\x00\x01\x02\xff', b'\xab' * 255, b'\xcd' * 256, b'\xef' * 65536]
-)
-
 
 async def portal_run_return():
     async with root_nursery() as n:
@@ -159,11 +148,14 @@ async def ctx_stream_caller_stops():
 
 
 async def payload_scalars():
+    from payloads import SCALARS
+    # The 0.1.0a5 recording has all but the last string.
+    LEGACY_SCALARS = [v for v in SCALARS if v != 'line1\nline2\ttab']
     async with root_nursery() as n:
         p = await n.start_actor('echo', enable_modules=[__name__])
         async with p.open_context(echo) as (ctx, first):
             async with ctx.open_stream() as stream:
-                for v in SCALARS:
+                for v in LEGACY_SCALARS:
                     await stream.send(v)
                     await stream.receive()
             await ctx.result()

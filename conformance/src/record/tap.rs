@@ -177,12 +177,11 @@ pub fn read_log(path: &Path, max_bytes: u64) -> Result<Log, LogError> {
                 }
             }
         };
+        let killed = || {
+            format!("{shown}: the log ends inside a record at byte {offset} (the process was killed while writing it)")
+        };
         if got < HEAD {
-            cut_here(
-                &mut log,
-                &closed,
-                format!("{shown}: the log ends inside a record at byte {offset} (the process was killed while writing it)"),
-            );
+            cut_here(&mut log, &closed, killed());
             break;
         }
         let kind = head[0];
@@ -213,11 +212,7 @@ pub fn read_log(path: &Path, max_bytes: u64) -> Result<Log, LogError> {
             .read_to_end(&mut payload)
             .map_err(io)?;
         if (got as u64) < len {
-            cut_here(
-                &mut log,
-                &closed,
-                format!("{shown}: the log ends inside a record at byte {offset} (the process was killed while writing it)"),
-            );
+            cut_here(&mut log, &closed, killed());
             break;
         }
         let side_of = |by_conn: &BTreeMap<u32, usize>| {

@@ -196,29 +196,7 @@ fn repr(v: &rmpv::Value, depth: usize, out: &mut String) {
             );
             let n = text.chars().count();
             let shown: String = text.chars().take(MAX_STR).collect();
-            let quote = if shown.contains('\'') && !shown.contains('"') {
-                '"'
-            } else {
-                '\''
-            };
-            out.push(quote);
-            for ch in shown.chars() {
-                match ch {
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    c if c == quote => {
-                        out.push('\\');
-                        out.push(c);
-                    }
-                    c if c.is_control() => {
-                        let _ = write!(out, "\\x{:02x}", c as u32);
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push(quote);
+            out.push_str(&shuttle::error::python_str_repr(&shown));
             if n > MAX_STR {
                 let _ = write!(out, "..(+{}ch)", n - MAX_STR);
             }

@@ -37,15 +37,41 @@ fn record(t: &Tractor, scenario: &str, extra: &[&str]) -> Recorded {
     record_at(t, scenario, extra, free_port())
 }
 
+/// A 0700 folder `run` in `dir`, for a tractor program's `XDG_RUNTIME_DIR`.
+fn runtime_dir_in(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let runtime = dir.join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    runtime
+}
+
+/// tractor's source archive (`TRACTOR_ARCHIVE`, else the one beside the
+/// repository), or `None` with a note when there is none and none is
+/// required; a missing archive fails where tractor is required.
+fn tractor_archive() -> Option<PathBuf> {
+    let archive = std::env::var_os("TRACTOR_ARCHIVE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/vendor/tractor-3690e43a.tar.gz"));
+    if archive.exists() {
+        return Some(archive);
+    }
+    assert!(
+        !required(),
+        "tractor's source archive {} is missing (set TRACTOR_ARCHIVE)",
+        archive.display()
+    );
+    eprintln!(
+        "skipped: no tractor source archive at {}",
+        archive.display()
+    );
+    None
+}
+
 /// The same, with the root's registrar (and listener) at `port`.
 fn record_at(t: &Tractor, scenario: &str, extra: &[&str], port: u16) -> Recorded {
     let dir = tempfile::tempdir().unwrap();
-    let runtime = dir.path().join("run");
-    std::fs::create_dir(&runtime).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+    let runtime = runtime_dir_in(dir.path());
     let json = dir.path().join(format!("{scenario}.json"));
     let out = shuttle()
         .arg("record")
@@ -781,21 +807,9 @@ fn nix_kill(pid: u32, signal: &str) {
 #[test]
 fn record_tractor_suite_subset() {
     let Some(t) = tractor() else { return };
-    let archive = std::env::var_os("TRACTOR_ARCHIVE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/vendor/tractor-3690e43a.tar.gz"));
-    if !archive.exists() {
-        assert!(
-            !required(),
-            "tractor's source archive {} is missing (set TRACTOR_ARCHIVE)",
-            archive.display()
-        );
-        eprintln!(
-            "skipped: no tractor source archive at {}",
-            archive.display()
-        );
+    let Some(archive) = tractor_archive() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new("python3")
         .arg(repo().join("conformance/tools/record_tractor_suite.py"))
@@ -843,17 +857,9 @@ fn record_tractor_suite_subset() {
 #[test]
 fn record_a_tractor_example_program() {
     let Some(t) = tractor() else { return };
-    let archive = std::env::var_os("TRACTOR_ARCHIVE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/vendor/tractor-3690e43a.tar.gz"));
-    if !archive.exists() {
-        assert!(
-            !required(),
-            "no tractor source archive at {}",
-            archive.display()
-        );
+    let Some(archive) = tractor_archive() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let example = "examples/full_fledged_streaming_service.py";
     let untar = Command::new("tar")
@@ -865,12 +871,7 @@ fn record_a_tractor_example_program() {
         .status()
         .unwrap();
     assert!(untar.success());
-    let runtime = dir.path().join("run");
-    std::fs::create_dir(&runtime).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+    let runtime = runtime_dir_in(dir.path());
     let json = dir.path().join("stream.json");
     let out = shuttle()
         .args(["record", "--sanitize", "--timeout-s", "90", "-o"])
