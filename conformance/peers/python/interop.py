@@ -298,6 +298,40 @@ async def ctx_typed_bad_yield(p):
     return show((got, await p.run(ok)))
 
 
+def nested(depth):
+    '''A list nested `depth` containers deep (`[]` is 1).'''
+    v = []
+    for _ in range(depth - 1):
+        v = [v]
+    return v
+
+
+def depth_of(v):
+    '''How deep a payload nests, and its innermost value.'''
+    d = 0
+    while isinstance(v, (list, tuple)) and v:
+        d += 1
+        v = v[0]
+    return f'{d + isinstance(v, (list, tuple))} deep, innermost {v!r}'
+
+
+def ctx_deep(fn, depth, **kwargs):
+    async def check(p):
+        got = []
+        try:
+            async with p.open_context(fn, **kwargs) as (ctx, first):
+                async with ctx.open_stream() as stream:
+                    await stream.send(nested(depth))
+                    out = await stream.receive()
+                    got.append(depth_of(out) if isinstance(out, list) else show(out))
+        except BaseException as e:  # noqa: BLE001 - every outcome is data here
+            if isinstance(e, (KeyboardInterrupt, trio.Cancelled)):
+                raise
+            got.append(show_error(e))
+        return show((got, await p.run(ok)))
+    return check
+
+
 CHECKS = [
     ('run add ints', *add_check(20, 22, '42')),
     ('run add 2**64-1', *add_check(2**64 - 2, 1, repr(2**64 - 1))),
@@ -334,6 +368,12 @@ CHECKS = [
      None),
     ('context typed (PldMsg spec), bad Yield', ctx_typed_bad_yield,
      repr(([PldMsg('ok'), PldMsg('first'), '!MsgTypeError True'], 'still alive'))),
+    # Past the 998 levels the message crate validates (msgspec's limit on
+    # Python 3.11): a payload is still relayed, not turned into None.
+    ('context doubler, payload 999 deep', ctx_deep(doubler, 999),
+     repr((['999 deep, innermost []'], 'still alive'))),
+    ('context tagged_echo, payload 999 deep', ctx_deep(tagged_echo, 999, tag='t'),
+     repr(([show('t:' + str(nested(999)))], 'still alive'))),
     ('timeout, then still serving', call_timeout, repr((True, 'still alive'))),
     ('portal.cancel_actor()', cancel_actor, 'True'),
 ]

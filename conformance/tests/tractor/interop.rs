@@ -9,7 +9,7 @@
 use super::*;
 
 /// The checks `interop.py` runs; a new one is added there and counted here.
-const CHECKS: usize = 34;
+const CHECKS: usize = 36;
 
 fn side_by_side(transport: &str) {
     let Some(t) = tractor() else { return };
