@@ -82,9 +82,16 @@ fn tagged(key: &str, value: Value) -> Value {
 }
 
 /// Renders one decoded msgpack value with the mapping of this module.
-/// Iterative: nesting costs heap, not stack.
+/// Iterative: nesting costs heap, not stack. A value nested deeper than
+/// [`RENDER_MAX_DEPTH`] renders whole as `{"$msgpack": base64}` of its
+/// canonical encoding ([`msgpack::write::value`](crate::msgpack::write::value)).
 pub fn value_to_json(value: &rmpv::Value) -> Value {
     use rmpv::Value as V;
+    if nests_deeper_than(value, RENDER_MAX_DEPTH) {
+        let mut bytes = Vec::new();
+        crate::msgpack::write::value(&mut bytes, value);
+        return tagged(MSGPACK, b64(&bytes));
+    }
     /// What is left to do: render a value, or assemble a container from
     /// the last rendered values.
     enum Work<'a> {
@@ -146,6 +153,27 @@ pub fn value_to_json(value: &rmpv::Value) -> Value {
         done.push(v);
     }
     done.pop().unwrap_or(Value::Null)
+}
+
+/// True when `value` holds non-empty containers nested more than `limit`
+/// deep (as [`raw_to_json`] counts), found with a loop.
+fn nests_deeper_than(value: &rmpv::Value, limit: usize) -> bool {
+    use rmpv::Value as V;
+    let mut pending = vec![(value, 1)];
+    while let Some((v, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &rmpv::Value>> = match v {
+            V::Array(items) if !items.is_empty() => Box::new(items.iter()),
+            V::Map(entries) if !entries.is_empty() => {
+                Box::new(entries.iter().flat_map(|(k, x)| [k, x]))
+            }
+            _ => continue,
+        };
+        if depth > limit {
+            return true;
+        }
+        pending.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
 }
 
 fn float_to_json(f: f64) -> Value {

@@ -85,6 +85,7 @@ pub mod pld_spec;
 mod raw;
 #[cfg(feature = "schema")]
 pub mod schema;
+mod value;
 
 pub use error::{DecodeError, EncodeError};
 pub use msg::{
@@ -93,6 +94,7 @@ pub use msg::{
 };
 pub use msgpack::Int;
 pub use raw::{EncodePld, Raw};
+pub use value::Value;
 
 /// Deepest nesting accepted where a value is decoded as Python `Any`
 /// (`Start.kwargs`, `SpawnSpec._runtime_vars`, `Error._bad_msg.pld`, ...)

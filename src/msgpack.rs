@@ -876,39 +876,42 @@ pub mod write {
     /// the microsecond) and writes that in its smallest timestamp form.
     pub fn value(out: &mut Vec<u8>, v: &rmpv::Value) {
         use rmpv::Value;
-        match v {
-            Value::Nil => nil(out),
-            Value::Boolean(b) => bool(out, *b),
-            Value::Integer(i) => match (i.as_u64(), i.as_i64()) {
-                (Some(u), _) => uint(out, u),
-                (None, Some(n)) => int(out, n),
-                (None, None) => nil(out),
-            },
-            Value::F32(f) => f64(out, *f as f64),
-            Value::F64(f) => f64(out, *f),
-            Value::String(s) => match s.as_str() {
-                Some(s) => str(out, s),
-                None => {
-                    let b = s.as_bytes();
-                    let _ = enc::write_str_len(out, b.len() as u32);
-                    out.extend_from_slice(b);
+        // A loop over the values still to write, not recursion: a value
+        // may nest as deep as the protocol accepts.
+        let mut pending = vec![v];
+        while let Some(v) = pending.pop() {
+            match v {
+                Value::Nil => nil(out),
+                Value::Boolean(b) => bool(out, *b),
+                Value::Integer(i) => match (i.as_u64(), i.as_i64()) {
+                    (Some(u), _) => uint(out, u),
+                    (None, Some(n)) => int(out, n),
+                    (None, None) => nil(out),
+                },
+                Value::F32(f) => f64(out, *f as f64),
+                Value::F64(f) => f64(out, *f),
+                Value::String(s) => match s.as_str() {
+                    Some(s) => str(out, s),
+                    None => {
+                        let b = s.as_bytes();
+                        let _ = enc::write_str_len(out, b.len() as u32);
+                        out.extend_from_slice(b);
+                    }
+                },
+                Value::Binary(b) => bin(out, b),
+                Value::Array(items) => {
+                    array_len(out, items.len() as u32);
+                    pending.extend(items.iter().rev());
                 }
-            },
-            Value::Binary(b) => bin(out, b),
-            Value::Array(items) => {
-                array_len(out, items.len() as u32);
-                for x in items {
-                    value(out, x);
+                Value::Map(entries) => {
+                    map_len(out, entries.len() as u32);
+                    for (k, x) in entries.iter().rev() {
+                        pending.push(x);
+                        pending.push(k);
+                    }
                 }
+                Value::Ext(code, data) => ext(out, *code, data),
             }
-            Value::Map(entries) => {
-                map_len(out, entries.len() as u32);
-                for (k, x) in entries {
-                    value(out, k);
-                    value(out, x);
-                }
-            }
-            Value::Ext(code, data) => ext(out, *code, data),
         }
     }
 

@@ -4,10 +4,12 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::msgpack::Reader;
+use crate::value::Value;
 
 /// One complete msgpack value, kept as its exact bytes.
 ///
@@ -15,7 +17,7 @@ use crate::msgpack::Reader;
 /// [`Yield`](crate::Yield) and [`Return`](crate::Return): decoding a frame
 /// only checks that the payload is well-formed msgpack and borrows its bytes
 /// from the frame, without copying or decoding them. Decode it later with
-/// [`Raw::decode`] (serde), [`Raw::to_value`] (dynamic) or validate it
+/// [`Raw::decode`] (serde), [`Raw::to_value`] (a dynamic [`Value`]) or validate it
 /// against a payload spec. Re-encoding writes the same bytes back, so a relay
 /// never changes a payload's encoding.
 ///
@@ -85,17 +87,65 @@ impl<'a> Raw<'a> {
         &self.bytes
     }
 
-    /// Decodes the payload into a serde type.
-    pub fn decode<'de, T: Deserialize<'de>>(&'de self) -> Result<T, rmp_serde::decode::Error> {
-        rmp_serde::from_slice(&self.bytes)
+    /// Decodes the payload into a serde type (rmp-serde: structs from maps
+    /// or arrays), as deep as the protocol nests values
+    /// ([`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH); deeper is a
+    /// `RecursionError`). Serde recurses once or more per level of nesting,
+    /// so a decode that could outgrow the stack left on its thread runs on
+    /// a fresh stack segment ([stacker]): it fits any thread.
+    ///
+    /// ```
+    /// use shuttle::Raw;
+    /// let raw = Raw::encode(&("a", [1, 2])).unwrap();
+    /// let (s, v): (String, Vec<u8>) = raw.decode().unwrap();
+    /// assert_eq!((s.as_str(), v), ("a", vec![1, 2]));
+    /// let err = raw.decode::<u8>().unwrap_err();
+    /// assert_eq!(err.python_type(), "ValidationError");
+    /// ```
+    ///
+    /// [stacker]: https://docs.rs/stacker
+    pub fn decode<'de, T: Deserialize<'de>>(&'de self) -> Result<T, DecodeError> {
+        self.decode_seed(std::marker::PhantomData)
     }
 
-    /// Decodes the payload into a dynamic msgpack value.
-    pub fn to_value(&self) -> Result<rmpv::Value, DecodeError> {
+    /// [`Raw::decode`] through a serde `DeserializeSeed` (for decoding
+    /// with state, e.g. `serde_ignored`'s report of unknown fields).
+    pub fn decode_seed<'de, S: DeserializeSeed<'de>>(
+        &'de self,
+        seed: S,
+    ) -> Result<S::Value, DecodeError> {
+        use crate::error::ErrorKind;
+        let bytes: &'de [u8] = &self.bytes;
+        let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+        // (rmp-serde refuses the level that brings its count to the limit.)
+        de.set_max_depth(crate::DEFAULT_MAX_DEPTH + 1);
+        // The stack to have at hand: a value of n bytes nests at most n
+        // levels, and the one-loop `Any` check tells a shallow one.
+        let shallow =
+            bytes.len() <= SHALLOW || crate::pld_spec::validate_any_within(bytes, SHALLOW);
+        let need = if shallow {
+            SHALLOW
+        } else {
+            crate::DEFAULT_MAX_DEPTH
+        } * STACK_PER_LEVEL;
+        let decoded = stacker::maybe_grow(need, need + (1 << 20), || seed.deserialize(&mut de));
+        decoded.map_err(|e| match e {
+            rmp_serde::decode::Error::DepthLimitExceeded => DecodeError::new(ErrorKind::TooDeep {
+                limit: crate::DEFAULT_MAX_DEPTH,
+            }),
+            e => DecodeError::new(ErrorKind::Other(e.to_string())),
+        })
+    }
+
+    /// Decodes the payload into a dynamic value, without recursion, up to
+    /// [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH) levels (deeper is a
+    /// `RecursionError`, as in msgspec). Strs must be UTF-8 and map keys
+    /// hashable, as when msgspec decodes it as `Any`.
+    pub fn to_value(&self) -> Result<Value, DecodeError> {
         let mut r = Reader::new(&self.bytes);
         crate::pld_spec::PldSpec::any_value(&mut r)?;
         r.finish()?;
-        crate::msgpack::read_value(&self.bytes, crate::DEFAULT_MAX_DEPTH)
+        crate::msgpack::read_value(&self.bytes, crate::DEFAULT_MAX_DEPTH).map(Value::from)
     }
 
     /// A copy that owns its bytes.
@@ -105,6 +155,13 @@ impl<'a> Raw<'a> {
         }
     }
 }
+
+/// Nesting up to which a serde decode is taken as shallow.
+const SHALLOW: usize = 128;
+
+/// The stack a serde decode may need per level of nesting (about 2 KiB
+/// into `rmpv::Value` in an unoptimised build, twice that for margin).
+const STACK_PER_LEVEL: usize = 4 << 10;
 
 impl fmt::Debug for Raw<'_> {
     /// Shows the value in the JSON rendering of [`crate::json`] (a value

@@ -216,7 +216,7 @@ fn the_depth_limit_is_exact_and_the_deepest_value_decodes() {
     let deepest = nested_arrays(limit);
     let ok = Raw::from_slice(&deepest).unwrap();
     let v = ok.to_value().unwrap();
-    assert!(matches!(v, rmpv::Value::Array(_)));
+    assert!(v.is_array());
     let deeper = nested_arrays(limit + 1);
     let too_deep = Raw::from_slice(&deeper).unwrap();
     let err = too_deep.to_value().unwrap_err();
@@ -246,13 +246,15 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 #[test]
-fn rendering_and_printing_payloads_of_any_accepted_depth_fit_a_small_stack() {
+fn decoding_rendering_and_printing_payloads_of_any_accepted_depth_fit_a_small_stack() {
     use shuttle::json::{json_to_msgpack, message_to_msgpack, RENDER_MAX_DEPTH};
     use shuttle::DEFAULT_MAX_DEPTH;
     for depth in [
         RENDER_MAX_DEPTH - 1,
         RENDER_MAX_DEPTH,
         RENDER_MAX_DEPTH + 1,
+        128,
+        129,
         DEFAULT_MAX_DEPTH,
         DEFAULT_MAX_DEPTH + 10,
     ] {
@@ -260,6 +262,7 @@ fn rendering_and_printing_payloads_of_any_accepted_depth_fit_a_small_stack() {
         on_small_stack(move || {
             let raw = Raw::from_slice(&pld).unwrap();
             let msg = Msg::from(shuttle::Yield::new("c1", raw));
+            let mut deep_json = None;
             let frame = msg.to_vec().unwrap();
             // JSON rendering, both ways, byte for byte.
             let json = msg.to_json();
@@ -271,8 +274,56 @@ fn rendering_and_printing_payloads_of_any_accepted_depth_fit_a_small_stack() {
             // Debug of the message and of its payload.
             let debug = format!("{msg:?}");
             assert!(debug.contains("Yield"), "depth {depth}");
+            let shuttle::Msg::Yield(y) = &msg else {
+                unreachable!()
+            };
+            // The dynamic value: built, compared, printed and dropped.
+            match y.pld.to_value() {
+                Ok(v) => {
+                    assert!(depth <= DEFAULT_MAX_DEPTH, "depth {depth}");
+                    let w = y.pld.to_value().unwrap();
+                    assert_eq!(v, w, "depth {depth}");
+                    let debug = format!("{v:?}");
+                    let shown = if depth > RENDER_MAX_DEPTH {
+                        "Value({\"$msgpack\":"
+                    } else {
+                        "Value([["
+                    };
+                    assert!(debug.starts_with(shown), "depth {depth}: {debug}");
+                }
+                Err(e) => {
+                    assert!(depth > DEFAULT_MAX_DEPTH, "depth {depth}: {e}");
+                    assert_eq!(e.python_type(), "RecursionError");
+                }
+            }
+            // Python's repr, in a MsgTypeError's text, for a payload that
+            // breaks the spec `int`.
+            let spec = shuttle::pld_spec::PldSpec::parse("int", &Default::default()).unwrap();
+            let bad = shuttle::BadMsg::Yield(y.clone());
+            let uid = shuttle::Uid::new("a", "u");
+            let mte = shuttle::pld_spec::MsgTypeError::new(bad, &spec, uid.clone(), uid);
+            let said = mte.message();
+            if depth <= DEFAULT_MAX_DEPTH {
+                let inner = "[".repeat(depth) + "None" + &"]".repeat(depth);
+                assert!(said.contains(&inner), "depth {depth}");
+                assert!(said.contains("has type <class 'list'>"), "depth {depth}");
+            }
+            // Serde follows the same levels and refuses the rest.
+            let serde = y.pld.decode::<rmpv::Value>();
+            let serde_json = y.pld.decode::<serde_json::Value>();
+            if depth <= DEFAULT_MAX_DEPTH {
+                let v = serde.unwrap_or_else(|e| panic!("depth {depth}: {e}"));
+                // rmpv's drop recurses: shuttle::Value takes it apart with a loop.
+                drop(shuttle::Value::from(v));
+                // serde_json's drop recurses too: it is dropped on the caller's stack.
+                deep_json = Some(serde_json.unwrap());
+            } else {
+                let e = serde.unwrap_err();
+                assert_eq!(e.python_type(), "RecursionError", "depth {depth}: {e}");
+                assert_eq!(serde_json.unwrap_err().python_type(), "RecursionError");
+            }
             drop(msg);
-            text.len()
+            (text.len(), deep_json)
         });
     }
     // JSON nested deeper than the rendering writes is refused, not

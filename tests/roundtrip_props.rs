@@ -301,7 +301,7 @@ proptest! {
         let raw = Raw::encode(&m).unwrap();
         let v = raw.to_value().unwrap();
         let fl = floats(&v);
-        prop_assert!(fl.iter().all(|(wide, _)| *wide), "a float32 left: {v}");
+        prop_assert!(fl.iter().all(|(wide, _)| *wide), "a float32 left: {v:?}");
         // The same floats, in order, as the f32s widened.
         let mut want: Vec<f64> = vec![f64::from(m.ratio)];
         want.extend(m.samples.iter().map(|f| f64::from(*f)));

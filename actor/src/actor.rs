@@ -125,13 +125,21 @@ pub struct NoArgs {}
 /// `f() got an unexpected keyword argument 'z'`, `f() missing 1 required
 /// positional argument: 'y'`.
 fn args<A: DeserializeOwned>(func: &str, kwargs: &StrMap<'_>) -> Result<A, EndpointError> {
-    let mut de = rmp_serde::Deserializer::from_read_ref(kwargs.raw().as_bytes());
-    let mut unexpected = None;
-    let a = serde_ignored::deserialize(&mut de, |path| {
-        if unexpected.is_none() {
-            unexpected = Some(path.to_string());
+    /// `A`, noting the first keyword argument it has no field for.
+    struct Noting<'u, A>(&'u mut Option<String>, std::marker::PhantomData<A>);
+    impl<'de, A: DeserializeOwned> serde::de::DeserializeSeed<'de> for Noting<'_, A> {
+        type Value = A;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<A, D::Error> {
+            serde_ignored::deserialize(d, |path| {
+                if self.0.is_none() {
+                    *self.0 = Some(path.to_string());
+                }
+            })
         }
-    });
+    }
+    let mut unexpected = None;
+    let raw = kwargs.raw();
+    let a = raw.decode_seed(Noting::<A>(&mut unexpected, std::marker::PhantomData));
     if let Some(key) = unexpected {
         return Err(EndpointError::new(
             "TypeError",
@@ -139,7 +147,7 @@ fn args<A: DeserializeOwned>(func: &str, kwargs: &StrMap<'_>) -> Result<A, Endpo
         ));
     }
     a.map_err(|e| {
-        let text = e.to_string();
+        let text = e.msgspec_text();
         let missing = text
             .strip_prefix("missing field `")
             .and_then(|rest| rest.strip_suffix('`'));

@@ -106,3 +106,107 @@ proptest! {
         });
     }
 }
+
+/// A list nested `depth` levels (`[]` is one).
+fn nested(depth: usize) -> rmpv::Value {
+    let mut v = rmpv::Value::Array(vec![]);
+    for _ in 1..depth {
+        v = rmpv::Value::Array(vec![v]);
+    }
+    v
+}
+
+/// How many lists deep `v` goes, counted with a loop.
+fn depth_of(mut v: &rmpv::Value) -> i64 {
+    let mut d = 0;
+    while let rmpv::Value::Array(items) = v {
+        d += 1;
+        match items.first() {
+            Some(x) => v = x,
+            None => break,
+        }
+    }
+    d
+}
+
+#[derive(Deserialize, Serialize)]
+struct Deep {
+    v: rmpv::Value,
+}
+
+/// Arguments and stream items as deep as the protocol accepts (998 levels,
+/// the `kwargs` map counting as one) reach the endpoints whole; one level
+/// more is answered with a clear `RecursionError`-worded error, never a
+/// stack overflow, and the actor goes on serving.
+#[test]
+fn the_deepest_accepted_arguments_and_items_reach_the_endpoints() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let dir = tempfile::tempdir().unwrap();
+        let addr: Address = format!("uds://{}", dir.path().join("d.sock").display())
+            .parse()
+            .unwrap();
+        let listener = Listener::bind(&addr).await.unwrap();
+        let actor = Actor::builder("target")
+            .func("__main__", "add", |a: Add| async move {
+                Ok::<_, EndpointError>(a.x + a.y)
+            })
+            .func("__main__", "depth", |a: Deep| async move {
+                let v = shuttle::Value::from(a.v); // dropped with a loop
+                Ok::<_, EndpointError>(depth_of(&v))
+            })
+            .context(
+                "__main__",
+                "depths",
+                |mut ctx: shuttle_actor::Context, _: shuttle_actor::NoArgs| async move {
+                    ctx.started(&()).await.ok();
+                    ctx.open_stream().await.ok();
+                    while let Some(item) = ctx.recv::<rmpv::Value>().await {
+                        let said = match item {
+                            Ok(v) => depth_of(&shuttle::Value::from(v)).to_string(),
+                            Err(e) => e.to_string(),
+                        };
+                        ctx.send(&said).await.ok();
+                    }
+                    Ok::<_, EndpointError>("done")
+                },
+            )
+            .build();
+        let served = actor.clone();
+        tokio::spawn(async move { served.serve(listener).await });
+
+        let me = Actor::builder("caller").build();
+        let portal = me.connect(&addr).await.unwrap();
+        let ok = Deep { v: nested(997) };
+        let got = portal.run_from_ns::<_, i64>("__main__", "depth", &ok).await;
+        assert_eq!(got.unwrap(), 997);
+        let over = Deep { v: nested(998) };
+        let got = portal
+            .run_from_ns::<_, i64>("__main__", "depth", &over)
+            .await;
+        let err = got.unwrap_err().to_string();
+        assert!(err.contains("maximum recursion depth exceeded"), "{err}");
+
+        let (mut ctx, ()) = portal
+            .open_context::<_, ()>("__main__", "depths", &shuttle_actor::NoArgs {})
+            .await
+            .unwrap();
+        ctx.open_stream();
+        for d in [998, 999, 3] {
+            ctx.send(&nested(d)).await.unwrap();
+            let said: String = ctx.recv().await.unwrap().unwrap();
+            match d {
+                999 => assert!(said.contains("maximum recursion depth exceeded"), "{said}"),
+                d => assert_eq!(said, d.to_string()),
+            }
+        }
+        ctx.close_stream().await.unwrap();
+        assert_eq!(ctx.result::<String>().await.unwrap(), "done");
+        assert_eq!(add_on_fresh_connection(&addr).await, 42);
+        actor.cancel();
+    });
+}

@@ -1,6 +1,7 @@
 //! Envelope decoding: never panics; whatever decodes re-encodes to bytes
 //! that decode to the same message (whole or split for a vectored write),
-//! and renders as JSON.
+//! and renders as JSON; a payload's dynamic value, serde decode and
+//! Python repr never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use shuttle::Msg;
@@ -12,7 +13,22 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again, msg);
         assert_eq!(again.to_vec().unwrap(), bytes);
         if let Msg::Yield(y) = &msg {
-            let _ = y.pld.to_value();
+            // The dynamic value and the serde decode agree on what is
+            // accepted within the depth limit, and on the value itself.
+            let value = y.pld.to_value();
+            let serde = y.pld.decode::<rmpv::Value>();
+            if let (Ok(v), Ok(s)) = (&value, serde) {
+                // (Compared as bytes: NaN is not equal to itself.)
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                shuttle::msgpack::write::value(&mut a, v);
+                shuttle::msgpack::write::value(&mut b, &s);
+                assert_eq!(a, b, "{v:?}");
+                drop(shuttle::Value::from(s));
+            }
+            if let Ok(v) = value {
+                let _ = format!("{v:?}");
+            }
+            let _ = shuttle::pld_spec::python_repr_of(&y.pld);
         }
         // The JSON rendering reads payloads as dynamic values unchecked.
         let _ = msg.to_json();

@@ -198,7 +198,7 @@ impl<'e, 'a> MsgTypeErrorView<'e, 'a> {
 pub fn python_repr_of(pld: &Raw<'_>) -> (String, &'static str) {
     match pld.to_value() {
         Ok(v) => {
-            let ty = match &v {
+            let ty = match v.as_rmpv() {
                 rmpv::Value::Nil => "<class 'NoneType'>",
                 rmpv::Value::Boolean(_) => "<class 'bool'>",
                 rmpv::Value::Integer(_) => "<class 'int'>",
@@ -218,50 +218,68 @@ pub fn python_repr_of(pld: &Raw<'_>) -> (String, &'static str) {
     }
 }
 
+/// Python's `repr()` of `v`, written with a loop (a payload may nest
+/// [`DEFAULT_MAX_DEPTH`](crate::DEFAULT_MAX_DEPTH) levels). Inside a map
+/// key, lists are tuples, as msgspec decodes them there.
 fn repr(v: &rmpv::Value, in_key: bool, out: &mut String) {
-    match v {
-        rmpv::Value::Nil => out.push_str("None"),
-        rmpv::Value::Boolean(b) => out.push_str(if *b { "True" } else { "False" }),
-        rmpv::Value::Integer(i) => out.push_str(&i.to_string()),
-        rmpv::Value::F32(f) => out.push_str(&python_float(*f as f64)),
-        rmpv::Value::F64(f) => out.push_str(&python_float(*f)),
-        rmpv::Value::String(s) => match s.as_str() {
-            Some(s) => out.push_str(&python_str_repr(s)),
-            None => out.push_str(&python_bytes_repr(s.as_bytes())),
-        },
-        rmpv::Value::Binary(b) => out.push_str(&python_bytes_repr(b)),
-        rmpv::Value::Array(a) => {
-            let (open, close) = if in_key { ("(", ")") } else { ("[", "]") };
-            out.push_str(open);
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
+    enum Step<'v> {
+        Value(&'v rmpv::Value, bool),
+        Text(&'static str),
+    }
+    let mut pending = vec![Step::Value(v, in_key)];
+    while let Some(step) = pending.pop() {
+        let (v, in_key) = match step {
+            Step::Text(t) => {
+                out.push_str(t);
+                continue;
+            }
+            Step::Value(v, in_key) => (v, in_key),
+        };
+        match v {
+            rmpv::Value::Nil => out.push_str("None"),
+            rmpv::Value::Boolean(b) => out.push_str(if *b { "True" } else { "False" }),
+            rmpv::Value::Integer(i) => out.push_str(&i.to_string()),
+            rmpv::Value::F32(f) => out.push_str(&python_float(*f as f64)),
+            rmpv::Value::F64(f) => out.push_str(&python_float(*f)),
+            rmpv::Value::String(s) => match s.as_str() {
+                Some(s) => out.push_str(&python_str_repr(s)),
+                None => out.push_str(&python_bytes_repr(s.as_bytes())),
+            },
+            rmpv::Value::Binary(b) => out.push_str(&python_bytes_repr(b)),
+            rmpv::Value::Array(a) => {
+                let (open, close) = if in_key { ("(", ")") } else { ("[", "]") };
+                out.push_str(open);
+                // Pushed in reverse: the last pushed is written first.
+                pending.push(Step::Text(close));
+                if in_key && a.len() == 1 {
+                    pending.push(Step::Text(","));
                 }
-                repr(x, in_key, out);
-            }
-            if in_key && a.len() == 1 {
-                out.push(',');
-            }
-            out.push_str(close);
-        }
-        rmpv::Value::Map(m) => {
-            out.push('{');
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
+                for (i, x) in a.iter().enumerate().rev() {
+                    pending.push(Step::Value(x, in_key));
+                    if i > 0 {
+                        pending.push(Step::Text(", "));
+                    }
                 }
-                repr(k, true, out);
-                out.push_str(": ");
-                repr(x, false, out);
             }
-            out.push('}');
-        }
-        rmpv::Value::Ext(-1, data) => match datetime_repr(data) {
-            Some(d) => out.push_str(&d),
-            None => out.push_str(&format!("Ext(-1, {})", python_bytes_repr(data))),
-        },
-        rmpv::Value::Ext(code, data) => {
-            out.push_str(&format!("Ext({code}, {})", python_bytes_repr(data)));
+            rmpv::Value::Map(m) => {
+                out.push('{');
+                pending.push(Step::Text("}"));
+                for (i, (k, x)) in m.iter().enumerate().rev() {
+                    pending.push(Step::Value(x, false));
+                    pending.push(Step::Text(": "));
+                    pending.push(Step::Value(k, true));
+                    if i > 0 {
+                        pending.push(Step::Text(", "));
+                    }
+                }
+            }
+            rmpv::Value::Ext(-1, data) => match datetime_repr(data) {
+                Some(d) => out.push_str(&d),
+                None => out.push_str(&format!("Ext(-1, {})", python_bytes_repr(data))),
+            },
+            rmpv::Value::Ext(code, data) => {
+                out.push_str(&format!("Ext({code}, {})", python_bytes_repr(data)));
+            }
         }
     }
 }

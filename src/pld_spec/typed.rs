@@ -64,8 +64,7 @@ impl<T: DeserializeOwned + JsonSchema> TypedSpec<T> {
     /// Validates then decodes a payload.
     pub fn decode(&self, raw: &Raw<'_>) -> Result<T, DecodeError> {
         self.spec.validate(raw.as_bytes())?;
-        rmp_serde::from_slice(raw.as_bytes())
-            .map_err(|e| DecodeError::new(ErrorKind::Other(e.to_string())))
+        raw.decode()
     }
 }
 

@@ -555,7 +555,7 @@ fn spawn_spec_of(file: &Path) -> Option<(Vec<String>, (usize, bool))> {
                 .decode(f["msgpack_b64"].as_str()?)
                 .ok()?;
             if let Ok(shuttle::Msg::SpawnSpec(spec)) = shuttle::Msg::decode(&body) {
-                let vars = match spec.runtime_vars.raw().to_value().ok()? {
+                let vars = match spec.runtime_vars.raw().to_value().ok()?.into_rmpv() {
                     rmpv::Value::Map(kv) => kv
                         .iter()
                         .filter_map(|(k, _)| k.as_str().map(str::to_string))
