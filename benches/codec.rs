@@ -139,6 +139,18 @@ fn codec(c: &mut Criterion) {
             }
         })
     });
+    // The same through Raw::decode (depth bound and stack check included).
+    let raws: Vec<shuttle::Raw<'_>> = typed
+        .iter()
+        .map(|p| shuttle::Raw::from_slice(p).unwrap())
+        .collect();
+    g.bench_function("decode_raw", |b| {
+        b.iter(|| {
+            for r in &raws {
+                black_box(black_box(r).decode::<Option<Point>>().unwrap());
+            }
+        })
+    });
     let spec = shuttle::pld_spec::PldSpec::parse(
         "Point | None",
         &serde_json::json!({"Point": {"fields": [["x", "int"], ["y", "int"]]}}),

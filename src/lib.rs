@@ -33,7 +33,9 @@
 //!
 //! Messages are built with `new` from the fields the protocol requires;
 //! defaulted fields start at their wire default and are public to set. The
-//! message structs are `#[non_exhaustive]`, as tractor adds fields over time:
+//! message structs, and the enums [`Msg`], [`MsgType`] and [`Functype`], are
+//! `#[non_exhaustive]`, as tractor adds fields and messages over time (a tag
+//! this crate does not know is refused with msgspec's verdict):
 //!
 //! ```
 //! use shuttle::{Aid, Int, Msg};

@@ -54,6 +54,7 @@ fn every_captured_frame_round_trips_byte_identically() {
             Msg::Return(m) => m.to_vec().unwrap(),
             Msg::CancelAck(m) => m.to_vec(),
             Msg::Error(m) => m.to_vec(),
+            other => panic!("{label}: no encoder for {:?}", other.msg_type()),
         };
         assert_eq!(direct, f.body, "{label}");
     }
@@ -155,6 +156,7 @@ fn golden_vectors_decode_to_documented_values_and_encode_to_documented_bytes() {
                     None => assert!(json["_bad_msg"].is_null()),
                 }
             }
+            other => panic!("no check for {:?}", other.msg_type()),
         }
     }
 }

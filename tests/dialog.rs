@@ -256,6 +256,7 @@ fn with_cid(body: &[u8], cid: &str) -> Vec<u8> {
         Msg::CancelAck(m) => m.cid = c,
         Msg::Error(m) => m.cid = Some(c),
         Msg::Aid(_) | Msg::SpawnSpec(_) => unreachable!(),
+        other => unreachable!("the oracle has no rule for {other:?}"),
     }
     encode(&msg)
 }
@@ -355,6 +356,7 @@ fn drop_frame(o: &[Info], d: &Dialogs, i: usize) -> Expect {
             "without its final reply the dialog stays open",
             f.cid.clone().unwrap(),
         ),
+        other => unreachable!("the oracle has no rule for {other:?}"),
     }
 }
 
@@ -376,6 +378,7 @@ fn duplicate_frame(o: &[Info], d: &Dialogs, i: usize) -> Expect {
         MsgType::Stop => Expect::LegalQuirk("the same Stop twice", Quirk::DuplicateStop),
         MsgType::Error if f.overrun => Expect::Legal("one overrun notice per overflowing message"),
         MsgType::Return | MsgType::Error | MsgType::CancelAck => Expect::Reject(at, Code::AfterEnd),
+        other => unreachable!("the oracle has no rule for {other:?}"),
     }
 }
 
@@ -409,6 +412,7 @@ fn flip_frame(o: &[Info], d: &Dialogs, i: usize) -> Expect {
         }
         MsgType::Error => Expect::Reject(i, Code::RelayPathSender),
         MsgType::Yield | MsgType::Stop => stream_flip(&m, d, i, !d.is_caller(f)),
+        other => unreachable!("the oracle has no rule for {other:?}"),
     }
 }
 
@@ -498,6 +502,7 @@ fn functype_change(o: &[Info], d: &Dialogs, i: usize, ft: Functype) -> Expect {
             }
             (Functype::Context, _) if !started => return Expect::Reject(j, Code::BeforeStarted),
             (Functype::Context, _) => {}
+            other => unreachable!("the oracle has no rule for {other:?}"),
         }
     }
     match (quirk, ended) {

@@ -20,6 +20,7 @@ pub use field::{AnyMap, StrMap};
 
 /// The tag of a message: the value of its `msg_type` key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum MsgType {
     /// [`Aid`]
     Aid,
@@ -170,6 +171,7 @@ impl fmt::Display for Uid<'_> {
 
 /// The endpoint kind announced by [`StartAck`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Functype {
     /// `asyncfunc`: one `Return` or `Error`.
     AsyncFunc,
@@ -728,6 +730,7 @@ impl<'a> WireField<'a> for BadMsg<'a> {
 /// the enum stays small to move.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum Msg<'a, P = Raw<'a>> {
     Aid(Aid<'a>),
     SpawnSpec(SpawnSpec<'a>),

@@ -253,6 +253,7 @@ pub fn summarize(body: &[u8]) -> String {
                 .map(short)
                 .unwrap_or_default(),
         ),
+        other => format!("{:?}", other.msg_type()),
     };
     format!("{} cid={} {}", m.msg_type().as_str(), cid, rest)
         .trim_end()
