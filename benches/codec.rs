@@ -178,7 +178,8 @@ fn recorded_channels() -> Vec<Vec<(shuttle::dialog::End, Vec<u8>)>> {
     let mut out = Vec::new();
     for p in paths {
         let cap =
-            shuttle::capture::Capture::from_json(&std::fs::read_to_string(p).unwrap()).unwrap();
+            shuttle_conformance::capture::Capture::from_json(&std::fs::read_to_string(p).unwrap())
+                .unwrap();
         for i in 0..cap.channels.len() {
             out.push(
                 cap.channel_frames(i)
@@ -200,7 +201,7 @@ fn typed_payloads() -> Vec<Vec<u8>> {
             .join("fixtures/captures/python-tractor/typed_pld_valid.json"),
     )
     .unwrap();
-    let cap = shuttle::capture::Capture::from_json(&text).unwrap();
+    let cap = shuttle_conformance::capture::Capture::from_json(&text).unwrap();
     let mut out = Vec::new();
     for f in cap.channel_frames(0).unwrap() {
         match Msg::decode(&f.body).unwrap() {

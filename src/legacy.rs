@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 
+use crate::dialog::{DecodedFrame, End};
 use crate::error::{DecodeError, ErrorKind, PathSegment};
 use crate::msg::{AnyMap, StrMap, WireField};
 use crate::msgpack::{write, Int, Reader};
@@ -452,17 +453,17 @@ pub const REPEATED_STOP: &str =
     "0.1.0a5 repeats `stop` on a dialog; the repeat has no typed equivalent (a typed end sends Stop once)";
 
 /// Translates the frames of one channel of the dict dialect, in order, with
-/// the sender of each (`true` for the connecting end). The channel's
+/// the end that sent each. The channel's
 /// handshakes supply the uids that typed `Error`s need; each `Cmd` tells
 /// which `return`s answer the cancel RPCs (they become `CancelAck`).
-pub fn translate<'a>(frames: &[(bool, LegacyMsg<'a>)]) -> Vec<Translated<'a>> {
+pub fn translate<'a>(frames: &[(End, LegacyMsg<'a>)]) -> Vec<Translated<'a>> {
     let mut uids: [Option<Uid<'a>>; 2] = [None, None];
     let mut cancel_rpcs: Vec<Cow<'a, str>> = Vec::new();
     let mut stopped: Vec<(usize, Cow<'a, str>)> = Vec::new();
     frames
         .iter()
-        .map(|(from_a, msg)| {
-            let me = usize::from(!*from_a);
+        .map(|(from, msg)| {
+            let me = usize::from(*from == End::B);
             let mut losses = Vec::new();
             let typed = match msg.clone() {
                 LegacyMsg::Handshake(uid) => {
@@ -565,14 +566,14 @@ pub fn translate<'a>(frames: &[(bool, LegacyMsg<'a>)]) -> Vec<Translated<'a>> {
 /// frame's sender with what became of it. Fails with the index of the
 /// first frame that is not a message of the dialect.
 pub fn translate_channel(
-    frames: &[crate::capture::DecodedFrame],
-) -> Result<Vec<(crate::capture::End, Translated<'_>)>, (usize, DecodeError)> {
+    frames: &[DecodedFrame],
+) -> Result<Vec<(End, Translated<'_>)>, (usize, DecodeError)> {
     let decoded = frames
         .iter()
         .enumerate()
         .map(|(i, f)| {
             LegacyMsg::decode(&f.body)
-                .map(|m| (f.from == crate::capture::End::A, m))
+                .map(|m| (f.from, m))
                 .map_err(|e| (i, e))
         })
         .collect::<Result<Vec<_>, _>>()?;

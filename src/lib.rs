@@ -75,7 +75,6 @@
 // One audited `unsafe` block: the ASCII fast path of UTF-8 validation.
 #![deny(unsafe_code)]
 
-pub mod capture;
 pub mod dialog;
 pub mod error;
 pub mod frame;

@@ -1,5 +1,4 @@
-//! JSON Schema (draft 2020-12) of the ten messages and of the capture
-//! format. (The documentation rendered from them, `spec/messages.md` and
+//! JSON Schema (draft 2020-12) of the ten messages. (The documentation rendered from them, `spec/messages.md` and
 //! `messages.html`, is written by the harness: `shuttle schema`.)
 //!
 //! The schemas describe a message as [`Msg::to_json`] renders it: wire keys
@@ -29,7 +28,6 @@ use schemars::generate::SchemaSettings;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 
-use crate::capture::Capture;
 use crate::msg::{Addr, AnyMap, BadMsg, Functype, StrMap, Uid};
 use crate::{
     Aid, CancelAck, Error, Int, Msg, MsgType, Raw, Return, SpawnSpec, Start, StartAck, Started,
@@ -68,9 +66,9 @@ pub fn schema_for<T: JsonSchema + ?Sized>() -> Schema {
 }
 
 /// Every schema this crate defines, as `(name, schema)`: one per message
-/// (named by its tag), `Msg` (the tagged union of all ten) and `Capture`
-/// (the `tractor-capture/1` format). Each is written to
-/// `schema/<name>.schema.json`.
+/// (named by its tag) and `Msg` (the tagged union of all ten). The harness
+/// writes each to `spec/schema/<name>.schema.json`, with those of its own
+/// files (the capture format, reports).
 pub fn schemas() -> Vec<(String, Schema)> {
     vec![
         ("Aid".to_owned(), schema_for::<Aid<'static>>()),
@@ -84,7 +82,6 @@ pub fn schemas() -> Vec<(String, Schema)> {
         ("CancelAck".to_owned(), schema_for::<CancelAck<'static>>()),
         ("Error".to_owned(), schema_for::<Error<'static>>()),
         ("Msg".to_owned(), schema_for::<Msg<'static>>()),
-        ("Capture".to_owned(), schema_for::<Capture>()),
     ]
 }
 

@@ -1,8 +1,8 @@
 //! The dialog state machine against every recorded channel, systematic
 //! mutations of them, and dialogs generated from the grammar.
 
-use shuttle::capture::End;
 use shuttle::dialog::{check_channel, ChannelReport};
+use shuttle_conformance::capture::End;
 
 use crate::support::captures;
 
@@ -896,11 +896,11 @@ mod build {
     use std::borrow::Cow;
     use std::collections::HashMap;
 
-    use shuttle::capture::End;
     use shuttle::{
         Aid, AnyMap, CancelAck, Error, Functype, Msg, Raw, Return, SpawnSpec, Start, StartAck,
         Started, Stop, StrMap, Uid, Yield,
     };
+    use shuttle_conformance::capture::End;
 
     pub(super) const CHILD: (&str, &str) = ("child", "aaaa");
     pub(super) const PARENT: (&str, &str) = ("root", "bbbb");
@@ -1490,9 +1490,9 @@ fn codes_and_quirks_are_stable_and_documented() {
 
 mod gen {
     use proptest::prelude::*;
-    use shuttle::capture::End;
     use shuttle::dialog::Quirk;
     use shuttle::Functype;
+    use shuttle_conformance::capture::End;
 
     use super::build::*;
 

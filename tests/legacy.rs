@@ -1,8 +1,8 @@
 //! The dict dialect of tractor 0.1.0a5, against its recorded captures.
 
-use shuttle::capture::End;
 use shuttle::legacy::{self, LegacyMsg};
 use shuttle::{Msg, MsgType};
+use shuttle_conformance::capture::End;
 
 use crate::support::{captures, unhex};
 
@@ -83,9 +83,9 @@ fn recorded_dialogs_translate_to_the_typed_protocol() {
     for (name, cap) in captures("python-tractor-0.1.0a5") {
         for ch in 0..cap.channels.len() {
             let frames = cap.channel_frames(ch).unwrap();
-            let decoded: Vec<(bool, LegacyMsg<'_>)> = frames
+            let decoded: Vec<(End, LegacyMsg<'_>)> = frames
                 .iter()
-                .map(|f| (f.from == End::A, LegacyMsg::decode(&f.body).unwrap()))
+                .map(|f| (f.from, LegacyMsg::decode(&f.body).unwrap()))
                 .collect();
             let typed = legacy::translate(&decoded);
             assert_eq!(typed.len(), decoded.len());

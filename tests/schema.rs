@@ -8,17 +8,13 @@ use shuttle::{Msg, MsgType, Raw, Yield};
 
 use crate::support::{captures, current_frames, fixtures, unhex};
 
-/// The schema files, as `shuttle schema` writes them (the rendered
-/// documentation beside them is the harness's; its tests are there).
+/// The schema files, as `shuttle schema` writes them: the message crate's
+/// and the harness's (the capture format among them). The rendered
+/// documentation beside them has its tests in the harness.
 fn generated() -> Vec<(String, String)> {
-    shuttle::schema::schemas()
+    shuttle_conformance::spec_files()
         .into_iter()
-        .map(|(name, schema)| {
-            (
-                format!("schema/{name}.schema.json"),
-                serde_json::to_string_pretty(schema.as_value()).unwrap() + "\n",
-            )
-        })
+        .filter(|(path, _)| path.starts_with("schema/"))
         .collect()
 }
 

@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use shuttle::capture::{Capture, End};
 use shuttle::msgpack::{write, Reader};
 use shuttle::Msg;
+use shuttle_conformance::capture::{Capture, End};
 
 /// Arguments of `shuttle check`.
 #[derive(clap::Args, Debug)]
@@ -196,32 +196,35 @@ fn check_file(path: &Path, args: &Args, log: &mut String) -> Outcome {
                 Err(e) => return Outcome::Fail(Problems::one(format!("not JSON: {e}"))),
             };
             match head.get("format").and_then(|f| f.as_str()) {
-                Some(f) if shuttle::capture::is_format(f) && head.get("channels").is_some() => {
+                Some(f)
+                    if shuttle_conformance::capture::is_format(f)
+                        && head.get("channels").is_some() =>
+                {
                     match Capture::from_json(&text) {
                         Ok(cap) => check_capture(&cap, args, log),
                         Err(e) => Outcome::Fail(Problems::one(e.to_string())),
                     }
                 }
-                Some(shuttle::pld_spec::vectors::FORMAT)
+                Some(shuttle_conformance::vectors::FORMAT)
                     if args.only.is_none_or(|o| o == Only::Payload) =>
                 {
                     check_vectors(&text, args.verbose, log)
                 }
-                Some(shuttle::pld_spec::vectors::FORMAT) => {
+                Some(shuttle_conformance::vectors::FORMAT) => {
                     Outcome::Ignored("a pld-vectors/1 file has only the payload check".into())
                 }
-                Some(f) if shuttle::capture::is_format(f) => {
+                Some(f) if shuttle_conformance::capture::is_format(f) => {
                     Outcome::Ignored(format!("says format {f:?} but has no \"channels\""))
                 }
                 Some(other) => Outcome::Ignored(format!(
                     "JSON of format {other:?}, not {:?} or {:?}",
-                    shuttle::capture::FORMAT,
-                    shuttle::pld_spec::vectors::FORMAT
+                    shuttle_conformance::capture::FORMAT,
+                    shuttle_conformance::vectors::FORMAT
                 )),
                 None => Outcome::Ignored(format!(
                     "JSON without a \"format\" field, not a {:?} capture or {:?} file",
-                    shuttle::capture::FORMAT,
-                    shuttle::pld_spec::vectors::FORMAT
+                    shuttle_conformance::capture::FORMAT,
+                    shuttle_conformance::vectors::FORMAT
                 )),
             }
         }
@@ -367,7 +370,7 @@ fn check_capture(cap: &Capture, args: &Args, log: &mut String) -> Outcome {
     // there is nothing to compare them with.
     let mut applied_only: Option<(usize, usize)> = None;
     if run(Only::Payload) && !cap.pld_specs.is_empty() {
-        match shuttle::pld_spec::check_capture(cap) {
+        match shuttle_conformance::capture::check_capture(cap) {
             Ok(checks) if cap.pld_verdicts.is_none() => {
                 let rejected = checks
                     .iter()
@@ -595,7 +598,7 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 /// the quirks) as lines, and how the channel was cut off, if it was. The
 /// dict dialect is checked through its translation to the typed protocol.
 fn dialog_violations(
-    frames: &[shuttle::capture::DecodedFrame],
+    frames: &[shuttle_conformance::capture::DecodedFrame],
     dialect: Dialect,
     strict: bool,
 ) -> (Vec<String>, Option<String>) {
@@ -636,7 +639,7 @@ fn dialog_violations(
 
 /// Every case of a pld-vectors/1 file against msgspec's verdict and text.
 fn check_vectors(text: &str, verbose: bool, log: &mut String) -> Outcome {
-    use shuttle::pld_spec::vectors;
+    use shuttle_conformance::vectors;
     let file = match vectors::VectorFile::from_json(text) {
         Ok(f) => f,
         Err(e) => return Outcome::Fail(Problems::one(e.to_string())),

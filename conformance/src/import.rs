@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::capture::{Capture, End};
 use base64::Engine as _;
 use rmpv::Value;
-use shuttle::capture::{Capture, End};
 use shuttle::msgpack::write;
 use shuttle::{Msg, MsgType};
 
@@ -67,7 +67,7 @@ pub fn build(inputs: &[PathBuf]) -> anyhow::Result<Vec<(String, CaseFile)>> {
             let head: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", path.display()))?;
             match head.get("format").and_then(|f| f.as_str()) {
-                Some(f) if shuttle::capture::is_format(f) && head.get("channels").is_some() => {
+                Some(f) if crate::capture::is_format(f) && head.get("channels").is_some() => {
                     let cap = Capture::from_json(&text)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                     capture(&cap, &mut out)
@@ -89,7 +89,7 @@ pub fn build(inputs: &[PathBuf]) -> anyhow::Result<Vec<(String, CaseFile)>> {
                 "{}: nothing to import: {why}; import takes {:?} captures, \
                  pld-vectors/1 files and golden_vectors.txt",
                 path.display(),
-                shuttle::capture::FORMAT
+                crate::capture::FORMAT
             ),
             Some(_) => {}
         }
@@ -263,7 +263,7 @@ fn capture(cap: &Capture, out: &mut Out) -> anyhow::Result<()> {
 fn legacy_channel(
     cap: &Capture,
     ci: usize,
-    frames: &[shuttle::capture::DecodedFrame],
+    frames: &[crate::capture::DecodedFrame],
     prov: &Provenance,
     out: &mut Out,
 ) -> anyhow::Result<()> {
@@ -302,7 +302,7 @@ type Mutation = (String, String, Vec<(End, Vec<u8>)>);
 /// reference dialog machine.
 fn mutations(
     scenario: &str,
-    frames: &[shuttle::capture::DecodedFrame],
+    frames: &[crate::capture::DecodedFrame],
     recorded: &Provenance,
     out: &mut Out,
 ) {

@@ -9,6 +9,7 @@
 //! * [`live`]: live peer mode (`shuttle replay`, `shuttle serve`);
 //! * [`record`]: `shuttle record`, captures of a running tractor program.
 
+pub mod capture;
 pub mod case;
 pub mod children;
 pub mod diff;
@@ -20,13 +21,15 @@ pub mod record;
 pub mod report;
 pub mod runner;
 pub mod testee;
+pub mod vectors;
 
-/// Every file of `spec/` that `shuttle schema` writes: the crate's message
-/// and capture schemas and their rendered docs, plus the schemas of the
-/// case format and of the testee protocol.
+/// Every file of `spec/` that `shuttle schema` writes: the message crate's
+/// schemas and their rendered docs, plus the schemas of the capture
+/// format, the case format, the testee protocol and the run report.
 pub fn spec_files() -> Vec<(String, String)> {
     use shuttle::schema::schema_for;
     docs::generate_with(vec![
+        ("Capture".into(), schema_for::<capture::Capture>()),
         ("CaseFile".into(), schema_for::<case::CaseFile>()),
         ("TesteeRequest".into(), schema_for::<protocol::Request>()),
         ("TesteeHello".into(), schema_for::<protocol::Hello>()),

@@ -9,7 +9,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use shuttle::capture::Capture;
+use shuttle_conformance::capture::Capture;
 use shuttle_conformance::record::assemble::{assemble, Options, Severity};
 use shuttle_conformance::record::{tap, Chunk, Side, Transport};
 
@@ -45,7 +45,7 @@ fn sides_of(capture: &Capture) -> Vec<Side> {
             .find(|a| a.uuid == uuid)
             .and_then(|a| a.pid)
     };
-    let addr = |ch: &shuttle::capture::Channel, end: &str| {
+    let addr = |ch: &shuttle_conformance::capture::Channel, end: &str| {
         ch.addrs
             .get(end)
             .and_then(|v| v.as_str())

@@ -7,7 +7,7 @@ mostly conforming to the spec with random (often non-minimal) encodings,
 some replaced by random values, and some truncated, extended or with one
 byte changed. Every outcome is decided by msgspec, exactly as in
 gen_pld_vectors.py; run the file through the Rust runner
-(`shuttle::pld_spec::vectors::run`) to find disagreements.
+(`shuttle_conformance::vectors::run`) to find disagreements.
 
 Usage: fuzz_pld_vectors.py SEED COUNT OUT.json
 Deterministic for a given seed. Not part of the committed fixtures.

@@ -7,7 +7,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(file) = shuttle_conformance::case::parse(text) {
             let _ = shuttle_conformance::case::to_text(&file);
         }
-        if let Ok(cap) = shuttle::capture::Capture::from_json(text) {
+        if let Ok(cap) = shuttle_conformance::capture::Capture::from_json(text) {
             for i in 0..cap.channels.len() {
                 let _ = cap.channel_frames(i);
             }

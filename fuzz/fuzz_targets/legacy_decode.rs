@@ -8,6 +8,6 @@ fuzz_target!(|data: &[u8]| {
         let bytes = msg.to_vec();
         let again = LegacyMsg::decode(&bytes).expect("an encoded message decodes");
         assert_eq!(again, msg);
-        let _ = translate(&[(true, msg)]);
+        let _ = translate(&[(shuttle::dialog::End::A, msg)]);
     }
 });

@@ -53,16 +53,14 @@
 //! first; a frame for a forgotten dialog is reported as
 //! [`Code::UnknownCid`].
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
-use crate::capture::DecodedFrame;
 use crate::{DecodeError, Functype, Msg};
 
 mod channel;
 mod codes;
 mod machine;
 
-pub use crate::capture::End;
 pub use channel::{Channel, ChannelConfig, Event, Incoming, SendError};
 pub use codes::{Code, Quirk};
 pub use machine::ChannelMachine;
@@ -364,8 +362,37 @@ pub fn check_channel_with(frames: &[(End, &[u8])], strict: bool, config: Config)
     }
 }
 
-/// [`check_channel`] over frames as read from a capture
-/// ([`Capture::channel_frames`](crate::capture::Capture::channel_frames)).
+/// Which end of a channel sent a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum End {
+    /// The connecting end (`a`).
+    A,
+    /// The accepting end (`b`).
+    B,
+}
+
+impl End {
+    /// The other end.
+    pub fn peer(self) -> End {
+        match self {
+            End::A => End::B,
+            End::B => End::A,
+        }
+    }
+}
+
+/// A frame body with its sender (as read from a recording).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedFrame {
+    /// Which end sent it.
+    pub from: End,
+    /// The msgpack body.
+    pub body: Vec<u8>,
+}
+
+/// [`check_channel`] over owned frames, as read from a recording.
 pub fn check_frames(frames: &[DecodedFrame], strict: bool) -> ChannelReport {
     let refs: Vec<(End, &[u8])> = frames.iter().map(|f| (f.from, f.body.as_slice())).collect();
     check_channel(&refs, strict)

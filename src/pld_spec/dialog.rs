@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::{PldSpec, SpecError};
-use crate::capture::{Capture, CaptureError, DecodedFrame};
+use crate::dialog::DecodedFrame;
 use crate::error::DecodeError;
 use crate::{Msg, MsgType};
 
@@ -168,88 +168,4 @@ pub fn dialog_verdicts(
         }
     }
     out
-}
-
-/// Why a capture's verdicts could not be computed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum VerdictError {
-    /// A `pld_specs` entry does not compile.
-    #[error("pld_specs: {0}")]
-    Spec(#[from] SpecError),
-    /// A frame could not be read.
-    #[error(transparent)]
-    Capture(#[from] CaptureError),
-}
-
-/// Applies a capture's `pld_specs` to every channel; the result is
-/// comparable with its `pld_verdicts` (see [`FrameVerdict::to_json`]).
-pub fn capture_verdicts(cap: &Capture) -> Result<Vec<FrameVerdict>, VerdictError> {
-    let specs = EndpointSpecs::from_json(&cap.pld_specs)?;
-    let mut out = Vec::new();
-    if specs.is_empty() {
-        return Ok(out);
-    }
-    for ch in 0..cap.channels.len() {
-        out.extend(dialog_verdicts(ch, &cap.channel_frames(ch)?, &specs));
-    }
-    Ok(out)
-}
-
-/// One payload frame, as recorded in a capture's `pld_verdicts` and as
-/// computed by [`capture_verdicts`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct VerdictCheck {
-    /// Channel index.
-    pub channel: usize,
-    /// Frame index within the channel.
-    pub frame: usize,
-    /// The capture's entry (`None`: the capture has no verdict for it).
-    pub expected: Option<serde_json::Value>,
-    /// Ours (`None`: we did not limit this frame).
-    pub got: Option<serde_json::Value>,
-}
-
-impl VerdictCheck {
-    /// True when both sides have the same entry.
-    pub fn agrees(&self) -> bool {
-        self.expected.is_some() && self.expected == self.got
-    }
-}
-
-/// Compares our verdicts on a capture with its recorded `pld_verdicts`,
-/// frame by frame (ordered by channel, then frame). A capture without
-/// `pld_specs` gives an empty list.
-pub fn check_capture(cap: &Capture) -> Result<Vec<VerdictCheck>, VerdictError> {
-    let mut map: std::collections::BTreeMap<(usize, usize), VerdictCheck> = Default::default();
-    let recorded = cap
-        .pld_verdicts
-        .as_ref()
-        .and_then(|v| v.as_array())
-        .cloned()
-        .unwrap_or_default();
-    for v in recorded {
-        let at = |k: &str| v.get(k).and_then(|x| x.as_u64()).unwrap_or(u64::MAX) as usize;
-        let (channel, frame) = (at("channel"), at("frame"));
-        map.entry((channel, frame))
-            .or_insert(VerdictCheck {
-                channel,
-                frame,
-                expected: None,
-                got: None,
-            })
-            .expected = Some(v);
-    }
-    for v in capture_verdicts(cap)? {
-        let (channel, frame) = (v.channel, v.frame);
-        map.entry((channel, frame))
-            .or_insert(VerdictCheck {
-                channel,
-                frame,
-                expected: None,
-                got: None,
-            })
-            .got = Some(v.to_json());
-    }
-    Ok(map.into_values().collect())
 }

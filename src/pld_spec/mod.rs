@@ -12,7 +12,6 @@
 //!   channel's frames.
 //! * [`MsgTypeError`]: the `Error` tractor sends (or builds locally) for a
 //!   payload violation, and its typed read-back.
-//! * [`vectors`]: the pld-vectors/1 file model and runner.
 //!
 //! # Fidelity
 //!
@@ -54,19 +53,18 @@ mod compile;
 mod dialog;
 mod mte;
 mod parse;
+#[cfg(test)]
 mod sample;
 mod schema;
+#[cfg(test)]
+mod tests;
 #[cfg(feature = "schema")]
 mod typed;
 mod validate;
-pub mod vectors;
 
 use std::fmt;
 
-pub use dialog::{
-    capture_verdicts, check_capture, dialog_verdicts, EndpointSpec, EndpointSpecs, FrameVerdict,
-    VerdictCheck, VerdictError,
-};
+pub use dialog::{dialog_verdicts, EndpointSpec, EndpointSpecs, FrameVerdict};
 pub use mte::{
     python_bytes_repr, python_float, python_repr_of, validate_msg, MsgTypeError, MsgTypeErrorView,
     MSG_TYPE_ERROR,
@@ -304,14 +302,14 @@ impl PldSpec {
         raw: &crate::Raw<'_>,
     ) -> Result<T, DecodeError> {
         self.validate(raw.as_bytes())?;
-        rmp_serde::from_slice(raw.as_bytes())
-            .map_err(|e| DecodeError::new(crate::error::ErrorKind::Other(e.to_string())))
+        raw.decode()
     }
 
     /// [`PldSpec::validate`] without any of its shortcuts (size tables,
     /// flat structs, the `Any` loop): the general frame walker alone. Same
-    /// results, slower; for testing the shortcuts.
-    #[doc(hidden)]
+    /// results, slower; for testing the shortcuts (in the crate's tests
+    /// and the fuzz targets, `--cfg fuzzing`, only).
+    #[cfg(any(test, fuzzing))]
     pub fn validate_reference(&self, payload: &[u8]) -> Result<(), DecodeError> {
         let mut v = validate::Validator {
             r: Reader::new(payload),
@@ -325,7 +323,7 @@ impl PldSpec {
 
     /// Validates the next value of `r` (no trailing-bytes check), leaving
     /// `r` after it. For decoders that embed a limited payload.
-    pub fn validate_in(&self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+    pub(crate) fn validate_in(&self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
         let mut v = validate::Validator {
             r: r.clone(),
             c: &self.c,
@@ -340,7 +338,8 @@ impl PldSpec {
     /// A random payload that conforms to this spec, drawing randomness from
     /// `rng` (for property tests and fuzzing). Encodings are often
     /// non-minimal; nesting is kept shallow.
-    pub fn sample(&self, rng: &mut dyn FnMut() -> u64) -> Vec<u8> {
+    #[cfg(test)]
+    pub(crate) fn sample(&self, rng: &mut dyn FnMut() -> u64) -> Vec<u8> {
         let mut s = sample::Sampler {
             c: &self.c,
             rng,
@@ -357,7 +356,8 @@ impl PldSpec {
     /// the `k`-th typed (not `Any`, not a map key) value, counted modulo
     /// their number, is replaced by an ext value, which no spec of the
     /// grammar accepts. `None` when the spec has no typed position (`Any`).
-    pub fn sample_invalid(&self, rng: &mut dyn FnMut() -> u64, k: usize) -> Option<Vec<u8>> {
+    #[cfg(test)]
+    pub(crate) fn sample_invalid(&self, rng: &mut dyn FnMut() -> u64, k: usize) -> Option<Vec<u8>> {
         let mut target = k;
         for _ in 0..8 {
             let mut s = sample::Sampler {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use shuttle::capture::{Capture, DecodedFrame};
+use shuttle_conformance::capture::{Capture, DecodedFrame};
 
 /// The repository's `fixtures/` folder.
 pub(crate) fn fixtures() -> PathBuf {

@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
+use crate::capture::{Capture, End};
 use rmpv::Value;
 use serde_json::json;
-use shuttle::capture::{Capture, End};
 use shuttle::{Msg, MsgType};
 
 use super::pattern::literal_json;

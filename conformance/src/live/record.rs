@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::capture::{self, Capture};
 use base64::Engine as _;
-use shuttle::capture::{self, Capture};
 use shuttle_actor::{Direction, Tap};
 
 /// Most body bytes one channel records (256 MiB).

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::capture::{self, Capture};
 use base64::Engine as _;
-use shuttle::capture::{self, Capture};
 use shuttle::frame::{FrameError, FrameSplitter, Split};
 
 use super::{Chunk, Side, Transport};

@@ -451,7 +451,7 @@ fn root_process(processes: &[Process]) -> Option<&Process> {
 
 /// Lists the actors root first, then by depth in the process tree and by
 /// start; probe identities last.
-fn order_actors(capture: &mut shuttle::capture::Capture, processes: &[Process]) {
+fn order_actors(capture: &mut crate::capture::Capture, processes: &[Process]) {
     let depth = |pid: u64| {
         let mut depth = 0usize;
         let mut cur = pid;

@@ -7,8 +7,8 @@
 //! as msgspec writes it, and every other byte is left alone, so a sanitized
 //! frame still round-trips byte for byte through msgspec.
 
+use crate::capture::Capture;
 use base64::Engine as _;
-use shuttle::capture::Capture;
 
 /// What to replace by what. Longer texts are replaced first.
 #[derive(Clone, Debug, Default)]

@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
+use crate::capture::Capture;
 use base64::Engine as _;
-use shuttle::capture::Capture;
 
 /// Longest line written; longer ones end in `..`.
 const MAX_LINE: usize = 300;
@@ -48,7 +48,7 @@ pub fn render(capture: &Capture) -> String {
         let _ = writeln!(out, "#   {:<20} uuid={} pid={pid}{probe}", a.name, a.uuid);
     }
     let name = |uuid: &str| capture.actor_name(uuid).unwrap_or("?").to_string();
-    let addr = |ch: &shuttle::capture::Channel, end: &str| match ch.addrs.get(end) {
+    let addr = |ch: &crate::capture::Channel, end: &str| match ch.addrs.get(end) {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(v) => v.to_string(),
         None => "?".into(),
@@ -277,7 +277,7 @@ mod tests {
                     continue;
                 }
                 let capture =
-                    shuttle::capture::Capture::from_json(&std::fs::read_to_string(&path).unwrap())
+                    crate::capture::Capture::from_json(&std::fs::read_to_string(&path).unwrap())
                         .unwrap();
                 let want = std::fs::read_to_string(&txt).unwrap();
                 let got = render(&capture);

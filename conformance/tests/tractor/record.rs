@@ -8,7 +8,7 @@
 
 use super::*;
 
-use shuttle::capture::Capture;
+use shuttle_conformance::capture::Capture;
 
 /// What one run of `shuttle record` left.
 struct Recorded {
@@ -132,8 +132,8 @@ fn shape(c: &Capture) -> Shape {
                 Err(e) => format!("undecodable: {e}"),
             };
             match f.from {
-                shuttle::capture::End::A => by_a.push(word),
-                shuttle::capture::End::B => by_b.push(word),
+                shuttle_conformance::capture::End::A => by_a.push(word),
+                shuttle_conformance::capture::End::B => by_b.push(word),
             }
         }
         let name = |u: &str| c.actor_name(u).unwrap_or("?").to_string();
@@ -556,8 +556,8 @@ fn legacy_shape(c: &Capture) -> Shape {
                 other => format!("{other}"),
             };
             match f.from {
-                shuttle::capture::End::A => by.0.push(word),
-                shuttle::capture::End::B => by.1.push(word),
+                shuttle_conformance::capture::End::A => by.0.push(word),
+                shuttle_conformance::capture::End::B => by.1.push(word),
             }
         }
         let name = |u: &str| c.actor_name(u).unwrap_or("?").to_string();
@@ -758,7 +758,7 @@ fn record_a_pcap_alongside_the_tap() {
             .iter()
             .enumerate()
             .map(|(i, ch)| {
-                let bodies: Vec<(shuttle::capture::End, Vec<u8>)> = c
+                let bodies: Vec<(shuttle_conformance::capture::End, Vec<u8>)> = c
                     .channel_frames(i)
                     .unwrap()
                     .into_iter()

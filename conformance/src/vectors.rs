@@ -2,7 +2,7 @@
 //! that checks every case against [`PldSpec`].
 //!
 //! ```no_run
-//! use shuttle::pld_spec::vectors::{VectorFile, run};
+//! use shuttle_conformance::vectors::{VectorFile, run};
 //! let text = std::fs::read_to_string("fixtures/vectors/pld-vectors.json").unwrap();
 //! let file = VectorFile::from_json(&text).unwrap();
 //! let report = run(&file);
@@ -12,7 +12,7 @@
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::PldSpec;
+use shuttle::pld_spec::PldSpec;
 
 /// The format string of pld-vectors/1 documents.
 pub const FORMAT: &str = "pld-vectors/1";

@@ -12,6 +12,8 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+pub use shuttle::dialog::{DecodedFrame, End};
+
 /// The format string of the capture documents written now.
 pub const FORMAT: &str = "tractor-capture/2";
 
@@ -25,22 +27,15 @@ pub fn is_format(format: &str) -> bool {
 
 /// One capture document: real dialogs recorded from Python tractor actor
 /// trees, every frame of every channel with its exact msgpack body.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(
-    feature = "schema",
-    schemars(extend(
-        "if" = {"properties": {"format": {"const": "tractor-capture/2"}}},
-        "then" = {"properties": {"channels": {"items": {"properties": {"frames": {"items": {"required": ["end"]}}}}}}}
-    ))
-)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
+#[schemars(extend(
+    "if" = {"properties": {"format": {"const": "tractor-capture/2"}}},
+    "then" = {"properties": {"channels": {"items": {"properties": {"frames": {"items": {"required": ["end"]}}}}}}}
+))]
 pub struct Capture {
     /// `tractor-capture/2`, or `tractor-capture/1` (whose frames carry no
     /// `end`).
-    #[cfg_attr(
-        feature = "schema",
-        schemars(extend("enum" = ["tractor-capture/2", "tractor-capture/1"]))
-    )]
+    #[schemars(extend("enum" = ["tractor-capture/2", "tractor-capture/1"]))]
     pub format: String,
     /// The implementation that produced the bytes.
     pub source: serde_json::Map<String, serde_json::Value>,
@@ -62,8 +57,7 @@ pub struct Capture {
 }
 
 /// An actor identity in a capture.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 pub struct Actor {
     /// Actor name.
     pub name: String,
@@ -83,15 +77,14 @@ pub struct Actor {
 }
 
 /// One transport connection.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 pub struct Channel {
     /// uuid of the connecting end.
     pub a: String,
     /// uuid of the accepting end.
     pub b: String,
     /// `tcp` or `uds`.
-    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["tcp", "uds"])))]
+    #[schemars(extend("enum" = ["tcp", "uds"]))]
     pub transport: String,
     /// Socket names (informational).
     #[serde(default)]
@@ -109,8 +102,7 @@ pub struct Channel {
 }
 
 /// One recorded frame.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 pub struct Frame {
     /// uuid of the sender.
     pub from: String,
@@ -122,7 +114,7 @@ pub struct Frame {
     /// Sender's monotonic clock, nanoseconds.
     pub t_ns: u64,
     /// The msgpack body, standard base64.
-    #[cfg_attr(feature = "schema", schemars(extend("contentEncoding" = "base64")))]
+    #[schemars(extend("contentEncoding" = "base64"))]
     pub msgpack_b64: String,
     /// Known only from the receiver's copy.
     #[serde(
@@ -171,36 +163,6 @@ pub enum CaptureError {
         /// The sender named.
         from: String,
     },
-}
-
-/// Which end of a channel sent a frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum End {
-    /// The connecting end (`a`).
-    A,
-    /// The accepting end (`b`).
-    B,
-}
-
-impl End {
-    /// The other end.
-    pub fn peer(self) -> End {
-        match self {
-            End::A => End::B,
-            End::B => End::A,
-        }
-    }
-}
-
-/// A frame body with its sender, decoded from base64.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecodedFrame {
-    /// Which end sent it.
-    pub from: End,
-    /// The msgpack body.
-    pub body: Vec<u8>,
 }
 
 impl Capture {
@@ -258,6 +220,95 @@ impl Capture {
             })
             .collect()
     }
+}
+
+// ---------------------------------------------------------------------------
+// A capture's payload verdicts: its `pld_specs` applied to its channels.
+
+use shuttle::pld_spec::{dialog_verdicts, EndpointSpecs, FrameVerdict, SpecError};
+
+/// Why a capture's verdicts could not be computed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerdictError {
+    /// A `pld_specs` entry does not compile.
+    #[error("pld_specs: {0}")]
+    Spec(#[from] SpecError),
+    /// A frame could not be read.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+}
+
+/// Applies a capture's `pld_specs` to every channel; the result is
+/// comparable with its `pld_verdicts` (see [`FrameVerdict::to_json`](shuttle::pld_spec::FrameVerdict::to_json)).
+pub fn capture_verdicts(cap: &Capture) -> Result<Vec<FrameVerdict>, VerdictError> {
+    let specs = EndpointSpecs::from_json(&cap.pld_specs)?;
+    let mut out = Vec::new();
+    if specs.is_empty() {
+        return Ok(out);
+    }
+    for ch in 0..cap.channels.len() {
+        out.extend(dialog_verdicts(ch, &cap.channel_frames(ch)?, &specs));
+    }
+    Ok(out)
+}
+
+/// One payload frame, as recorded in a capture's `pld_verdicts` and as
+/// computed by [`capture_verdicts`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerdictCheck {
+    /// Channel index.
+    pub channel: usize,
+    /// Frame index within the channel.
+    pub frame: usize,
+    /// The capture's entry (`None`: the capture has no verdict for it).
+    pub expected: Option<serde_json::Value>,
+    /// Ours (`None`: we did not limit this frame).
+    pub got: Option<serde_json::Value>,
+}
+
+impl VerdictCheck {
+    /// True when both sides have the same entry.
+    pub fn agrees(&self) -> bool {
+        self.expected.is_some() && self.expected == self.got
+    }
+}
+
+/// Compares our verdicts on a capture with its recorded `pld_verdicts`,
+/// frame by frame (ordered by channel, then frame). A capture without
+/// `pld_specs` gives an empty list.
+pub fn check_capture(cap: &Capture) -> Result<Vec<VerdictCheck>, VerdictError> {
+    let mut map: std::collections::BTreeMap<(usize, usize), VerdictCheck> = Default::default();
+    let recorded = cap
+        .pld_verdicts
+        .as_ref()
+        .and_then(|v| v.as_array())
+        .cloned()
+        .unwrap_or_default();
+    for v in recorded {
+        let at = |k: &str| v.get(k).and_then(|x| x.as_u64()).unwrap_or(u64::MAX) as usize;
+        let (channel, frame) = (at("channel"), at("frame"));
+        map.entry((channel, frame))
+            .or_insert(VerdictCheck {
+                channel,
+                frame,
+                expected: None,
+                got: None,
+            })
+            .expected = Some(v);
+    }
+    for v in capture_verdicts(cap)? {
+        let (channel, frame) = (v.channel, v.frame);
+        map.entry((channel, frame))
+            .or_insert(VerdictCheck {
+                channel,
+                frame,
+                expected: None,
+                got: None,
+            })
+            .got = Some(v.to_json());
+    }
+    Ok(map.into_values().collect())
 }
 
 #[cfg(test)]
