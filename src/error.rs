@@ -12,7 +12,7 @@ use crate::msgpack::Kind;
 
 /// One step of the path to the value an error is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PathSegment {
+pub(crate) enum PathSegment {
     /// A struct field, by its wire name: `.name`.
     Field(Cow<'static, str>),
     /// An array position: `[i]`.
@@ -27,7 +27,7 @@ pub enum PathSegment {
 /// What went wrong, without the location.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// The input ended inside a value (msgspec: "Input data was truncated").
     Truncated,
     /// Bytes after the end of the value.
@@ -86,13 +86,6 @@ pub enum ErrorKind {
         /// The limit in force.
         limit: usize,
     },
-    /// A frame larger than the configured limit.
-    TooLarge {
-        /// Size announced.
-        size: u64,
-        /// The limit in force.
-        limit: usize,
-    },
     /// A Python `ValueError` leaking out of msgspec (e.g. a timestamp
     /// beyond year 9999: `year 10000 is out of range`). Carries no path.
     ValueError(String),
@@ -128,7 +121,7 @@ impl fmt::Debug for DecodeError {
 impl DecodeError {
     /// An error of the given kind at the top level.
     #[cold]
-    pub fn new(kind: ErrorKind) -> Self {
+    pub(crate) fn new(kind: ErrorKind) -> Self {
         DecodeError(Box::new(Inner {
             kind,
             path_rev: Vec::new(),
@@ -154,7 +147,7 @@ impl DecodeError {
     }
 
     /// Adds a path segment on the way out (callers wrap inner errors).
-    pub fn at(mut self, seg: PathSegment) -> Self {
+    pub(crate) fn at(mut self, seg: PathSegment) -> Self {
         if !self.is_malformed() && !matches!(self.0.kind, ErrorKind::ValueError(_)) {
             self.0.path_rev.push(seg);
         }
@@ -162,23 +155,23 @@ impl DecodeError {
     }
 
     /// Adds a field segment.
-    pub fn at_field(self, name: &'static str) -> Self {
+    pub(crate) fn at_field(self, name: &'static str) -> Self {
         self.at(PathSegment::Field(Cow::Borrowed(name)))
     }
 
     /// Adds an array index segment.
-    pub fn at_index(self, i: usize) -> Self {
+    pub(crate) fn at_index(self, i: usize) -> Self {
         self.at(PathSegment::Index(i))
     }
 
     /// Records the message type the error happened in.
-    pub fn in_msg(mut self, msg_type: &'static str) -> Self {
+    pub(crate) fn in_msg(mut self, msg_type: &'static str) -> Self {
         self.0.msg_type.get_or_insert(msg_type);
         self
     }
 
     /// What went wrong.
-    pub fn kind(&self) -> &ErrorKind {
+    pub(crate) fn kind(&self) -> &ErrorKind {
         &self.0.kind
     }
 
@@ -188,7 +181,7 @@ impl DecodeError {
     }
 
     /// The path, outermost first.
-    pub fn path(&self) -> impl Iterator<Item = &PathSegment> {
+    pub(crate) fn path(&self) -> impl Iterator<Item = &PathSegment> {
         self.0.path_rev.iter().rev()
     }
 
@@ -206,7 +199,6 @@ impl DecodeError {
                 | ErrorKind::InvalidUtf8 { .. }
                 | ErrorKind::UnhashableKey { .. }
                 | ErrorKind::TooDeep { .. }
-                | ErrorKind::TooLarge { .. }
         )
     }
 
@@ -292,9 +284,6 @@ impl DecodeError {
             ErrorKind::InvalidTag(v) => format!("Invalid value {v}"),
             ErrorKind::TooDeep { .. } => {
                 "maximum recursion depth exceeded while deserializing an object".to_string()
-            }
-            ErrorKind::TooLarge { size, limit } => {
-                format!("frame of {size} bytes exceeds the limit of {limit} bytes")
             }
             ErrorKind::ValueError(s) | ErrorKind::Other(s) => s.clone(),
         };

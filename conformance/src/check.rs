@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use shuttle::msgpack::{write, Reader};
+use shuttle::msgpack::write;
 use shuttle::Msg;
 use shuttle_conformance::capture::{Capture, End};
 
@@ -265,13 +265,11 @@ fn round_trip(body: &[u8], dialect: Dialect) -> Result<String, String> {
         Dialect::Dict => {
             // Untyped, as tractor 0.1.0a5 decodes it: any msgpack value,
             // re-encoded canonically.
-            let mut r = Reader::new(body);
-            shuttle::pld_spec::PldSpec::any_value(&mut r).map_err(|e| e.to_string())?;
-            r.finish().map_err(|e| e.to_string())?;
-            let v = rmpv::decode::read_value(&mut &body[..]).map_err(|e| e.to_string())?;
+            let raw = shuttle::Raw::from_slice(body).map_err(|e| e.to_string())?;
+            let v = raw.to_value().map_err(|e| e.to_string())?;
             let mut out = Vec::new();
             write::value(&mut out, &v);
-            let what = match &v {
+            let what = match v.as_rmpv() {
                 rmpv::Value::Map(m) => m
                     .first()
                     .and_then(|(k, _)| k.as_str())

@@ -210,7 +210,7 @@ impl PldSpec {
     /// `Any` (well-formed msgpack, UTF-8 strs, hashable map keys, valid
     /// timestamps, nesting within [`DEFAULT_MAX_DEPTH`]) and returns its
     /// bytes. The envelope's `Any`-typed fields are read with this.
-    pub fn any_value<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn any_value<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
         static ANY: std::sync::OnceLock<PldSpec> = std::sync::OnceLock::new();
         let start = r.pos();
         // Scalars other than ext need no more than their bytes (the usual
