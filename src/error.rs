@@ -305,61 +305,6 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Python's `repr()` of a str, as msgspec puts it in `Invalid value ...`.
-pub fn python_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if !python_printable(c) => {
-                let u = c as u32;
-                if u < 0x100 {
-                    out.push_str(&format!("\\x{u:02x}"))
-                } else if u < 0x10000 {
-                    out.push_str(&format!("\\u{u:04x}"))
-                } else {
-                    out.push_str(&format!("\\U{u:08x}"))
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Python's `str.isprintable()` for one character, for the characters
-/// that matter in practice: separators other than the space (Zs, Zl, Zp),
-/// format characters (Cf) and private use (Co) are not printable. (Python
-/// also escapes unassigned code points, which would need Unicode tables.)
-fn python_printable(c: char) -> bool {
-    !matches!(c as u32,
-        0xa0 | 0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890 | 0x891 | 0x8e2
-        | 0x1680 | 0x180e | 0x2000..=0x200f | 0x2028..=0x202f | 0x205f..=0x2064
-        | 0x2066..=0x206f | 0x3000 | 0xd800..=0xf8ff | 0xfeff | 0xfff9..=0xfffb
-        | 0x110bd | 0x110cd | 0x13430..=0x1343f | 0x1bca0..=0x1bca3 | 0x1d173..=0x1d17a
-        | 0xe0001 | 0xe0020..=0xe007f | 0xf0000..=0x10ffff)
-}
-
 /// CPython's text for a failed `bytes.decode('utf-8')`.
 fn python_utf8_error(bytes: &[u8], e: std::str::Utf8Error) -> String {
     let pos = e.valid_up_to();

@@ -83,6 +83,7 @@ pub mod legacy;
 mod msg;
 pub mod msgpack;
 pub mod pld_spec;
+pub mod python;
 mod raw;
 #[cfg(feature = "schema")]
 pub mod schema;

@@ -424,11 +424,11 @@ mod api {
 }
 
 mod repr {
-    use shuttle::pld_spec::python_repr_of;
+    use shuttle::python::payload_repr;
     use shuttle::Raw;
 
     fn r(bytes: &[u8]) -> (String, &'static str) {
-        python_repr_of(&Raw::from_slice(bytes).unwrap())
+        payload_repr(&Raw::from_slice(bytes).unwrap())
     }
 
     /// Python's own `repr()` of the same values (checked with CPython 3.11).
@@ -451,7 +451,7 @@ mod repr {
         );
         let list = Raw::encode(&(1.5f64, 1e-5f64, 1e16f64, 123456789.0f64, -0.0f64)).unwrap();
         assert_eq!(
-            python_repr_of(&list).0,
+            payload_repr(&list).0,
             "[1.5, 1e-05, 1e+16, 123456789.0, -0.0]"
         );
         assert_eq!(r(b"\xc4\x03a'\\").0, "b\"a'\\\\\"");

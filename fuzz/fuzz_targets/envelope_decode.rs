@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(v) = value {
                 let _ = format!("{v:?}");
             }
-            let _ = shuttle::pld_spec::python_repr_of(&y.pld);
+            let _ = shuttle::python::payload_repr(&y.pld);
         }
         // The JSON rendering reads payloads as dynamic values unchecked.
         let _ = msg.to_json();

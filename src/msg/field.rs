@@ -143,9 +143,8 @@ impl<'a> WireField<'a> for Functype {
     const EXPECTED: &'static str = "str";
     fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let s = r.str()?;
-        Functype::from_wire(s).ok_or_else(|| {
-            DecodeError::new(ErrorKind::InvalidEnum(crate::error::python_str_repr(s)))
-        })
+        Functype::from_wire(s)
+            .ok_or_else(|| DecodeError::new(ErrorKind::InvalidEnum(crate::python::str_repr(s))))
     }
     fn encode(&self, out: &mut Vec<u8>) {
         write::str(out, self.as_str())

@@ -10,8 +10,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::error::{python_str_repr, DecodeError, EncodeError, ErrorKind};
+use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::msgpack::{write, Int, Reader};
+use crate::python::str_repr;
 use crate::raw::{EncodePld, Raw};
 
 mod field;
@@ -1003,7 +1004,7 @@ fn read_tag_value(r: &mut Reader<'_>, allowed: &[MsgType]) -> Result<MsgType, De
     let mut again = Reader::new(r.buf());
     again.skip_to(at);
     let s = again.str().map_err(|e| e.at_field("msg_type"))?;
-    Err(DecodeError::new(ErrorKind::InvalidTag(python_str_repr(s))).at_field("msg_type"))
+    Err(DecodeError::new(ErrorKind::InvalidTag(str_repr(s))).at_field("msg_type"))
 }
 
 /// A tag key met again inside the fields must repeat the chosen tag.
@@ -1012,7 +1013,7 @@ fn check_repeated_tag(r: &mut Reader<'_>, tag: &str) -> Result<(), DecodeError> 
     if s == tag {
         Ok(())
     } else {
-        Err(DecodeError::new(ErrorKind::InvalidTag(python_str_repr(s))).at_field("msg_type"))
+        Err(DecodeError::new(ErrorKind::InvalidTag(str_repr(s))).at_field("msg_type"))
     }
 }
 

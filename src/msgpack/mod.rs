@@ -17,12 +17,14 @@ mod headers;
 mod reader;
 #[cfg(test)]
 mod tests;
+mod timestamp;
 mod utf8;
 mod value;
 pub mod write;
 
 pub use headers::{headers, Header, Headers};
 pub(crate) use reader::Reader;
+pub(crate) use timestamp::check_timestamp;
 #[cfg(test)]
 pub(crate) use utf8::ascii_str;
 pub(crate) use utf8::{is_utf8, utf8};

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::parse::{parse_ty, python_repr, rename, Lit, Ty};
+use super::parse::{parse_ty, rename, Lit, Ty};
 use super::{SpecError, Stage};
+use crate::python::json_repr;
 
 pub(crate) const NONE: u8 = 1;
 pub(crate) const BOOL: u8 = 2;
@@ -193,7 +194,7 @@ fn parse_structs(
                 if non_empty {
                     return Err(def_err("TypeError", format!(
                         "Using a non-empty mutable collection ({}) as a default value is unsafe. Instead configure a `default_factory` for this field.",
-                        python_repr(d)
+                        json_repr(d)
                     )));
                 }
             }

@@ -65,10 +65,7 @@ mod validate;
 use std::fmt;
 
 pub use dialog::{dialog_verdicts, EndpointSpec, EndpointSpecs, FrameVerdict};
-pub use mte::{
-    python_bytes_repr, python_float, python_repr_of, validate_msg, MsgTypeError, MsgTypeErrorView,
-    MSG_TYPE_ERROR,
-};
+pub use mte::{validate_msg, MsgTypeError, MsgTypeErrorView, MSG_TYPE_ERROR};
 #[cfg(feature = "schema")]
 pub use typed::{decode_typed, spec_of, TypedSpec};
 

@@ -34,7 +34,7 @@ impl fmt::Display for Lit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Lit::Int(i) => write!(f, "{i}"),
-            Lit::Str(s) => f.write_str(&crate::error::python_str_repr(s)),
+            Lit::Str(s) => f.write_str(&crate::python::str_repr(s)),
         }
     }
 }
@@ -386,39 +386,6 @@ pub(crate) fn parse_ty(spec: &str) -> Result<Ty, SpecError> {
         return Err(syntax(spec, "unexpected text after the type"));
     }
     Ok(t)
-}
-
-/// Python `repr()` of a JSON value (as in msgspec's default-value errors).
-pub(crate) fn python_repr(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => "None".into(),
-        serde_json::Value::Bool(true) => "True".into(),
-        serde_json::Value::Bool(false) => "False".into(),
-        serde_json::Value::Number(n) => {
-            if n.is_f64() {
-                let f = n.as_f64().unwrap_or(0.0);
-                if f.fract() == 0.0 && f.abs() < 1e16 {
-                    format!("{f:.1}")
-                } else {
-                    format!("{f}")
-                }
-            } else {
-                n.to_string()
-            }
-        }
-        serde_json::Value::String(s) => crate::error::python_str_repr(s),
-        serde_json::Value::Array(a) => {
-            let items: Vec<String> = a.iter().map(python_repr).collect();
-            format!("[{}]", items.join(", "))
-        }
-        serde_json::Value::Object(m) => {
-            let items: Vec<String> = m
-                .iter()
-                .map(|(k, v)| format!("{}: {}", crate::error::python_str_repr(k), python_repr(v)))
-                .collect();
-            format!("{{{}}}", items.join(", "))
-        }
-    }
 }
 
 /// msgspec's `rename=` conventions applied to one field name.

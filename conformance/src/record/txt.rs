@@ -196,7 +196,7 @@ fn repr(v: &rmpv::Value, depth: usize, out: &mut String) {
             );
             let n = text.chars().count();
             let shown: String = text.chars().take(MAX_STR).collect();
-            out.push_str(&shuttle::error::python_str_repr(&shown));
+            out.push_str(&shuttle::python::str_repr(&shown));
             if n > MAX_STR {
                 let _ = write!(out, "..(+{}ch)", n - MAX_STR);
             }
