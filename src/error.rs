@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::msgpack::Kind;
+use rmp::Marker;
 
 /// One step of the path to the value an error is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -343,4 +343,80 @@ pub enum EncodeError {
     /// A body too large for the 4-byte length prefix.
     #[error("frame body of {0} bytes does not fit a u32 length prefix")]
     FrameTooLarge(usize),
+}
+
+/// The kind of a msgpack value, named as msgspec names it in errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    /// `nil`
+    Nil,
+    /// `true` / `false`
+    Bool,
+    /// any integer width
+    Int,
+    /// float32 or float64
+    Float,
+    /// any str width
+    Str,
+    /// any bin width
+    Bytes,
+    /// any array width
+    Array,
+    /// any map width (msgspec says `object`)
+    Object,
+    /// any ext, including the timestamp ext `-1`
+    Ext,
+}
+
+impl Kind {
+    /// msgspec's name for the kind where it is *expected* (`null`, `int`, `object`, ...).
+    pub(crate) fn expected_name(self) -> &'static str {
+        match self {
+            Kind::Nil => "null",
+            Kind::Bool => "bool",
+            Kind::Int => "int",
+            Kind::Float => "float",
+            Kind::Str => "str",
+            Kind::Bytes => "bytes",
+            Kind::Array => "array",
+            Kind::Object => "object",
+            Kind::Ext => "ext",
+        }
+    }
+
+    /// msgspec's name for the kind where it was *found*: like
+    /// [`Kind::expected_name`] except that nil is spelled `None`.
+    pub(crate) fn found_name(self) -> &'static str {
+        match self {
+            Kind::Nil => "None",
+            other => other.expected_name(),
+        }
+    }
+
+    /// The kind of the value starting with byte `b`, or `None` for the
+    /// reserved byte `0xc1`.
+    #[inline]
+    pub(crate) fn of_byte(b: u8) -> Option<Kind> {
+        Some(match Marker::from_u8(b) {
+            Marker::FixPos(_) | Marker::FixNeg(_) => Kind::Int,
+            Marker::U8 | Marker::U16 | Marker::U32 | Marker::U64 => Kind::Int,
+            Marker::I8 | Marker::I16 | Marker::I32 | Marker::I64 => Kind::Int,
+            Marker::Null => Kind::Nil,
+            Marker::True | Marker::False => Kind::Bool,
+            Marker::F32 | Marker::F64 => Kind::Float,
+            Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => Kind::Str,
+            Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => Kind::Bytes,
+            Marker::FixArray(_) | Marker::Array16 | Marker::Array32 => Kind::Array,
+            Marker::FixMap(_) | Marker::Map16 | Marker::Map32 => Kind::Object,
+            Marker::FixExt1
+            | Marker::FixExt2
+            | Marker::FixExt4
+            | Marker::FixExt8
+            | Marker::FixExt16
+            | Marker::Ext8
+            | Marker::Ext16
+            | Marker::Ext32 => Kind::Ext,
+            Marker::Reserved => return None,
+        })
+    }
 }

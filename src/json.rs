@@ -26,7 +26,7 @@
 //! Base64 is the standard alphabet with padding. Every JSON object with a
 //! key starting with `$` is one of these forms, so the mapping is one-to-one
 //! up to the width of ints, floats and headers: [`json_to_msgpack`] and
-//! [`message_to_msgpack`] go back, writing what msgspec would write.
+//! [`Msg::msgpack_from_json`](crate::Msg::msgpack_from_json) go back, writing what msgspec would write.
 //!
 //! ```
 //! use shuttle::{Msg, Raw, Yield};
@@ -38,14 +38,12 @@
 //! );
 //! ```
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use crate::msg::{Addr, AddrPort, AnyMap, BadMsg, Functype, StrMap, Uid};
-use crate::{Int, Raw};
+use crate::Raw;
 
 /// Key of the rendering of a msgpack bin value: `{"$bytes": base64}`.
 pub const BYTES: &str = "$bytes";
@@ -229,105 +227,6 @@ pub fn raw_to_json(raw: &Raw<'_>) -> Value {
     }
 }
 
-/// A value that renders itself as JSON, as an envelope field.
-pub(crate) trait WireJson {
-    fn wire_json(&self) -> Value;
-}
-
-impl WireJson for Cow<'_, str> {
-    fn wire_json(&self) -> Value {
-        Value::String(self.to_string())
-    }
-}
-
-impl WireJson for bool {
-    fn wire_json(&self) -> Value {
-        Value::Bool(*self)
-    }
-}
-
-impl WireJson for Int {
-    fn wire_json(&self) -> Value {
-        match *self {
-            Int::U(u) => Value::from(u),
-            Int::I(i) => Value::from(i),
-        }
-    }
-}
-
-impl<T: WireJson> WireJson for Option<T> {
-    fn wire_json(&self) -> Value {
-        match self {
-            Some(v) => v.wire_json(),
-            None => Value::Null,
-        }
-    }
-}
-
-impl<T: WireJson> WireJson for Vec<T> {
-    fn wire_json(&self) -> Value {
-        Value::Array(self.iter().map(WireJson::wire_json).collect())
-    }
-}
-
-impl WireJson for Uid<'_> {
-    fn wire_json(&self) -> Value {
-        Value::Array(vec![self.name.wire_json(), self.uuid.wire_json()])
-    }
-}
-
-impl WireJson for Addr<'_> {
-    fn wire_json(&self) -> Value {
-        let port = match &self.port {
-            AddrPort::Int(i) => i.wire_json(),
-            AddrPort::Str(s) => s.wire_json(),
-        };
-        Value::Array(vec![self.host.wire_json(), port])
-    }
-}
-
-impl WireJson for Functype {
-    fn wire_json(&self) -> Value {
-        Value::from(self.as_str())
-    }
-}
-
-/// `dict[str, str]` in wire order.
-impl WireJson for Vec<(Cow<'_, str>, Cow<'_, str>)> {
-    fn wire_json(&self) -> Value {
-        map_to_json(self.iter().map(|(k, v)| (k.wire_json(), v.wire_json())))
-    }
-}
-
-impl WireJson for Raw<'_> {
-    fn wire_json(&self) -> Value {
-        raw_to_json(self)
-    }
-}
-
-impl WireJson for StrMap<'_> {
-    fn wire_json(&self) -> Value {
-        raw_to_json(self.raw())
-    }
-}
-
-impl WireJson for AnyMap<'_> {
-    fn wire_json(&self) -> Value {
-        raw_to_json(self.raw())
-    }
-}
-
-impl WireJson for BadMsg<'_> {
-    fn wire_json(&self) -> Value {
-        let (cid, pld) = self.parts();
-        let mut m = Map::new();
-        m.insert("msg_type".to_owned(), Value::from(self.msg_type().as_str()));
-        m.insert("cid".to_owned(), Value::from(cid));
-        m.insert("pld".to_owned(), raw_to_json(pld));
-        Value::Object(m)
-    }
-}
-
 /// Why a JSON document could not be turned back into msgpack.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason} - at `{path}`")]
@@ -338,7 +237,7 @@ pub struct FromJsonError {
     pub reason: String,
 }
 
-fn invalid(path: &str, reason: impl Into<String>) -> FromJsonError {
+pub(crate) fn invalid(path: &str, reason: impl Into<String>) -> FromJsonError {
     FromJsonError {
         path: path.to_owned(),
         reason: reason.into(),
@@ -521,21 +420,18 @@ fn encode_form<'v>(
     Ok(Vec::new())
 }
 
-/// The frame body of a message given as JSON ([`Msg::to_json`]'s form):
-/// encoded with [`json_to_msgpack`], then checked to decode as one of the
-/// ten messages.
-///
-/// ```
-/// let body = shuttle::json::message_to_msgpack(&serde_json::json!(
-///     {"msg_type": "Stop", "cid": "c1"}
-/// )).unwrap();
-/// assert_eq!(hex::encode(&body), "82a86d73675f74797065a453746f70a3636964a26331");
-/// ```
-///
-/// [`Msg::to_json`]: crate::Msg::to_json
-pub fn message_to_msgpack(value: &Value) -> Result<Vec<u8>, FromJsonError> {
-    let mut out = Vec::new();
-    json_to_msgpack(value, &mut out)?;
-    crate::Msg::decode(&out).map_err(|e| invalid("$", e.to_string()))?;
-    Ok(out)
+impl std::fmt::Debug for Raw<'_> {
+    /// Shows the value in this module's JSON rendering (a value nested
+    /// deeper than [`RENDER_MAX_DEPTH`] as its `$msgpack` bytes, since
+    /// printing recurses once per level).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Raw({})", raw_to_json(self))
+    }
+}
+
+impl std::fmt::Debug for crate::Value {
+    /// The JSON rendering of [`value_to_json`], bounded in depth.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Value({})", value_to_json(self.as_rmpv()))
+    }
 }

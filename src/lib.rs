@@ -67,8 +67,42 @@
 //! `@tractor.context(pld_spec=...)` does, with msgspec's verdicts and error
 //! texts: dynamic specs in Python annotation syntax ([`pld_spec::PldSpec`]),
 //! Rust types as specs (`pld_spec::TypedSpec`, feature `schema`), per-dialog limiting over a
-//! channel ([`pld_spec::dialog_verdicts`]) and `MsgTypeError`
+//! channel ([`dialog::dialog_verdicts`]) and `MsgTypeError`
 //! ([`pld_spec::MsgTypeError`]).
+//!
+//!
+//! # Layout
+//!
+//! The protocol only: no I/O, no async, no clock, no files. Modules depend
+//! one way, each on the layers below it (lowest first; a test,
+//! `tests/layers.rs`, fails on a dependency against this order):
+//!
+//! | layer | module | holds |
+//! |---|---|---|
+//! | 0 | [`error`] | [`DecodeError`] (msgspec's text and path, opaque), [`EncodeError`] |
+//! | 1 | [`msgpack`] | the reader and skipper (internal), [`msgpack::write`], [`msgpack::headers`], the timestamp check |
+//! | 2 | `value` | [`Value`], a dynamic value safe to drop at any depth |
+//! | 3 | `raw` | [`Raw`]: payload bytes as they arrived; serde decoding behind a depth and stack guard |
+//! | 4 | [`json`], [`python`] | the msgpack-to-JSON mapping; Python's `repr` |
+//! | 5 | `msg` | the ten messages: the `message!` table, decode, encode, JSON, schemas |
+//! | 6 | [`frame`], `schema`, [`pld_spec`] | framing; the JSON Schemas (feature `schema`); payload specs and `MsgTypeError` |
+//! | 7 | [`dialog`] | the dialog rules: the sans-IO channel engine, judging recordings, per-dialog payload verdicts |
+//! | 8 | [`legacy`] | the dict dialect of tractor 0.1.0a5 |
+//!
+//! One back-edge remains: `raw` and `msg` check values typed `Any` through
+//! the payload-spec walker (which words msgspec's errors); that check
+//! belongs in `msgpack`. The harness (`shuttle-conformance`) holds
+//! everything about files and processes: the capture format, the vector
+//! runner, cases, testees, the rendered docs.
+//!
+//! # How to add
+//!
+//! | to add | edit |
+//! |---|---|
+//! | a message | `MsgType` and the `message!` table in `src/msg/mod.rs` (fields, wire keys, defaults, docs); the `Msg` enum and its matches in the same file (the compiler lists them); its examples in `src/msg/schema.rs`; its rules in `src/dialog/machine.rs`; then `shuttle schema` and `spec/PROTOCOL.md` |
+//! | a payload-spec construct | the grammar in `src/pld_spec/parse.rs`, its node in `src/pld_spec/compile.rs`, its check in `src/pld_spec/validate.rs` (the general walker; a fast path only with a benchmark), its sampler in `src/pld_spec/sample.rs`; vectors decided by msgspec through `conformance/tools/gen_pld_vectors.py` |
+//! | a kind of conformance case | `CaseBody` in `conformance/src/case.rs` (its kind is also the feature it needs), the request in `conformance/src/protocol.rs`, its check in `conformance/src/runner.rs`, the built-in testee `conformance/src/testee/builtin.rs`, the Python testee `conformance/testees/python/testee.py`, then `shuttle schema` |
+//! | a testee feature | its name in the testee's hello (`FEATURES` in `conformance/src/testee/builtin.rs` and in the Python testee) and the cases that need it (`CaseFile.features`) |
 //!
 //! [tractor]: https://github.com/goodboy/tractor
 

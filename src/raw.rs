@@ -2,7 +2,6 @@
 //! `msgspec.Raw`), and [`EncodePld`], what a payload must do to be sent.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
@@ -162,15 +161,6 @@ const SHALLOW: usize = 128;
 /// The stack a serde decode may need per level of nesting (about 2 KiB
 /// into `rmpv::Value` in an unoptimised build, twice that for margin).
 const STACK_PER_LEVEL: usize = 4 << 10;
-
-impl fmt::Debug for Raw<'_> {
-    /// Shows the value in the JSON rendering of [`crate::json`] (a value
-    /// nested deeper than [`RENDER_MAX_DEPTH`](crate::json::RENDER_MAX_DEPTH)
-    /// as its `$msgpack` bytes, since printing recurses once per level).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Raw({})", crate::json::raw_to_json(self))
-    }
-}
 
 /// A payload that can be written into a message: [`Raw`] writes its bytes
 /// back unchanged; any serde type is encoded as msgspec would encode it.

@@ -1,7 +1,6 @@
 //! [`Value`]: a payload decoded as a dynamic msgpack value, safe to hold,
 //! print and drop at any depth the protocol accepts.
 
-use std::fmt;
 use std::ops::Deref;
 
 /// A dynamic msgpack value (Python's view of a payload decoded as `Any`),
@@ -100,14 +99,6 @@ fn same(a: &rmpv::Value, b: &rmpv::Value) -> bool {
         }
     }
     true
-}
-
-impl fmt::Debug for Value {
-    /// The JSON rendering of [`json::value_to_json`](crate::json::value_to_json),
-    /// bounded in depth.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Value({})", crate::json::value_to_json(&self.0))
-    }
 }
 
 impl Drop for Value {

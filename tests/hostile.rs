@@ -247,7 +247,7 @@ fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 #[test]
 fn decoding_rendering_and_printing_payloads_of_any_accepted_depth_fit_a_small_stack() {
-    use shuttle::json::{json_to_msgpack, message_to_msgpack, RENDER_MAX_DEPTH};
+    use shuttle::json::{json_to_msgpack, RENDER_MAX_DEPTH};
     use shuttle::DEFAULT_MAX_DEPTH;
     for depth in [
         RENDER_MAX_DEPTH - 1,
@@ -266,7 +266,11 @@ fn decoding_rendering_and_printing_payloads_of_any_accepted_depth_fit_a_small_st
             let frame = msg.to_vec().unwrap();
             // JSON rendering, both ways, byte for byte.
             let json = msg.to_json();
-            assert_eq!(message_to_msgpack(&json).unwrap(), frame, "depth {depth}");
+            assert_eq!(
+                Msg::msgpack_from_json(&json).unwrap(),
+                frame,
+                "depth {depth}"
+            );
             let deep = json["pld"].get("$msgpack").is_some();
             assert_eq!(deep, depth > RENDER_MAX_DEPTH, "depth {depth}");
             let text = json.to_string();

@@ -6,6 +6,7 @@ mod codec;
 mod dialog;
 mod framing;
 mod hostile;
+mod layers;
 mod legacy;
 mod pld_spec;
 mod roundtrip_props;

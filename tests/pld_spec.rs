@@ -378,7 +378,7 @@ mod api {
     fn specs_are_shareable_between_threads() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<PldSpec>();
-        assert_send_sync::<shuttle::pld_spec::EndpointSpecs>();
+        assert_send_sync::<shuttle::dialog::EndpointSpecs>();
         let spec = std::sync::Arc::new(
             PldSpec::parse("list[list[int]]", &serde_json::Value::Null).unwrap(),
         );
@@ -506,7 +506,8 @@ mod schema_import {
 }
 
 mod dialogs {
-    use shuttle::pld_spec::{dialog_verdicts, EndpointSpecs, PldSpec};
+    use shuttle::dialog::{dialog_verdicts, EndpointSpecs};
+    use shuttle::pld_spec::PldSpec;
     use shuttle::{CancelAck, Msg, MsgType, Raw, Start, StrMap, Uid, Yield};
     use shuttle_conformance::capture::{DecodedFrame, End};
 

@@ -389,15 +389,14 @@ fn every_recorded_frame_survives_json_text_and_back_byte_for_byte() {
         let msg = Msg::decode(&f.body).unwrap();
         let text = msg.to_json().to_string();
         let doc: Value = serde_json::from_str(&text).unwrap();
-        let body =
-            shuttle::json::message_to_msgpack(&doc).unwrap_or_else(|e| panic!("{label}: {e}"));
+        let body = shuttle::Msg::msgpack_from_json(&doc).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert!(body == f.body, "{label}: differs after JSON\n  {text}");
     }
 }
 
 #[test]
 fn json_documents_that_are_not_messages_or_not_the_mapping_are_refused() {
-    use shuttle::json::message_to_msgpack;
+    let message_to_msgpack = shuttle::Msg::msgpack_from_json;
     let bad = [
         json!({"msg_type": "Stop"}),
         json!({"msg_type": "Begin", "cid": "c1"}),

@@ -225,7 +225,8 @@ impl Capture {
 // ---------------------------------------------------------------------------
 // A capture's payload verdicts: its `pld_specs` applied to its channels.
 
-use shuttle::pld_spec::{dialog_verdicts, EndpointSpecs, FrameVerdict, SpecError};
+use shuttle::dialog::{dialog_verdicts, EndpointSpecs, FrameVerdict};
+use shuttle::pld_spec::SpecError;
 
 /// Why a capture's verdicts could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -240,7 +241,7 @@ pub enum VerdictError {
 }
 
 /// Applies a capture's `pld_specs` to every channel; the result is
-/// comparable with its `pld_verdicts` (see [`FrameVerdict::to_json`](shuttle::pld_spec::FrameVerdict::to_json)).
+/// comparable with its `pld_verdicts` (see [`FrameVerdict::to_json`](shuttle::dialog::FrameVerdict::to_json)).
 pub fn capture_verdicts(cap: &Capture) -> Result<Vec<FrameVerdict>, VerdictError> {
     let specs = EndpointSpecs::from_json(&cap.pld_specs)?;
     let mut out = Vec::new();

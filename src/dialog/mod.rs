@@ -60,10 +60,12 @@ use crate::{DecodeError, Functype, Msg};
 mod channel;
 mod codes;
 mod machine;
+mod verdicts;
 
 pub use channel::{Channel, ChannelConfig, Event, Incoming, SendError};
 pub use codes::{Code, Quirk};
 pub use machine::ChannelMachine;
+pub use verdicts::{dialog_verdicts, EndpointSpec, EndpointSpecs, FrameVerdict};
 
 /// Limits of a [`ChannelMachine`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,6 +16,9 @@ use crate::python::str_repr;
 use crate::raw::{EncodePld, Raw};
 
 mod field;
+mod json;
+#[cfg(feature = "schema")]
+pub(crate) mod schema;
 pub(crate) use field::WireField;
 pub use field::{AnyMap, StrMap};
 
@@ -303,7 +306,7 @@ macro_rules! message {
             pub fn to_json(&self) -> serde_json::Value {
                 let mut m = serde_json::Map::new();
                 m.insert("msg_type".to_owned(), serde_json::Value::from($tag));
-                $( m.insert($key.to_owned(), crate::json::WireJson::wire_json(&self.$field)); )*
+                $( m.insert($key.to_owned(), json::WireJson::wire_json(&self.$field)); )*
                 serde_json::Value::Object(m)
             }
         }
@@ -316,14 +319,14 @@ macro_rules! message {
 
             fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
                 let fields = vec![$(
-                    crate::schema::FieldSpec {
+                    crate::msg::schema::FieldSpec {
                         key: $key,
                         doc: &[$($fdoc),*],
                         schema: message!(@schema generator, $fty $(, $sty)?),
                         default: message!(@default $fty $(, $default)?),
                     },
                 )*];
-                crate::schema::message_schema(MsgType::$name, &[$($doc),*], fields)
+                crate::msg::schema::message_schema(MsgType::$name, &[$($doc),*], fields)
             }
         }
     };
@@ -333,7 +336,7 @@ macro_rules! message {
     (@default $fty:ty, $default:expr) => {
         Some({
             let d: $fty = $default;
-            crate::json::WireJson::wire_json(&d)
+            json::WireJson::wire_json(&d)
         })
     };
     (@take $v:ident, $key:literal) => {
@@ -376,7 +379,7 @@ message! {
         /// `_runtime_vars`: the child's runtime variables.
         pub runtime_vars: StrMap<'a> = "_runtime_vars";
         /// Module path to source file, for every module the child exposes.
-        pub enable_modules: Vec<(Cow<'a, str>, Cow<'a, str>)> = "enable_modules", schema crate::schema::StrStrMap;
+        pub enable_modules: Vec<(Cow<'a, str>, Cow<'a, str>)> = "enable_modules", schema crate::msg::schema::StrStrMap;
         /// Registrar addresses.
         pub reg_addrs: Vec<Addr<'a>> = "reg_addrs";
         /// Addresses to bind, or `None` for random ones.
@@ -640,7 +643,7 @@ macro_rules! payload_message {
             }
 
             fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                crate::schema::payload_message_schema(generator, MsgType::$name, &[$($doc),*])
+                crate::msg::schema::payload_message_schema(generator, MsgType::$name, &[$($doc),*])
             }
         }
 

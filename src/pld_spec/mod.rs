@@ -8,8 +8,8 @@
 //!   raw payload bytes in one pass without building a value.
 //! * `decode_typed` (feature `schema`): static limiting, a serde type as
 //!   the spec (through its schemars JSON Schema).
-//! * [`EndpointSpecs`] and [`dialog_verdicts`]: per-dialog limiting over a
-//!   channel's frames.
+//! * Per-dialog limiting over a channel's frames is the dialog engine's:
+//!   [`crate::dialog::dialog_verdicts`].
 //! * [`MsgTypeError`]: the `Error` tractor sends (or builds locally) for a
 //!   payload violation, and its typed read-back.
 //!
@@ -50,7 +50,6 @@
 //! ```
 
 mod compile;
-mod dialog;
 mod mte;
 mod parse;
 #[cfg(test)]
@@ -64,7 +63,6 @@ mod validate;
 
 use std::fmt;
 
-pub use dialog::{dialog_verdicts, EndpointSpec, EndpointSpecs, FrameVerdict};
 pub use mte::{validate_msg, MsgTypeError, MsgTypeErrorView, MSG_TYPE_ERROR};
 #[cfg(feature = "schema")]
 pub use typed::{decode_typed, spec_of, TypedSpec};

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::{PldSpec, SpecError};
-use crate::dialog::DecodedFrame;
+use super::DecodedFrame;
 use crate::error::DecodeError;
+use crate::pld_spec::{PldSpec, SpecError};
 use crate::{Msg, MsgType};
 
 /// One endpoint's spec.
