@@ -30,7 +30,7 @@ import testee as types  # noqa: E402  (the ten message types)
 CORPORA = {"small": "corpus-small.wire", "all": "corpus-python-tractor.wire"}
 # Rust benchmarks measured against another msgspec operation: a vectored
 # frame (payload borrowed) against tractor's framing (payload copied).
-COUNTERPART = {"frame_vectored": "frame", "validate": "decode_serde"}
+COUNTERPART = {"frame_vectored": "frame", "validate": "decode_serde", "decode_raw": "decode_serde"}
 
 
 def frames(wire: bytes) -> list[bytes]:

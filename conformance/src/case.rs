@@ -65,7 +65,7 @@ pub struct Case {
     pub section: String,
     /// Features the implementation must declare, beyond the one its kind needs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub features: Vec<String>,
+    pub features: Vec<crate::protocol::Feature>,
     /// Where its data came from.
     pub provenance: Provenance,
     /// What is fed and what is expected.
@@ -123,7 +123,18 @@ pub enum CaseBody {
 }
 
 impl CaseBody {
-    /// The kind's name, which is also the feature it needs.
+    /// The feature a case of this kind needs.
+    pub fn feature(&self) -> crate::protocol::Feature {
+        use crate::protocol::Feature;
+        match self {
+            CaseBody::Decode { .. } => Feature::Decode,
+            CaseBody::Encode { .. } => Feature::Encode,
+            CaseBody::Payload { .. } => Feature::Payload,
+            CaseBody::Dialog { .. } => Feature::Dialog,
+        }
+    }
+
+    /// The kind's name, which is also the name of the feature it needs.
     pub fn kind(&self) -> &'static str {
         match self {
             CaseBody::Decode { .. } => "decode",
@@ -333,5 +344,23 @@ mod b64_opt {
         #[derive(Deserialize)]
         struct W(#[serde(with = "super::b64")] Vec<u8>);
         Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_needing_a_misspelled_feature_is_refused_by_name() {
+        let (_, text) = EMBEDDED
+            .iter()
+            .find(|(name, _)| *name == "legacy-dict.json")
+            .unwrap();
+        assert!(parse(text).is_ok());
+        let typo = text.replacen("\"legacy-dict\"]", "\"legacy-dikt\"]", 1);
+        assert_ne!(&typo, text);
+        let err = parse(&typo).unwrap_err().to_string();
+        assert!(err.contains("legacy-dikt"), "{err}");
     }
 }

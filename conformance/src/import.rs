@@ -280,7 +280,7 @@ fn legacy_channel(
                 ),
                 level: Level::Recommended,
                 section: "PROTOCOL.md#legacy-dict-dialect".into(),
-                features: vec!["legacy-dict".into()],
+                features: vec![crate::protocol::Feature::LegacyDict],
                 provenance: prov.clone(),
                 body: CaseBody::Decode {
                     bytes_b64: f.body.clone(),

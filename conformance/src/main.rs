@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use shuttle_conformance::case::{self, Suite};
+use shuttle_conformance::protocol::Feature;
 use shuttle_conformance::runner::{self, ExpectedFailures, Filter, Outcome, Totals};
 use shuttle_conformance::testee::{Builtin, Process, Testee};
 use shuttle_conformance::{import, live, report};
@@ -434,6 +435,15 @@ fn run(args: &RunArgs) -> anyhow::Result<bool> {
         hello.version,
         hello.features.join(", ")
     );
+    let (_, unknown) = hello.features();
+    if !unknown.is_empty() {
+        let known: Vec<&str> = Feature::ALL.iter().map(|f| f.as_str()).collect();
+        outln!(
+            "warning: the testee declares features this harness does not know, ignored: {} (known: {})",
+            unknown.join(", "),
+            known.join(", ")
+        );
+    }
     let selected = ids.len();
     let on_terminal = std::io::stderr().is_terminal();
     let bar = if on_terminal && !args.quiet {

@@ -87,9 +87,77 @@ pub struct Hello {
     pub name: String,
     /// Implementation version.
     pub version: String,
-    /// Features it implements: `decode`, `encode`, `payload`, `dialog`,
-    /// `dialog-codes`, `legacy-dict`, ...
+    /// Features it implements, by name: `decode`, `encode`, `payload`,
+    /// `dialog`, `dialog-codes`, `legacy-dict`. A name the harness does not
+    /// know is reported, not refused.
     pub features: Vec<String>,
+}
+
+impl Hello {
+    /// The declared features this harness knows, and the names it does not
+    /// (a typo, or a feature of a newer harness).
+    pub fn features(&self) -> (Vec<Feature>, Vec<&str>) {
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for name in &self.features {
+            match Feature::from_name(name) {
+                Some(f) => known.push(f),
+                None => unknown.push(name.as_str()),
+            }
+        }
+        (known, unknown)
+    }
+}
+
+/// What a testee can do. Each case needs the feature of its kind
+/// ([`CaseBody::feature`](crate::case::CaseBody::feature)) and any its case
+/// file lists; a testee declares its features in its hello.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Feature {
+    /// Decoding frames (`decode` requests).
+    Decode,
+    /// Encoding messages (`encode` requests).
+    Encode,
+    /// Payload specs (`payload` requests).
+    Payload,
+    /// Dialog rules (`dialog` requests).
+    Dialog,
+    /// A `dialog` answer names the violation code, which is then checked.
+    DialogCodes,
+    /// Decoding the dict dialect of tractor 0.1.0a5.
+    LegacyDict,
+}
+
+impl Feature {
+    /// Every feature.
+    pub const ALL: [Feature; 6] = [
+        Feature::Decode,
+        Feature::Encode,
+        Feature::Payload,
+        Feature::Dialog,
+        Feature::DialogCodes,
+        Feature::LegacyDict,
+    ];
+
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Feature::Decode => "decode",
+            Feature::Encode => "encode",
+            Feature::Payload => "payload",
+            Feature::Dialog => "dialog",
+            Feature::DialogCodes => "dialog-codes",
+            Feature::LegacyDict => "legacy-dict",
+        }
+    }
+
+    /// The feature of a name, if this harness knows it.
+    pub fn from_name(name: &str) -> Option<Feature> {
+        Feature::ALL.into_iter().find(|f| f.as_str() == name)
+    }
 }
 
 /// The testee's answer to a request.
@@ -212,4 +280,32 @@ pub fn read_frame(r: &mut impl Read, max: usize) -> std::io::Result<Option<Vec<u
         )
     })?;
     Ok(Some(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_feature_round_trips_by_name_and_through_serde() {
+        for f in Feature::ALL {
+            assert_eq!(Feature::from_name(f.as_str()), Some(f));
+            let json = serde_json::to_string(&f).unwrap();
+            assert_eq!(json, format!("\"{}\"", f.as_str()));
+        }
+        assert_eq!(Feature::from_name("decod"), None);
+    }
+
+    #[test]
+    fn a_hello_keeps_unknown_feature_names_apart() {
+        let hello = Hello {
+            kind: "hello".into(),
+            name: "t".into(),
+            version: "1".into(),
+            features: vec!["decode".into(), "decod".into(), "dialog-codes".into()],
+        };
+        let (known, unknown) = hello.features();
+        assert_eq!(known, [Feature::Decode, Feature::DialogCodes]);
+        assert_eq!(unknown, ["decod"]);
+    }
 }

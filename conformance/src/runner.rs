@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_bytes::ByteBuf;
 
 use crate::case::{Case, CaseBody, Level};
-use crate::protocol::{Request, Response};
+use crate::protocol::{Feature, Request, Response};
 use crate::testee::{Failure, Testee};
 
 /// How a case fared.
@@ -87,12 +87,12 @@ pub fn run_case(testee: &mut dyn Testee, case: &Case, id: u64) -> CaseResult {
         request: None,
         response: None,
     };
-    let features = testee.hello().features.clone();
-    let codes = features.iter().any(|f| f == "dialog-codes");
-    let missing: Vec<String> = std::iter::once(case.body.kind())
-        .chain(case.features.iter().map(String::as_str))
-        .filter(|f| !features.iter().any(|have| have == f))
-        .map(str::to_string)
+    let (have, _) = testee.hello().features();
+    let codes = have.contains(&Feature::DialogCodes);
+    let missing: Vec<String> = std::iter::once(case.body.feature())
+        .chain(case.features.iter().copied())
+        .filter(|f| !have.contains(f))
+        .map(|f| f.as_str().to_string())
         .collect();
     if !missing.is_empty() {
         result.outcome = Outcome::NotApplicable(missing);
@@ -125,8 +125,7 @@ pub fn request_for(case: &Case, id: u64) -> Request {
             bytes: ByteBuf::from(bytes_b64.clone()),
             dialect: case
                 .features
-                .iter()
-                .any(|f| f == "legacy-dict")
+                .contains(&Feature::LegacyDict)
                 .then(|| "dict".to_string()),
         },
         CaseBody::Encode { message_b64, .. } => Request::Encode {

@@ -3,7 +3,7 @@
 use serde_bytes::ByteBuf;
 use shuttle::{msgpack::write, Msg};
 
-use crate::protocol::{Hello, Request, Response};
+use crate::protocol::{Feature, Hello, Request, Response};
 
 use super::{Failure, Testee};
 
@@ -20,20 +20,14 @@ impl Default for Builtin {
                 kind: "hello".into(),
                 name: "shuttle".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
-                features: FEATURES.iter().map(|s| s.to_string()).collect(),
+                features: Feature::ALL
+                    .iter()
+                    .map(|f| f.as_str().to_string())
+                    .collect(),
             },
         }
     }
 }
-
-const FEATURES: &[&str] = &[
-    "decode",
-    "encode",
-    "payload",
-    "dialog",
-    "dialog-codes",
-    "legacy-dict",
-];
 
 impl Testee for Builtin {
     fn hello(&self) -> &Hello {
