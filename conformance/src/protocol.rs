@@ -237,21 +237,21 @@ pub fn to_body<T: Serialize>(msg: &T) -> Vec<u8> {
 
 /// Writes one frame.
 pub fn write_frame(w: &mut impl Write, body: &[u8]) -> std::io::Result<()> {
-    let len = u32::try_from(body.len())
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "frame too large"))?;
-    let mut buf = Vec::with_capacity(4 + body.len());
-    buf.extend_from_slice(&len.to_le_bytes());
-    buf.extend_from_slice(body);
+    let mut buf = Vec::with_capacity(shuttle::frame::PREFIX_LEN + body.len());
+    shuttle::frame::write_frame(&mut buf, body)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     w.write_all(&buf)?;
     w.flush()
 }
 
 /// Reads one frame; `Ok(None)` on a clean end of stream. A length above
-/// `max` is refused before anything is allocated.
+/// `max` is refused before anything is allocated (by the message crate's
+/// [`FrameSplitter`](shuttle::frame::FrameSplitter), which reads the prefix).
 pub fn read_frame(r: &mut impl Read, max: usize) -> std::io::Result<Option<Vec<u8>>> {
-    let mut prefix = [0u8; 4];
+    use shuttle::frame::{FrameSplitter, Split, PREFIX_LEN};
+    let mut prefix = [0u8; PREFIX_LEN];
     let mut got = 0;
-    while got < 4 {
+    while got < PREFIX_LEN {
         let n = r.read(&mut prefix[got..])?;
         if n == 0 {
             return if got == 0 {
@@ -259,19 +259,22 @@ pub fn read_frame(r: &mut impl Read, max: usize) -> std::io::Result<Option<Vec<u
             } else {
                 Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
-                    format!("stream ends inside a length prefix ({got}/4 bytes)"),
+                    format!("stream ends inside a length prefix ({got}/{PREFIX_LEN} bytes)"),
                 ))
             };
         }
         got += n;
     }
-    let len = u32::from_le_bytes(prefix) as usize;
-    if len > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("announced a {len}-byte frame, above the {max}-byte limit"),
-        ));
-    }
+    let len = match FrameSplitter::new(max).split(&prefix) {
+        Err(e) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                e.to_string(),
+            ))
+        }
+        Ok(Split::Frame { .. }) => 0,
+        Ok(Split::NeedMore { at_least }) => at_least,
+    };
     let mut body = vec![0u8; len];
     r.read_exact(&mut body).map_err(|e| {
         std::io::Error::new(
