@@ -144,26 +144,8 @@ fn validate(id: u64, spec: &str, structs: &rmpv::Value, payload: &[u8]) -> Respo
     }
 }
 
-/// The struct table of a validate request back to JSON (it came from JSON).
+/// The struct table of a validate request back to JSON (it came from
+/// JSON), through rmpv's serde support; what JSON cannot hold is null.
 fn value_to_json(v: &rmpv::Value) -> serde_json::Value {
-    use rmpv::Value;
-    match v {
-        Value::Nil => serde_json::Value::Null,
-        Value::Boolean(b) => (*b).into(),
-        Value::Integer(i) => match (i.as_u64(), i.as_i64()) {
-            (Some(u), _) => u.into(),
-            (_, Some(n)) => n.into(),
-            _ => serde_json::Value::Null,
-        },
-        Value::F32(f) => f64::from(*f).into(),
-        Value::F64(f) => (*f).into(),
-        Value::String(s) => s.as_str().unwrap_or_default().into(),
-        Value::Binary(_) | Value::Ext(..) => serde_json::Value::Null,
-        Value::Array(a) => a.iter().map(value_to_json).collect(),
-        Value::Map(m) => serde_json::Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), value_to_json(v)))
-                .collect(),
-        ),
-    }
+    rmpv::ext::from_value(v.clone()).unwrap_or(serde_json::Value::Null)
 }
