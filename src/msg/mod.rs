@@ -22,63 +22,38 @@ pub(crate) mod schema;
 pub(crate) use field::WireField;
 pub use field::{AnyMap, StrMap};
 
-/// The tag of a message: the value of its `msg_type` key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum MsgType {
-    /// [`Aid`]
-    Aid,
-    /// [`SpawnSpec`]
-    SpawnSpec,
-    /// [`Start`]
-    Start,
-    /// [`StartAck`]
-    StartAck,
-    /// [`Started`]
-    Started,
-    /// [`Yield`]
-    Yield,
-    /// [`Stop`]
-    Stop,
-    /// [`Return`]
-    Return,
-    /// [`CancelAck`]
-    CancelAck,
-    /// [`Error`]
-    Error,
+/// Writes the tag enum from the one list of the ten messages: the enum,
+/// [`MsgType::ALL`] and [`MsgType::as_str`] cannot disagree. (The tag
+/// matcher `from_word` is tuned by hand; a test checks it against `ALL`.)
+macro_rules! msg_types {
+    ($($name:ident),* $(,)?) => {
+        /// The tag of a message: the value of its `msg_type` key.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum MsgType {
+            $(
+                #[doc = concat!("[`", stringify!($name), "`]")]
+                $name,
+            )*
+        }
+
+        impl MsgType {
+            /// All ten tags, in the protocol's order.
+            pub const ALL: [MsgType; [$(stringify!($name)),*].len()] = [$(MsgType::$name),*];
+
+            /// The tag as written on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(MsgType::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
 }
 
+msg_types!(Aid, SpawnSpec, Start, StartAck, Started, Yield, Stop, Return, CancelAck, Error);
+
 impl MsgType {
-    /// All ten tags.
-    pub const ALL: [MsgType; 10] = [
-        MsgType::Aid,
-        MsgType::SpawnSpec,
-        MsgType::Start,
-        MsgType::StartAck,
-        MsgType::Started,
-        MsgType::Yield,
-        MsgType::Stop,
-        MsgType::Return,
-        MsgType::CancelAck,
-        MsgType::Error,
-    ];
-
-    /// The tag as written on the wire.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            MsgType::Aid => "Aid",
-            MsgType::SpawnSpec => "SpawnSpec",
-            MsgType::Start => "Start",
-            MsgType::StartAck => "StartAck",
-            MsgType::Started => "Started",
-            MsgType::Yield => "Yield",
-            MsgType::Stop => "Stop",
-            MsgType::Return => "Return",
-            MsgType::CancelAck => "CancelAck",
-            MsgType::Error => "Error",
-        }
-    }
-
     /// The tag named by `s` (case-sensitive), if any.
     pub fn from_wire(s: &[u8]) -> Option<MsgType> {
         let (&last, _) = s.split_last()?;
