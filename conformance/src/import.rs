@@ -489,19 +489,33 @@ fn capture_verdicts(cap: &Capture, prov: &Provenance, out: &mut Out) -> anyhow::
     Ok(())
 }
 
-/// The default of a field that has one (`None` for required fields).
+/// The default of a field that has one (`None` for required fields), as
+/// the message crate's table gives it (through the `default` of each
+/// property in its JSON Schemas).
 pub fn default_of(t: MsgType, key: &str) -> Option<Value> {
-    match (t, key) {
-        (MsgType::Aid, "pid" | "is_registrar") => Some(Value::Nil),
-        (MsgType::Aid, "is_probe") => Some(Value::Boolean(false)),
-        (MsgType::Start, "pld_spec") => Some(Value::from("typing.Any")),
-        (MsgType::Error, "tb_str") => Some(Value::from("")),
-        (
-            MsgType::Error,
-            "message" | "canceller" | "sender" | "cid" | "_bad_msg" | "_bad_msg_as_dict",
-        ) => Some(Value::Nil),
-        _ => None,
-    }
+    static DEFAULTS: std::sync::OnceLock<std::collections::BTreeMap<(MsgType, String), Value>> =
+        std::sync::OnceLock::new();
+    let defaults = DEFAULTS.get_or_init(|| {
+        let mut all = std::collections::BTreeMap::new();
+        for (name, schema) in shuttle::schema::schemas() {
+            let Some(t) = MsgType::from_wire(name.as_bytes()) else {
+                continue;
+            };
+            let props = schema
+                .as_value()
+                .get("properties")
+                .and_then(|p| p.as_object());
+            for (k, prop) in props.into_iter().flatten() {
+                if let Some(d) = prop.get("default") {
+                    // A JSON value always converts.
+                    let v = rmpv::ext::to_value(d).unwrap_or(Value::Nil);
+                    all.insert((t, k.clone()), v);
+                }
+            }
+        }
+        all
+    });
+    defaults.get(&(t, key.to_string())).cloned()
 }
 
 /// Whether a field's value equals its default (so it may be omitted).
@@ -850,4 +864,30 @@ fn vectors(doc: &serde_json::Value, file: &str, out: &mut Out) -> anyhow::Result
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod default_tests {
+    use super::*;
+
+    #[test]
+    fn defaults_come_from_the_message_table() {
+        assert_eq!(
+            default_of(MsgType::Aid, "is_probe"),
+            Some(Value::Boolean(false))
+        );
+        assert_eq!(default_of(MsgType::Aid, "pid"), Some(Value::Nil));
+        assert_eq!(
+            default_of(MsgType::Start, "pld_spec"),
+            Some(Value::from("typing.Any"))
+        );
+        assert_eq!(default_of(MsgType::Error, "tb_str"), Some(Value::from("")));
+        assert_eq!(
+            default_of(MsgType::Error, "_bad_msg_as_dict"),
+            Some(Value::Nil)
+        );
+        // Required fields have none.
+        assert_eq!(default_of(MsgType::Start, "cid"), None);
+        assert_eq!(default_of(MsgType::Aid, "name"), None);
+    }
 }
