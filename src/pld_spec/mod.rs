@@ -54,7 +54,7 @@ mod mte;
 mod parse;
 #[cfg(test)]
 mod sample;
-mod schema;
+mod json_schema;
 #[cfg(test)]
 mod tests;
 #[cfg(feature = "schema")]
@@ -378,7 +378,7 @@ impl PldSpec {
     /// A JSON Schema (draft 2020-12) describing the payloads this spec
     /// accepts, structs under `$defs`.
     pub fn json_schema(&self) -> serde_json::Value {
-        schema::to_json_schema(&self.c)
+        json_schema::to_json_schema(&self.c)
     }
 
     /// Derives a dynamic spec from a JSON Schema, e.g. one produced by
@@ -387,7 +387,7 @@ impl PldSpec {
     /// `$defs` key; `required` fields stay required, the others get a
     /// `None` default).
     pub fn from_schema(schema: &serde_json::Value) -> Result<PldSpec, SpecError> {
-        let (spec, structs) = schema::from_json_schema(schema)?;
+        let (spec, structs) = json_schema::from_json_schema(schema)?;
         PldSpec::parse(&spec, &structs)
     }
 }
