@@ -50,11 +50,11 @@
 //! ```
 
 mod compile;
+mod json_schema;
 mod mte;
 mod parse;
 #[cfg(test)]
 mod sample;
-mod json_schema;
 #[cfg(test)]
 mod tests;
 #[cfg(feature = "schema")]
