@@ -119,9 +119,9 @@ impl<'a> Raw<'a> {
         // (rmp-serde refuses the level that brings its count to the limit.)
         de.set_max_depth(crate::DEFAULT_MAX_DEPTH + 1);
         // The stack to have at hand: a value of n bytes nests at most n
-        // levels, and the one-loop `Any` check tells a shallow one.
-        let shallow =
-            bytes.len() <= SHALLOW || crate::pld_spec::validate_any_within(bytes, SHALLOW);
+        // levels, and a structure-only skip (no UTF-8 checks) tells a
+        // shallow one.
+        let shallow = bytes.len() <= SHALLOW || Reader::new(bytes).skip_nested(0, SHALLOW).is_ok();
         let need = if shallow {
             SHALLOW
         } else {

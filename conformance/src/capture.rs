@@ -279,7 +279,16 @@ impl VerdictCheck {
 /// frame by frame (ordered by channel, then frame). A capture without
 /// `pld_specs` gives an empty list.
 pub fn check_capture(cap: &Capture) -> Result<Vec<VerdictCheck>, VerdictError> {
-    let mut map: std::collections::BTreeMap<(usize, usize), VerdictCheck> = Default::default();
+    type Checks = std::collections::BTreeMap<(usize, usize), VerdictCheck>;
+    fn slot(map: &mut Checks, channel: usize, frame: usize) -> &mut VerdictCheck {
+        map.entry((channel, frame)).or_insert(VerdictCheck {
+            channel,
+            frame,
+            expected: None,
+            got: None,
+        })
+    }
+    let mut map = Checks::new();
     let recorded = cap
         .pld_verdicts
         .as_ref()
@@ -289,25 +298,10 @@ pub fn check_capture(cap: &Capture) -> Result<Vec<VerdictCheck>, VerdictError> {
     for v in recorded {
         let at = |k: &str| v.get(k).and_then(|x| x.as_u64()).unwrap_or(u64::MAX) as usize;
         let (channel, frame) = (at("channel"), at("frame"));
-        map.entry((channel, frame))
-            .or_insert(VerdictCheck {
-                channel,
-                frame,
-                expected: None,
-                got: None,
-            })
-            .expected = Some(v);
+        slot(&mut map, channel, frame).expected = Some(v);
     }
     for v in capture_verdicts(cap)? {
-        let (channel, frame) = (v.channel, v.frame);
-        map.entry((channel, frame))
-            .or_insert(VerdictCheck {
-                channel,
-                frame,
-                expected: None,
-                got: None,
-            })
-            .got = Some(v.to_json());
+        slot(&mut map, v.channel, v.frame).got = Some(v.to_json());
     }
     Ok(map.into_values().collect())
 }

@@ -468,6 +468,45 @@ impl<'a> Reader<'a> {
         Ok(&self.buf[start..self.pos])
     }
 
+    /// Skips one value, checking only its structure and the nesting limit
+    /// (`depth` containers are open around it), not the UTF-8 of its strs:
+    /// how msgspec passes over a value it does not validate (an unknown
+    /// struct field, a value before a tag, trailing array items), and how
+    /// `Raw::decode` bounds a payload's depth.
+    pub(crate) fn skip_nested(
+        &mut self,
+        depth: usize,
+        max_depth: usize,
+    ) -> Result<(), DecodeError> {
+        // Values still to skip in each container opened while skipping.
+        let mut open: Vec<usize> = Vec::new();
+        let mut left = 1usize;
+        loop {
+            while left == 0 {
+                match open.pop() {
+                    Some(l) => left = l,
+                    None => return Ok(()),
+                }
+            }
+            left -= 1;
+            let children = match self.peek_byte()? {
+                0x90..=0x9f | 0xdc | 0xdd => self.array_header()?.unwrap_or(0),
+                0x80..=0x8f | 0xde | 0xdf => self.map_header()?.unwrap_or(0).saturating_mul(2),
+                _ => {
+                    self.skip_values_lazy(1)?;
+                    continue;
+                }
+            };
+            if children > 0 {
+                if depth + open.len() + 1 > max_depth {
+                    return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
+                }
+                open.push(left);
+                left = children;
+            }
+        }
+    }
+
     /// Skips `n` complete values without recursion.
     pub(crate) fn skip_values(&mut self, n: usize) -> Result<(), DecodeError> {
         self.skip_impl(n, true)

@@ -67,13 +67,6 @@ pub use mte::{validate_msg, MsgTypeError, MsgTypeErrorView, MSG_TYPE_ERROR};
 #[cfg(feature = "schema")]
 pub use typed::{decode_typed, spec_of, TypedSpec};
 
-/// Whether `bytes` hold one value typed `Any` nested at most `max_depth`
-/// levels, by the one-loop check (`false` also when in doubt).
-pub(crate) fn validate_any_within(bytes: &[u8], max_depth: usize) -> bool {
-    let mut r = crate::msgpack::Reader::new(bytes);
-    validate::any_fast::<false>(&mut r, 0, max_depth) && r.finish().is_ok()
-}
-
 use crate::error::DecodeError;
 use crate::msgpack::Reader;
 

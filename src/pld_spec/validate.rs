@@ -209,40 +209,6 @@ fn key_eq(a: &[u8], b: &[u8]) -> bool {
         }
 }
 
-/// Skips one value that is not validated (an unknown struct field, a value
-/// passed over while looking for a tag, trailing array items), checking
-/// only its structure, as msgspec does, including the nesting limit:
-/// `depth` containers are open around it.
-fn skip(r: &mut Reader<'_>, depth: usize, max_depth: usize) -> R {
-    // Values still to skip in each container opened while skipping.
-    let mut open: Vec<usize> = Vec::new();
-    let mut left = 1usize;
-    loop {
-        while left == 0 {
-            match open.pop() {
-                Some(l) => left = l,
-                None => return Ok(()),
-            }
-        }
-        left -= 1;
-        let children = match r.peek_byte()? {
-            0x90..=0x9f | 0xdc | 0xdd => r.array_header()?.unwrap_or(0),
-            0x80..=0x8f | 0xde | 0xdf => r.map_header()?.unwrap_or(0).saturating_mul(2),
-            _ => {
-                r.skip_values_lazy(1)?;
-                continue;
-            }
-        };
-        if children > 0 {
-            if depth + open.len() + 1 > max_depth {
-                return Err(DecodeError::new(ErrorKind::TooDeep { limit: max_depth }));
-            }
-            open.push(left);
-            left = children;
-        }
-    }
-}
-
 /// The error for a struct key or tag value of the wrong kind (msgspec
 /// spells a found nil `null` there, and the reserved byte `unknown`).
 fn key_kind_err(r: &Reader<'_>, expected: &'static str) -> DecodeError {
@@ -609,7 +575,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                                 utf8(key)?.to_string(),
                             )))
                         }
-                        None => skip(&mut self.r, depth, self.max_depth)?,
+                        None => self.r.skip_nested(depth, self.max_depth)?,
                     }
                 }
                 missing(s, seen)?;
@@ -640,7 +606,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                         }));
                     }
                     for _ in 0..*rem {
-                        skip(&mut self.r, depth, self.max_depth)?;
+                        self.r.skip_nested(depth, self.max_depth)?;
                     }
                     *rem = 0;
                 }
@@ -798,7 +764,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                             utf8(key)?.to_string(),
                         )));
                     }
-                    skip(&mut self.r, depth, self.max_depth)?;
+                    self.r.skip_nested(depth, self.max_depth)?;
                 }
             }
         }
@@ -1015,7 +981,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                         found = Some(sid.map_err(|e| e.at(field_seg(&u.tag_field)))?);
                         break;
                     }
-                    skip(&mut scan, depth + 1, self.max_depth)?;
+                    scan.skip_nested(depth + 1, self.max_depth)?;
                 }
                 match found {
                     Some(sid) => sid,
