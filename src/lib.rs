@@ -80,7 +80,7 @@
 //! | layer | module | holds |
 //! |---|---|---|
 //! | 0 | [`error`] | [`DecodeError`] (msgspec's text and path, opaque), [`EncodeError`] |
-//! | 1 | [`msgpack`] | the reader and skipper (internal), [`msgpack::write`], [`msgpack::headers`], the timestamp check |
+//! | 1 | [`msgpack`] | the reader, the one skipper and the one check of a value typed `Any` with msgspec's errors (internal), [`msgpack::write`], [`msgpack::headers`], the timestamp check |
 //! | 2 | `value` | [`Value`], a dynamic value safe to drop at any depth |
 //! | 3 | `raw` | [`Raw`]: payload bytes as they arrived; serde decoding behind a depth and stack guard |
 //! | 4 | [`json`], [`python`] | the msgpack-to-JSON mapping; Python's `repr` |
@@ -89,9 +89,7 @@
 //! | 7 | [`dialog`] | the dialog rules: the sans-IO channel engine, judging recordings, per-dialog payload verdicts |
 //! | 8 | [`legacy`] | the dict dialect of tractor 0.1.0a5 |
 //!
-//! One back-edge remains: `raw` and `msg` check values typed `Any` through
-//! the payload-spec walker (which words msgspec's errors); that check
-//! belongs in `msgpack`. The harness (`shuttle-conformance`) holds
+//! No module depends on one above it. The harness (`shuttle-conformance`) holds
 //! everything about files and processes: the capture format, the vector
 //! runner, cases, testees, the rendered docs.
 //!

@@ -142,7 +142,7 @@ impl<'a> Raw<'a> {
     /// hashable, as when msgspec decodes it as `Any`.
     pub fn to_value(&self) -> Result<Value, DecodeError> {
         let mut r = Reader::new(&self.bytes);
-        crate::pld_spec::PldSpec::any_value(&mut r)?;
+        crate::msgpack::any_value(&mut r)?;
         r.finish()?;
         crate::msgpack::read_value(&self.bytes, crate::DEFAULT_MAX_DEPTH).map(Value::from)
     }

@@ -19,14 +19,6 @@ const LAYERS: &[&[&str]] = &[
     &["legacy"],
 ];
 
-/// Back-edges still allowed, with the only items they may name: the check
-/// of values typed `Any` still lives in the payload-spec walker (which
-/// words its errors); it belongs in `msgpack`.
-const ALLOWED_UP: &[(&str, &str, &[&str])] = &[
-    ("raw", "pld_spec", &["any_value"]),
-    ("msg", "pld_spec", &["any_value", "any_str_map"]),
-];
-
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))
 }
@@ -130,33 +122,11 @@ fn modules_depend_only_on_lower_layers() {
         if t < f {
             continue;
         }
-        match ALLOWED_UP.iter().find(|(a, b, _)| a == from && b == to) {
-            Some((_, _, items)) => {
-                for line in lines {
-                    let named = items.iter().any(|item| line.contains(item));
-                    if !named {
-                        wrong.push(format!("{from} -> {to} beyond the Any check: {line}"));
-                    }
-                }
-            }
-            None => wrong.extend(lines.iter().map(|l| format!("{from} -> {to}: {l}"))),
-        }
+        wrong.extend(lines.iter().map(|l| format!("{from} -> {to}: {l}")));
     }
     assert!(
         wrong.is_empty(),
         "dependencies against the layers:\n{}",
         wrong.join("\n")
     );
-}
-
-#[test]
-fn every_allowed_back_edge_still_exists() {
-    // When the Any check moves down, its entry here goes too.
-    let edges = edges();
-    for (from, to, _) in ALLOWED_UP {
-        assert!(
-            edges.contains_key(&(from.to_string(), to.to_string())),
-            "{from} -> {to} is gone: remove it from ALLOWED_UP"
-        );
-    }
 }

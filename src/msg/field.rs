@@ -268,7 +268,7 @@ impl<'a> WireField<'a> for StrMap<'a> {
     const EXPECTED: &'static str = "object";
     fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         if let 0x80..=0x8f | 0xde | 0xdf = r.peek_byte()? {
-            if let Some(bytes) = crate::pld_spec::PldSpec::any_str_map(r) {
+            if let Some(bytes) = crate::msgpack::any_str_map(r) {
                 return Ok(StrMap(Raw::from_checked(bytes)));
             }
         }
@@ -276,7 +276,7 @@ impl<'a> WireField<'a> for StrMap<'a> {
         let n = r.map_len()?.ok_or_else(|| r.expected("object"))?;
         for _ in 0..n {
             str_key(r)?;
-            crate::pld_spec::PldSpec::any_value(r)?;
+            crate::msgpack::any_value(r)?;
         }
         Ok(StrMap(Raw::from_checked(&r.buf()[start..r.pos()])))
     }
@@ -324,7 +324,7 @@ impl<'a> WireField<'a> for AnyMap<'a> {
         if r.peek_kind()? != Kind::Object {
             return Err(r.expected("object"));
         }
-        let bytes = crate::pld_spec::PldSpec::any_value(r)?;
+        let bytes = crate::msgpack::any_value(r)?;
         Ok(AnyMap(Raw::from_checked(bytes)))
     }
     fn encode(&self, out: &mut Vec<u8>) {

@@ -1028,7 +1028,7 @@ fn decode_payload_fields<'a>(
         n -= 1;
         if r.eat_key("pld") {
             let bytes = if any {
-                crate::pld_spec::PldSpec::any_value(r)
+                crate::msgpack::any_value(r)
             } else {
                 r.raw()
             };
@@ -1042,7 +1042,7 @@ fn decode_payload_fields<'a>(
             b"cid" => cid = Some(r.str().map_err(|e| e.at_field("cid"))?),
             b"pld" => {
                 let bytes = if any {
-                    crate::pld_spec::PldSpec::any_value(r)
+                    crate::msgpack::any_value(r)
                 } else {
                     r.raw()
                 };

@@ -10,9 +10,11 @@
 //! ([`rmp::Marker`]), checks every length against the bytes that remain
 //! before anything is sized from it, and skips nested values iteratively
 //! (a counter of values still to skip, no recursion), so hostile nesting
-//! cannot overflow the stack; the UTF-8 fast paths; and the iterative
-//! builder of dynamic values behind [`Raw::to_value`](crate::Raw::to_value).
+//! cannot overflow the stack; the UTF-8 fast paths; the check of a value
+//! typed `Any`, with msgspec's errors; and the iterative builder of
+//! dynamic values behind [`Raw::to_value`](crate::Raw::to_value).
 
+mod any;
 mod headers;
 mod reader;
 #[cfg(test)]
@@ -22,6 +24,7 @@ mod utf8;
 mod value;
 pub mod write;
 
+pub(crate) use any::{any_fast, any_str_map, any_value, check as check_any, MAX_DEPTH};
 pub use headers::{headers, Header, Headers};
 pub(crate) use reader::Reader;
 pub(crate) use timestamp::check_timestamp;

@@ -1,9 +1,10 @@
-//! The reader's skipping and the UTF-8 fast paths, against independent
-//! oracles (rmp-serde's encoder, the standard library's UTF-8 check).
+//! The reader's skipping, the UTF-8 fast paths and the `Any` check,
+//! against independent oracles (rmp-serde's encoder, the standard
+//! library's UTF-8 check) and each other.
 
 use proptest::prelude::*;
 
-use super::{ascii_str, is_utf8, utf8, Reader};
+use super::{any_fast, ascii_str, check_any, is_utf8, utf8, Reader, MAX_DEPTH};
 
 /// Values built to exercise the skipper's runs: lists of same-width ints,
 /// maps of same-width keys and values, with containers and other widths
@@ -89,6 +90,75 @@ proptest! {
         // Cut short, it is never read as a str.
         if !bytes.is_empty() {
             prop_assert!(Reader::new(&wire[..wire.len() - 1]).str().is_err());
+        }
+    }
+}
+
+/// The exact check of [`check_any`] on `bytes`: its verdict, the error's
+/// text and where the reader stopped.
+fn exact(bytes: &[u8]) -> (Result<bool, String>, usize) {
+    let mut r = Reader::new(bytes);
+    let v = check_any(&mut r, 0, MAX_DEPTH).map_err(|e| e.msgspec_text());
+    (v, r.pos())
+}
+
+#[test]
+fn any_check_leaves_the_reader_after_the_value() {
+    // [1, 2] followed by `true`.
+    assert_eq!(exact(&[0x92, 0x01, 0x02, 0xc3]), (Ok(false), 3));
+}
+
+#[test]
+fn any_check_reports_what_python_cannot_hash() {
+    assert_eq!(exact(&[0x80]).0, Ok(true), "an empty dict");
+    assert_eq!(exact(&[0x91, 0x80]).0, Ok(true), "a list holding a dict");
+    assert_eq!(exact(&[0xd4, 0x05, 0x00]).0, Ok(true), "an Ext");
+    // A timestamp is a datetime, hashable.
+    assert_eq!(exact(&[0xd6, 0xff, 0, 0, 0, 0]).0, Ok(false));
+    assert_eq!(exact(&[0x92, 0x01, 0xa1, b'a']).0, Ok(false));
+}
+
+#[test]
+fn any_check_words_msgspec_errors() {
+    // msgspec words malformed data without a path, however deep.
+    // {"a": [1, {[{}]: 1}]}: the key of the inner map holds a dict.
+    let bytes = [0x81, 0xa1, b'a', 0x92, 0x01, 0x81, 0x91, 0x80, 0x01];
+    assert_eq!(
+        exact(&bytes).0,
+        Err("MessagePack data is malformed: map keys must be hashable (byte 9)".into())
+    );
+    // [1, "\xff"]: invalid UTF-8 in the second item.
+    let (v, _) = exact(&[0x92, 0x01, 0xa1, 0xff]);
+    assert_eq!(
+        v,
+        Err("'utf-8' codec can't decode byte 0xff in position 0: invalid start byte".into())
+    );
+    // One level past the limit, below two levels already open.
+    let mut deep = vec![0x91; MAX_DEPTH - 1];
+    deep.push(0x90);
+    let mut r = Reader::new(&deep);
+    assert!(check_any(&mut r, 1, MAX_DEPTH).is_ok());
+    let mut r = Reader::new(&deep);
+    let e = check_any(&mut r, 2, MAX_DEPTH).unwrap_err();
+    assert_eq!(e.python_type(), "RecursionError");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// Where the one-loop check says yes, the exact check agrees and stops
+    /// at the same byte; on arbitrary bytes neither panics.
+    #[test]
+    fn any_fast_agrees_with_the_exact_check(bytes in prop::collection::vec(any::<u8>(), 0..48)) {
+        let mut r = Reader::new(&bytes);
+        let fast = any_fast::<false>(&mut r, 0, 4);
+        let mut e = Reader::new(&bytes);
+        let exact = check_any(&mut e, 0, 4);
+        if fast {
+            prop_assert!(exact.is_ok(), "{:?}", exact);
+            prop_assert_eq!(r.pos(), e.pos());
+        } else {
+            prop_assert_eq!(r.pos(), 0);
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::error::{DecodeError, ErrorKind};
 /// Builds a dynamic value from one msgpack value, iteratively (no
 /// recursion, whatever the nesting), refusing nesting deeper than
 /// `max_depth` containers. Strs are not checked for UTF-8 here (rmpv keeps
-/// invalid ones as bytes); use [`crate::pld_spec::PldSpec::any_value`] first to check them.
+/// invalid ones as bytes); use [`crate::msgpack::any_value`] first to check them.
 pub(crate) fn read_value(bytes: &[u8], max_depth: usize) -> Result<rmpv::Value, DecodeError> {
     /// One value that is not a container, read by rmpv (which does not
     /// recurse for these).

@@ -71,9 +71,9 @@ use crate::error::DecodeError;
 use crate::msgpack::Reader;
 
 /// Deepest nesting of non-empty containers accepted, matching where
-/// CPython's recursion limit (1000) stops msgspec: 998 levels pass, the
-/// 999th raises `RecursionError`.
-pub const DEFAULT_MAX_DEPTH: usize = 998;
+/// CPython's recursion limit (1000) stops msgspec on Python 3.11: 998
+/// levels pass, the 999th raises `RecursionError`.
+pub const DEFAULT_MAX_DEPTH: usize = crate::msgpack::MAX_DEPTH;
 
 /// Where a spec was refused (mirrors the vectors' `stage`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,43 +194,6 @@ impl PldSpec {
         }
     }
 
-    /// Validates the next value of `r` as msgspec decodes a value typed
-    /// `Any` (well-formed msgpack, UTF-8 strs, hashable map keys, valid
-    /// timestamps, nesting within [`DEFAULT_MAX_DEPTH`]) and returns its
-    /// bytes. The envelope's `Any`-typed fields are read with this.
-    pub(crate) fn any_value<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
-        static ANY: std::sync::OnceLock<PldSpec> = std::sync::OnceLock::new();
-        let start = r.pos();
-        // Scalars other than ext need no more than their bytes (the usual
-        // kwarg); strs only UTF-8. Everything else goes through the spec.
-        match r.peek_byte()? {
-            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2..=0xc6 | 0xca..=0xd3 => r.skip_values(1)?,
-            0xa0..=0xbf | 0xd9..=0xdb => {
-                r.str()?;
-            }
-            _ => {
-                // One loop over the usual nested value; the full validator
-                // only for what it doubts (and to word the error).
-                if !validate::any_fast::<false>(r, 0, DEFAULT_MAX_DEPTH) {
-                    ANY.get_or_init(PldSpec::any).validate_in(r)?
-                }
-            }
-        }
-        Ok(&r.buf()[start..r.pos()])
-    }
-
-    /// Like [`PldSpec::any_value`] for a map whose keys must be strs
-    /// (Python `dict[str, Any]`) when the whole map passes the one-loop
-    /// check; `None` (consuming nothing) sends the caller to the exact,
-    /// entry-by-entry check that words any error.
-    pub(crate) fn any_str_map<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
-        let start = r.pos();
-        if validate::any_fast::<true>(r, 0, DEFAULT_MAX_DEPTH) {
-            return Some(&r.buf()[start..r.pos()]);
-        }
-        None
-    }
-
     /// The same spec with another nesting limit (at most
     /// [`DEFAULT_MAX_DEPTH`]; larger values are capped so that validation
     /// stays within a bounded stack).
@@ -307,20 +270,6 @@ impl PldSpec {
         };
         validate::with_stack(|stack| v.run(self.c.root, stack))?;
         v.r.finish()
-    }
-
-    /// Validates the next value of `r` (no trailing-bytes check), leaving
-    /// `r` after it. For decoders that embed a limited payload.
-    pub(crate) fn validate_in(&self, r: &mut Reader<'_>) -> Result<(), DecodeError> {
-        let mut v = validate::Validator {
-            r: r.clone(),
-            c: &self.c,
-            max_depth: self.max_depth,
-            reference: false,
-        };
-        validate::with_stack(|stack| v.run(self.c.root, stack))?;
-        *r = v.r;
-        Ok(())
     }
 
     /// A random payload that conforms to this spec, drawing randomness from

@@ -13,8 +13,7 @@ use super::compile::{
     STR,
 };
 use crate::error::{DecodeError, ErrorKind, PathSegment};
-use crate::msgpack::check_timestamp;
-use crate::msgpack::{Int, Kind, Reader};
+use crate::msgpack::{any_fast, check_any, Int, Kind, Reader};
 use crate::python::str_repr;
 
 thread_local! {
@@ -64,138 +63,6 @@ fn kind_err(r: &Reader<'_>, expected: &str) -> DecodeError {
     }
 }
 
-/// Checks a value typed `Any` (not a map key) in one loop: structure,
-/// UTF-8 of strs, timestamps, the nesting limit, and no container or
-/// non-timestamp ext as a map key. Returns `false` at the first doubt
-/// (including keys that are containers, which are rare), leaving the exact
-/// verdict and error to the frame walker; the reader moves only on `true`.
-/// With `STR_KEYS` the keys of the outermost map must be strs (Python
-/// `dict[str, Any]`).
-pub(crate) fn any_fast<const STR_KEYS: bool>(
-    r: &mut Reader<'_>,
-    depth: usize,
-    max_depth: usize,
-) -> bool {
-    /// Containers tracked without allocating; deeper values take the
-    /// general path.
-    const MAX_OPEN: usize = 32;
-    let buf = r.buf();
-    let mut pos = r.pos();
-    // Each open container as `rem << 1 | is_map` (counts fit: at most
-    // twice a u32).
-    let mut open = [0usize; MAX_OPEN];
-    let mut sp = 0;
-    let (mut rem, mut is_map) = (1usize, false);
-    // Reads a big-endian length of `N` bytes at `at`.
-    let be = |at: usize, n: usize| -> Option<usize> {
-        let s = buf.get(at..at + n)?;
-        Some(s.iter().fold(0usize, |acc, &x| acc << 8 | x as usize))
-    };
-    loop {
-        while rem == 0 {
-            if sp == 0 {
-                r.skip_to(pos);
-                return true;
-            }
-            sp -= 1;
-            (rem, is_map) = (open[sp] >> 1, open[sp] & 1 == 1);
-        }
-        let in_key = is_map && rem % 2 == 0;
-        rem -= 1;
-        let Some(&b) = buf.get(pos) else {
-            return false;
-        };
-        if STR_KEYS && in_key && sp == 1 && !matches!(b, 0xa0..=0xbf | 0xd9..=0xdb) {
-            return false;
-        }
-        // Every value below takes at least one byte, so the loop is bounded
-        // by the input whatever the announced lengths.
-        let (children, child_is_map) = match b {
-            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => {
-                pos += 1;
-                continue;
-            }
-            0xa0..=0xbf | 0xd9..=0xdb => {
-                let (start, n) = match b {
-                    0xd9 => (pos + 2, be(pos + 1, 1)),
-                    0xda => (pos + 3, be(pos + 1, 2)),
-                    0xdb => (pos + 5, be(pos + 1, 4)),
-                    _ => (pos + 1, Some((b & 0x1f) as usize)),
-                };
-                match n.and_then(|n| buf.get(start..start + n)) {
-                    Some(s) if crate::msgpack::is_utf8(s) => pos = start + s.len(),
-                    _ => return false,
-                }
-                continue;
-            }
-            0x90..=0x9f if !in_key => {
-                pos += 1;
-                ((b & 0x0f) as usize, false)
-            }
-            0x80..=0x8f if !in_key => {
-                pos += 1;
-                (2 * (b & 0x0f) as usize, true)
-            }
-            0xca..=0xd3 => {
-                pos += match b {
-                    0xcc | 0xd0 => 2,
-                    0xcd | 0xd1 => 3,
-                    0xce | 0xd2 | 0xca => 5,
-                    _ => 9,
-                };
-                if pos > buf.len() {
-                    return false;
-                }
-                continue;
-            }
-            0xc4..=0xc6 => {
-                let w = 1 << (b - 0xc4);
-                match be(pos + 1, w) {
-                    Some(n) if pos + 1 + w + n <= buf.len() => pos += 1 + w + n,
-                    _ => return false,
-                }
-                continue;
-            }
-            0xd4..=0xd8 | 0xc7..=0xc9 => {
-                let mut t = r.clone();
-                t.skip_to(pos);
-                match t.ext() {
-                    Ok(Some((-1, data))) if check_timestamp(data).is_ok() => {}
-                    Ok(Some((code, _))) if code != -1 && !in_key => {}
-                    _ => return false,
-                }
-                pos = t.pos();
-                continue;
-            }
-            0xdc | 0xdd if !in_key => {
-                let w = if b == 0xdc { 2 } else { 4 };
-                let Some(n) = be(pos + 1, w) else {
-                    return false;
-                };
-                pos += 1 + w;
-                (n, false)
-            }
-            0xde | 0xdf if !in_key => {
-                let w = if b == 0xde { 2 } else { 4 };
-                let Some(n) = be(pos + 1, w) else {
-                    return false;
-                };
-                pos += 1 + w;
-                (n.saturating_mul(2), true)
-            }
-            _ => return false,
-        };
-        if children > 0 {
-            if sp == MAX_OPEN || depth + sp + 1 > max_depth {
-                return false;
-            }
-            open[sp] = rem << 1 | is_map as usize;
-            sp += 1;
-            (rem, is_map) = (children, child_is_map);
-        }
-    }
-}
-
 /// Byte equality for short struct keys, without a `memcmp` call for the
 /// common one- and two-byte names.
 #[inline(always)]
@@ -232,13 +99,6 @@ fn field_seg(name: &str) -> PathSegment {
     PathSegment::Field(Cow::Owned(name.to_string()))
 }
 
-/// What a value is checked against.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Target {
-    Node(NodeId),
-    Any,
-}
-
 /// Which struct field bookkeeping a struct map frame uses.
 #[derive(Debug)]
 pub(crate) enum Seen {
@@ -273,7 +133,7 @@ impl Seen {
 pub(crate) enum Frame {
     /// list, variadic tuple or `Any` array: `done` items read of `len`.
     Seq {
-        elem: Target,
+        elem: NodeId,
         len: usize,
         done: usize,
         in_key: bool,
@@ -289,8 +149,8 @@ pub(crate) enum Frame {
     },
     /// dict or `Any` map.
     Map {
-        k: Target,
-        v: Target,
+        k: NodeId,
+        v: NodeId,
         len: usize,
         done: usize,
         at_value: bool,
@@ -364,7 +224,7 @@ impl<'a, 'c> Validator<'a, 'c> {
     /// Validates one value against `root`, iteratively.
     pub(crate) fn run(&mut self, root: NodeId, stack: &mut Vec<Frame>) -> R {
         let c = self.c;
-        let mut next: (Target, bool) = (Target::Node(root), false);
+        let mut next: (NodeId, bool) = (root, false);
         loop {
             // Start the next value; a container is run at once as far as
             // its leaves go, and only pushed if it has a nested container.
@@ -453,7 +313,7 @@ impl<'a, 'c> Validator<'a, 'c> {
 
     /// The next child a frame wants read, or `None` when it is complete.
     /// `depth`: how many containers are open, `f` included.
-    fn next_child(&mut self, f: &mut Frame, depth: usize) -> R<Option<(Target, bool)>> {
+    fn next_child(&mut self, f: &mut Frame, depth: usize) -> R<Option<(NodeId, bool)>> {
         let c = self.c;
         match f {
             Frame::Seq {
@@ -463,7 +323,8 @@ impl<'a, 'c> Validator<'a, 'c> {
                 in_key,
                 ..
             } => {
-                if let Target::Node(id) = *elem {
+                {
+                    let id = *elem;
                     let node = &c.nodes[id as usize];
                     if node.leaf {
                         let (mut i, n) = (*done, *len);
@@ -499,7 +360,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                 };
                 while let Some(t) = items.get(*done) {
                     if !c.nodes[*t as usize].leaf {
-                        return Ok(Some((Target::Node(*t), *in_key)));
+                        return Ok(Some((*t, *in_key)));
                     }
                     self.leaf(*t).map_err(|e| e.at_index(*done))?;
                     *done += 1;
@@ -514,7 +375,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                 at_value,
                 ..
             } => {
-                if let (Target::Node(kn), Target::Node(vn), false) = (*k, *v, *at_value) {
+                if let (kn, vn, false) = (*k, *v, *at_value) {
                     if c.nodes[kn as usize].leaf && c.nodes[vn as usize].leaf {
                         while *done < *len {
                             self.leaf(kn).map_err(|e| e.at(PathSegment::Key))?;
@@ -568,7 +429,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                                 continue;
                             }
                             *cur = i;
-                            return Ok(Some((Target::Node(f.ty), false)));
+                            return Ok(Some((f.ty, false)));
                         }
                         None if s.forbid_unknown => {
                             return Err(DecodeError::new(ErrorKind::UnknownField(
@@ -593,7 +454,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                     *next += 1;
                     let ty = s.fields[*next - 1].ty;
                     if !c.nodes[ty as usize].leaf {
-                        return Ok(Some((Target::Node(ty), false)));
+                        return Ok(Some((ty, false)));
                     }
                     self.leaf(ty).map_err(|e| e.at_index(*next - 1 + *tagged))?;
                 }
@@ -617,15 +478,11 @@ impl<'a, 'c> Validator<'a, 'c> {
 
     /// Reads a scalar completely, or a container header (opening a frame).
     /// `depth`: how many containers are open around the value.
-    fn start(&mut self, t: Target, in_key: bool, depth: usize) -> R<Started> {
+    fn start(&mut self, id: NodeId, in_key: bool, depth: usize) -> R<Started> {
         let c = self.c;
-        let id = match t {
-            Target::Any => return self.start_any_fast(in_key, depth),
-            Target::Node(id) => id,
-        };
         let n = &c.nodes[id as usize];
         if n.any {
-            return self.start_any_fast(in_key, depth);
+            return self.start_any(in_key, depth);
         }
         match self.r.peek_byte()? {
             0x90..=0x9f | 0xdc | 0xdd => self.start_array(id, in_key),
@@ -870,7 +727,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                     Started::Done(list)
                 } else {
                     Started::Open(Frame::Seq {
-                        elem: Target::Node(*e),
+                        elem: *e,
                         len,
                         done: 0,
                         in_key,
@@ -956,8 +813,8 @@ impl<'a, 'c> Validator<'a, 'c> {
                     Started::Done(true)
                 } else {
                     Started::Open(Frame::Map {
-                        k: Target::Node(*k),
-                        v: Target::Node(*v),
+                        k: *k,
+                        v: *v,
                         len,
                         done: 0,
                         at_value: false,
@@ -1017,73 +874,15 @@ impl<'a, 'c> Validator<'a, 'c> {
         }))
     }
 
-    /// A value typed `Any`, first by [`any_fast`] (one loop, no frames, no
+    /// A value typed `Any`, first by the one-loop check (no frames, no
     /// paths); if that finds anything wrong, again from the same place by
-    /// the frame walker, which reports the error exactly.
+    /// the exact check, which words the error.
     #[inline]
-    fn start_any_fast(&mut self, in_key: bool, depth: usize) -> R<Started> {
+    fn start_any(&mut self, in_key: bool, depth: usize) -> R<Started> {
         if !in_key && !self.reference && any_fast::<false>(&mut self.r, depth, self.max_depth) {
             return Ok(Started::Done(false));
         }
-        self.start_any(in_key)
-    }
-
-    /// A value typed `Any`: structure, UTF-8, timestamps and key
-    /// hashability are checked.
-    fn start_any(&mut self, in_key: bool) -> R<Started> {
-        let b = self.r.peek_byte()?;
-        match b {
-            0xa0..=0xbf | 0xd9..=0xdb => {
-                if let Some(s) = self.r.str_bytes()? {
-                    utf8(s)?;
-                }
-                Ok(Started::Done(false))
-            }
-            0x90..=0x9f | 0xdc | 0xdd => {
-                let len = self.r.array_header()?.unwrap_or(0);
-                Ok(if len == 0 {
-                    Started::Done(false)
-                } else {
-                    Started::Open(Frame::Seq {
-                        elem: Target::Any,
-                        len,
-                        done: 0,
-                        in_key,
-                        list: false,
-                        unhashable: false,
-                    })
-                })
-            }
-            0x80..=0x8f | 0xde | 0xdf => {
-                let len = self.r.map_header()?.unwrap_or(0);
-                Ok(if len == 0 {
-                    Started::Done(true)
-                } else {
-                    Started::Open(Frame::Map {
-                        k: Target::Any,
-                        v: Target::Any,
-                        len,
-                        done: 0,
-                        at_value: false,
-                        key_unhashable: false,
-                    })
-                })
-            }
-            0xd4..=0xd8 | 0xc7..=0xc9 => match self.r.ext()? {
-                Some((-1, data)) => {
-                    check_timestamp(data)?;
-                    Ok(Started::Done(false))
-                }
-                _ => Ok(Started::Done(true)),
-            },
-            0xc1 => Err(DecodeError::new(ErrorKind::ReservedByte {
-                at: self.r.pos(),
-            })),
-            _ => {
-                self.r.skip_values_lazy(1)?;
-                Ok(Started::Done(false))
-            }
-        }
+        check_any(&mut self.r, depth, self.max_depth).map(Started::Done)
     }
 
     fn lookup_tag_in(&mut self, u: &super::compile::TagUnion) -> R<u32> {

@@ -1,0 +1,309 @@
+//! The check of a value typed `Any`: what msgspec accepts when it decodes
+//! msgpack with no type (well-formed msgpack, UTF-8 strs, valid timestamps,
+//! hashable map keys, nesting within [`MAX_DEPTH`]), with its exact errors.
+//!
+//! Two walkers share the rules: [`any_fast`], one loop with no path
+//! bookkeeping that answers yes or "not sure", and [`check`], an explicit
+//! stack that words the error and its path. The envelope's `Any`-typed
+//! fields, [`Raw::decode`](crate::Raw::decode) and the payload-spec walker
+//! (for every position typed `Any`) all use them.
+
+use crate::error::{DecodeError, ErrorKind, PathSegment};
+
+use super::{check_timestamp, is_utf8, utf8, Reader};
+
+/// Deepest nesting of non-empty containers accepted, matching where
+/// CPython's recursion limit (1000) stops msgspec on Python 3.11: 998
+/// levels pass, the 999th raises `RecursionError`.
+pub(crate) const MAX_DEPTH: usize = 998;
+
+/// Checks a value typed `Any` (not a map key) in one loop: structure,
+/// UTF-8 of strs, timestamps, the nesting limit, and no container or
+/// non-timestamp ext as a map key. Returns `false` at the first doubt
+/// (including keys that are containers, which are rare), leaving the exact
+/// verdict and error to the frame walker; the reader moves only on `true`.
+/// With `STR_KEYS` the keys of the outermost map must be strs (Python
+/// `dict[str, Any]`).
+pub(crate) fn any_fast<const STR_KEYS: bool>(
+    r: &mut Reader<'_>,
+    depth: usize,
+    max_depth: usize,
+) -> bool {
+    /// Containers tracked without allocating; deeper values take the
+    /// general path.
+    const MAX_OPEN: usize = 32;
+    let buf = r.buf();
+    let mut pos = r.pos();
+    // Each open container as `rem << 1 | is_map` (counts fit: at most
+    // twice a u32).
+    let mut open = [0usize; MAX_OPEN];
+    let mut sp = 0;
+    let (mut rem, mut is_map) = (1usize, false);
+    // Reads a big-endian length of `N` bytes at `at`.
+    let be = |at: usize, n: usize| -> Option<usize> {
+        let s = buf.get(at..at + n)?;
+        Some(s.iter().fold(0usize, |acc, &x| acc << 8 | x as usize))
+    };
+    loop {
+        while rem == 0 {
+            if sp == 0 {
+                r.skip_to(pos);
+                return true;
+            }
+            sp -= 1;
+            (rem, is_map) = (open[sp] >> 1, open[sp] & 1 == 1);
+        }
+        let in_key = is_map && rem % 2 == 0;
+        rem -= 1;
+        let Some(&b) = buf.get(pos) else {
+            return false;
+        };
+        if STR_KEYS && in_key && sp == 1 && !matches!(b, 0xa0..=0xbf | 0xd9..=0xdb) {
+            return false;
+        }
+        // Every value below takes at least one byte, so the loop is bounded
+        // by the input whatever the announced lengths.
+        let (children, child_is_map) = match b {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => {
+                pos += 1;
+                continue;
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                let (start, n) = match b {
+                    0xd9 => (pos + 2, be(pos + 1, 1)),
+                    0xda => (pos + 3, be(pos + 1, 2)),
+                    0xdb => (pos + 5, be(pos + 1, 4)),
+                    _ => (pos + 1, Some((b & 0x1f) as usize)),
+                };
+                match n.and_then(|n| buf.get(start..start + n)) {
+                    Some(s) if is_utf8(s) => pos = start + s.len(),
+                    _ => return false,
+                }
+                continue;
+            }
+            0x90..=0x9f if !in_key => {
+                pos += 1;
+                ((b & 0x0f) as usize, false)
+            }
+            0x80..=0x8f if !in_key => {
+                pos += 1;
+                (2 * (b & 0x0f) as usize, true)
+            }
+            0xca..=0xd3 => {
+                pos += match b {
+                    0xcc | 0xd0 => 2,
+                    0xcd | 0xd1 => 3,
+                    0xce | 0xd2 | 0xca => 5,
+                    _ => 9,
+                };
+                if pos > buf.len() {
+                    return false;
+                }
+                continue;
+            }
+            0xc4..=0xc6 => {
+                let w = 1 << (b - 0xc4);
+                match be(pos + 1, w) {
+                    Some(n) if pos + 1 + w + n <= buf.len() => pos += 1 + w + n,
+                    _ => return false,
+                }
+                continue;
+            }
+            0xd4..=0xd8 | 0xc7..=0xc9 => {
+                let mut t = r.clone();
+                t.skip_to(pos);
+                match t.ext() {
+                    Ok(Some((-1, data))) if check_timestamp(data).is_ok() => {}
+                    Ok(Some((code, _))) if code != -1 && !in_key => {}
+                    _ => return false,
+                }
+                pos = t.pos();
+                continue;
+            }
+            0xdc | 0xdd if !in_key => {
+                let w = if b == 0xdc { 2 } else { 4 };
+                let Some(n) = be(pos + 1, w) else {
+                    return false;
+                };
+                pos += 1 + w;
+                (n, false)
+            }
+            0xde | 0xdf if !in_key => {
+                let w = if b == 0xde { 2 } else { 4 };
+                let Some(n) = be(pos + 1, w) else {
+                    return false;
+                };
+                pos += 1 + w;
+                (n.saturating_mul(2), true)
+            }
+            _ => return false,
+        };
+        if children > 0 {
+            if sp == MAX_OPEN || depth + sp + 1 > max_depth {
+                return false;
+            }
+            open[sp] = rem << 1 | is_map as usize;
+            sp += 1;
+            (rem, is_map) = (children, child_is_map);
+        }
+    }
+}
+
+/// One open container of [`check`].
+#[derive(Debug)]
+struct Open {
+    len: usize,
+    done: usize,
+    map: bool,
+    at_value: bool,
+    /// A map's current key is unhashable; an array holds an unhashable item.
+    unhashable: bool,
+}
+
+impl Open {
+    fn seg(&self) -> PathSegment {
+        match (self.map, self.at_value) {
+            (false, _) => PathSegment::Index(self.done),
+            (true, false) => PathSegment::Key,
+            (true, true) => PathSegment::DictValue,
+        }
+    }
+}
+
+fn with_path(mut e: DecodeError, stack: &[Open]) -> DecodeError {
+    for f in stack.iter().rev() {
+        e = e.at(f.seg());
+    }
+    e
+}
+
+/// What reading the start of a value did.
+enum Start {
+    /// A complete value was read; whether Python finds it unhashable.
+    Done(bool),
+    /// A non-empty container was opened.
+    Open { len: usize, map: bool },
+}
+
+/// Reads a scalar whole, or a container's header.
+fn start(r: &mut Reader<'_>) -> Result<Start, DecodeError> {
+    Ok(match r.peek_byte()? {
+        0xa0..=0xbf | 0xd9..=0xdb => {
+            if let Some(s) = r.str_bytes()? {
+                utf8(s, 0)?;
+            }
+            Start::Done(false)
+        }
+        0x90..=0x9f | 0xdc | 0xdd => match r.array_header()?.unwrap_or(0) {
+            // An array decodes as a list, or as a tuple inside a map key:
+            // hashable unless an item is not.
+            0 => Start::Done(false),
+            len => Start::Open { len, map: false },
+        },
+        0x80..=0x8f | 0xde | 0xdf => match r.map_header()?.unwrap_or(0) {
+            0 => Start::Done(true),
+            len => Start::Open { len, map: true },
+        },
+        0xd4..=0xd8 | 0xc7..=0xc9 => match r.ext()? {
+            Some((-1, data)) => {
+                check_timestamp(data)?;
+                Start::Done(false)
+            }
+            // An `Ext` object is unhashable.
+            _ => Start::Done(true),
+        },
+        0xc1 => return Err(DecodeError::new(ErrorKind::ReservedByte { at: r.pos() })),
+        _ => {
+            r.skip_values_lazy(1)?;
+            Start::Done(false)
+        }
+    })
+}
+
+/// Checks the next value of `r` as a value typed `Any`, inside `depth`
+/// open containers, with msgspec's exact errors, and returns whether
+/// Python would find it unhashable (a dict, an `Ext`, or an array holding
+/// one; asked of map keys). Errors carry the path from the value down.
+pub(crate) fn check(
+    r: &mut Reader<'_>,
+    depth: usize,
+    max_depth: usize,
+) -> Result<bool, DecodeError> {
+    let mut stack: Vec<Open> = Vec::new();
+    loop {
+        let mut done = match start(r) {
+            Ok(Start::Done(u)) => u,
+            Ok(Start::Open { len, map }) => {
+                if depth + stack.len() >= max_depth {
+                    let e = DecodeError::new(ErrorKind::TooDeep { limit: max_depth });
+                    return Err(with_path(e, &stack));
+                }
+                stack.push(Open {
+                    len,
+                    done: 0,
+                    map,
+                    at_value: false,
+                    unhashable: false,
+                });
+                continue;
+            }
+            Err(e) => return Err(with_path(e, &stack)),
+        };
+        // Feed the finished value upwards until a container wants another
+        // child.
+        loop {
+            let Some(top) = stack.last_mut() else {
+                return Ok(done);
+            };
+            if !top.map {
+                top.done += 1;
+                top.unhashable |= done;
+            } else if top.at_value {
+                top.at_value = false;
+                top.done += 1;
+                if top.unhashable {
+                    stack.pop();
+                    let e = DecodeError::new(ErrorKind::UnhashableKey { at: r.pos() });
+                    return Err(with_path(e, &stack));
+                }
+            } else {
+                top.at_value = true;
+                top.unhashable = done;
+            }
+            if top.done < top.len {
+                break;
+            }
+            done = stack.pop().is_some_and(|f| f.map || f.unhashable);
+        }
+    }
+}
+
+/// Checks the next value of `r` as a value typed `Any` (the envelope's
+/// `Any`-typed fields) and returns its bytes.
+pub(crate) fn any_value<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
+    let start = r.pos();
+    // Scalars other than ext need no more than their bytes (the usual
+    // kwarg); strs only UTF-8. Everything else goes through one loop, and
+    // the exact walker only for what it doubts (and to word the error).
+    match r.peek_byte()? {
+        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2..=0xc6 | 0xca..=0xd3 => r.skip_values(1)?,
+        0xa0..=0xbf | 0xd9..=0xdb => {
+            r.str()?;
+        }
+        _ => {
+            if !any_fast::<false>(r, 0, MAX_DEPTH) {
+                check(r, 0, MAX_DEPTH)?;
+            }
+        }
+    }
+    Ok(&r.buf()[start..r.pos()])
+}
+
+/// Like [`any_value`] for a map whose keys must be strs (Python
+/// `dict[str, Any]`) when the whole map passes the one-loop check; `None`
+/// (consuming nothing) sends the caller to the exact, entry-by-entry check
+/// that words any error.
+pub(crate) fn any_str_map<'a>(r: &mut Reader<'a>) -> Option<&'a [u8]> {
+    let start = r.pos();
+    any_fast::<true>(r, 0, MAX_DEPTH).then(|| &r.buf()[start..r.pos()])
+}
