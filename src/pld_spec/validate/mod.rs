@@ -5,16 +5,21 @@
 //! so hostile nesting cannot overflow the thread's stack) that is reused
 //! between calls on the same thread, and struct field bookkeeping is a bit
 //! set for structs of up to 64 fields.
+//!
+//! This module holds the general walker: the frames of open containers and
+//! how each starts, asks for its next child and finishes. `fast` holds the
+//! shortcuts (size tables, runs of scalars, flat structs) and `scalar` the
+//! general check of one scalar and of struct tags, with msgspec's wording.
+//! Values typed `Any` are checked by [`crate::msgpack`].
+
+mod fast;
+mod scalar;
 
 use std::borrow::Cow;
 
-use super::compile::{
-    ArrayKind, Compiled, NodeId, ObjKind, Sel, StructDef, TagVal, BOOL, BYTES, FLOAT, INT, NONE,
-    STR,
-};
+use super::compile::{ArrayKind, Compiled, NodeId, ObjKind, Sel, StructDef};
 use crate::error::{DecodeError, ErrorKind, PathSegment};
 use crate::msgpack::{any_fast, check_any, Int, Kind, Reader};
-use crate::python::str_repr;
 
 thread_local! {
     /// A container stack kept between validations on this thread, so that
@@ -494,225 +499,6 @@ impl<'a, 'c> Validator<'a, 'c> {
         }
     }
 
-    /// Validates one value that is not a container against node `id` (a
-    /// container found here is reported as the wrong kind).
-    #[inline(always)]
-    fn leaf(&mut self, id: NodeId) -> R {
-        let n = &self.c.nodes[id as usize];
-        if self.reference {
-            return self.leaf_slow(id);
-        }
-        if let Some(&b) = self.r.buf().get(self.r.pos()) {
-            let size = n.fast[b as usize];
-            if size != 0 {
-                return self.r.skip_bytes(size as usize);
-            }
-        }
-        self.leaf_slow(id)
-    }
-
-    /// Skips up to `count` consecutive values that node `id` accepts
-    /// outright (fixed-size scalars), returning how many were skipped.
-    #[inline]
-    fn fast_run(&mut self, id: NodeId, count: usize) -> usize {
-        if self.reference {
-            return 0;
-        }
-        let fast: &[u8; 256] = &self.c.nodes[id as usize].fast;
-        let buf = self.r.buf();
-        let start = self.r.pos();
-        let mut pos = start;
-        let mut i = 0;
-        'outer: while i < count {
-            // Runs of one-byte values in a loop of their own: the next
-            // position depends on a predicted branch, not on the loads.
-            while i < count {
-                match buf.get(pos) {
-                    Some(&b) if fast[b as usize] == 1 => {
-                        pos += 1;
-                        i += 1;
-                    }
-                    Some(_) => break,
-                    None => break 'outer,
-                }
-            }
-            if i == count {
-                break;
-            }
-            let t = fast[buf[pos] as usize] as usize;
-            if t == 0 || t > buf.len() - pos {
-                break;
-            }
-            pos += t;
-            i += 1;
-        }
-        // In bounds: every step was checked against the buffer's length.
-        let _ = self.r.skip_bytes(pos - start);
-        i
-    }
-
-    /// A value of a node whose only container is flat struct `sid`, inside
-    /// `depth` open containers (not a map key).
-    #[inline]
-    fn flat_value(&mut self, id: NodeId, sid: u32, depth: usize) -> R {
-        match self.r.buf().get(self.r.pos()) {
-            Some(0x80..=0x8f | 0xde | 0xdf) => {
-                let len = self.r.map_header()?.unwrap_or(0);
-                let s = &self.c.structs[sid as usize];
-                if len == 0 {
-                    return missing(s, &Seen::Small(0));
-                }
-                if depth >= self.max_depth {
-                    return Err(DecodeError::new(ErrorKind::TooDeep {
-                        limit: self.max_depth,
-                    }));
-                }
-                self.flat_struct_map(s, len, depth + 1)
-            }
-            _ => self.leaf(id),
-        }
-    }
-
-    /// Validates a whole payload whose spec's only container is a flat
-    /// struct.
-    pub(crate) fn flat_root(&mut self, id: NodeId, sid: u32) -> R {
-        self.flat_value(id, sid, 0)
-    }
-
-    /// Validates a whole payload whose spec is a leaf node.
-    pub(crate) fn leaf_root(&mut self, id: NodeId) -> R {
-        self.leaf(id)
-    }
-
-    /// A struct in map form whose fields are all leaves: one loop, no
-    /// frame. Same rules as the `StructMap` frame.
-    fn flat_struct_map(&mut self, s: &StructDef, len: usize, depth: usize) -> R {
-        let mut seen: u64 = 0;
-        let mut hint = 0usize;
-        for _ in 0..len {
-            let key = match self.r.str_bytes_fast()? {
-                Some(k) => k,
-                None => return Err(key_kind_err(&self.r, "str").at(PathSegment::Key)),
-            };
-            // Keys usually come in declaration order: try the next field first.
-            let i = match s.fields.get(hint) {
-                Some(f) if key_eq(f.wire.as_bytes(), key) => Some(hint),
-                _ => s.fields.iter().position(|f| key_eq(f.wire.as_bytes(), key)),
-            };
-            match i {
-                Some(i) => {
-                    seen |= 1 << i;
-                    hint = i + 1;
-                    let f = &s.fields[i];
-                    if let Err(e) = self.leaf(f.ty) {
-                        return Err(e.at(field_seg(&f.wire)));
-                    }
-                }
-                None => {
-                    if let Some(tag) = &s.tag {
-                        if key == s.tag_field.as_bytes() {
-                            self.check_tag(tag)
-                                .map_err(|e| e.at(field_seg(&s.tag_field)))?;
-                            continue;
-                        }
-                    }
-                    if s.forbid_unknown {
-                        return Err(DecodeError::new(ErrorKind::UnknownField(
-                            utf8(key)?.to_string(),
-                        )));
-                    }
-                    self.r.skip_nested(depth, self.max_depth)?;
-                }
-            }
-        }
-        missing(s, &Seen::Small(seen))
-    }
-
-    /// The general path of [`Validator::leaf`].
-    #[inline(never)]
-    fn leaf_slow(&mut self, id: NodeId) -> R {
-        let c = self.c;
-        let n = &c.nodes[id as usize];
-        let b = self.r.peek_byte()?;
-        let bad = |k: Kind| Err(DecodeError::expected(n.expected.to_string(), k));
-        match b {
-            0xc0 => {
-                if n.flags & NONE == 0 {
-                    return bad(Kind::Nil);
-                }
-                self.r.nil()?;
-            }
-            0xc2 | 0xc3 => {
-                if n.flags & BOOL == 0 {
-                    return bad(Kind::Bool);
-                }
-                self.r.bool()?;
-            }
-            0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xcf | 0xd0..=0xd3 => {
-                let Some(v) = self.r.int()? else {
-                    return Err(kind_err(&self.r, &n.expected));
-                };
-                if n.flags & INT != 0 {
-                } else if !n.int_lits.is_empty() {
-                    let hit = match v {
-                        Int::U(u) => {
-                            i64::try_from(u).is_ok_and(|i| n.int_lits.binary_search(&i).is_ok())
-                        }
-                        Int::I(i) => n.int_lits.binary_search(&i).is_ok(),
-                    };
-                    if !hit {
-                        return Err(DecodeError::new(ErrorKind::InvalidEnum(int_text(v))));
-                    }
-                } else if n.flags & FLOAT == 0 {
-                    return bad(Kind::Int);
-                }
-            }
-            0xca | 0xcb => {
-                self.r.float()?;
-                if n.flags & FLOAT == 0 {
-                    return bad(Kind::Float);
-                }
-            }
-            0xa0..=0xbf | 0xd9..=0xdb => {
-                let Some(s) = self.r.str_bytes()? else {
-                    return Err(kind_err(&self.r, &n.expected));
-                };
-                if n.flags & STR != 0 {
-                    utf8(s)?;
-                } else if !n.str_lits.is_empty() {
-                    if n.str_lits
-                        .binary_search_by(|l| l.as_bytes().cmp(s))
-                        .is_err()
-                    {
-                        return Err(DecodeError::new(ErrorKind::InvalidEnum(str_repr(utf8(s)?))));
-                    }
-                } else {
-                    return bad(Kind::Str);
-                }
-            }
-            0xc4..=0xc6 => {
-                self.r.bin()?;
-                if n.flags & BYTES == 0 {
-                    return bad(Kind::Bytes);
-                }
-            }
-            0xd4..=0xd8 | 0xc7..=0xc9 => {
-                self.r.ext()?;
-                return bad(Kind::Ext);
-            }
-            0x90..=0x9f | 0xdc | 0xdd => {
-                self.r.array_header()?;
-                return bad(Kind::Array);
-            }
-            0x80..=0x8f | 0xde | 0xdf => {
-                self.r.map_header()?;
-                return bad(Kind::Object);
-            }
-            _ => return Err(kind_err(&self.r, &n.expected)),
-        }
-        Ok(())
-    }
-
     fn start_array(&mut self, id: NodeId, in_key: bool) -> R<Started> {
         let c = self.c;
         let n = &c.nodes[id as usize];
@@ -883,70 +669,6 @@ impl<'a, 'c> Validator<'a, 'c> {
             return Ok(Started::Done(false));
         }
         check_any(&mut self.r, depth, self.max_depth).map(Started::Done)
-    }
-
-    fn lookup_tag_in(&mut self, u: &super::compile::TagUnion) -> R<u32> {
-        if u.ints.is_empty() {
-            let s = match self.r.str_bytes()? {
-                Some(s) => s,
-                None => return Err(key_kind_err(&self.r, "str")),
-            };
-            match u.strs.iter().find(|(t, _)| t.as_bytes() == s) {
-                Some((_, sid)) => Ok(*sid),
-                None => Err(DecodeError::new(ErrorKind::InvalidTag(format!(
-                    "'{}'",
-                    utf8(s)?
-                )))),
-            }
-        } else {
-            let v = match self.r.int()? {
-                Some(v) => v,
-                None => return Err(key_kind_err(&self.r, "int")),
-            };
-            let hit = u.ints.iter().find(|(t, _)| match v {
-                Int::U(x) => i64::try_from(x).is_ok_and(|x| x == *t),
-                Int::I(x) => x == *t,
-            });
-            match hit {
-                Some((_, sid)) => Ok(*sid),
-                None => Err(DecodeError::new(ErrorKind::InvalidTag(int_text(v)))),
-            }
-        }
-    }
-
-    /// Reads a tag value and checks it is `want`.
-    fn check_tag(&mut self, want: &TagVal) -> R {
-        match want {
-            TagVal::Str(t) => {
-                let s = match self.r.str_bytes()? {
-                    Some(s) => s,
-                    None => return Err(key_kind_err(&self.r, "str")),
-                };
-                if s == t.as_bytes() {
-                    Ok(())
-                } else {
-                    Err(DecodeError::new(ErrorKind::InvalidTag(format!(
-                        "'{}'",
-                        utf8(s)?
-                    ))))
-                }
-            }
-            TagVal::Int(t) => {
-                let v = match self.r.int()? {
-                    Some(v) => v,
-                    None => return Err(key_kind_err(&self.r, "int")),
-                };
-                let same = match v {
-                    Int::U(x) => i64::try_from(x).is_ok_and(|x| x == *t),
-                    Int::I(x) => x == *t,
-                };
-                if same {
-                    Ok(())
-                } else {
-                    Err(DecodeError::new(ErrorKind::InvalidTag(int_text(v))))
-                }
-            }
-        }
     }
 }
 
