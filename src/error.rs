@@ -89,6 +89,9 @@ pub(crate) enum ErrorKind {
     /// A Python `ValueError` leaking out of msgspec (e.g. a timestamp
     /// beyond year 9999: `year 10000 is out of range`). Carries no path.
     ValueError(String),
+    /// A set item Python cannot hash (`unhashable type: 'dict'`): a
+    /// `TypeError` from Python itself. Carries no path.
+    Unhashable(String),
     /// Any other message, verbatim.
     Other(String),
 }
@@ -148,7 +151,12 @@ impl DecodeError {
 
     /// Adds a path segment on the way out (callers wrap inner errors).
     pub(crate) fn at(mut self, seg: PathSegment) -> Self {
-        if !self.is_malformed() && !matches!(self.0.kind, ErrorKind::ValueError(_)) {
+        if !self.is_malformed()
+            && !matches!(
+                self.0.kind,
+                ErrorKind::ValueError(_) | ErrorKind::Unhashable(_)
+            )
+        {
             self.0.path_rev.push(seg);
         }
         self
@@ -210,6 +218,7 @@ impl DecodeError {
             ErrorKind::InvalidUtf8 { .. } => "UnicodeDecodeError",
             ErrorKind::TooDeep { .. } => "RecursionError",
             ErrorKind::ValueError(_) => "ValueError",
+            ErrorKind::Unhashable(_) => "TypeError",
             _ if self.is_malformed() => "DecodeError",
             _ => "ValidationError",
         }
@@ -286,6 +295,7 @@ impl DecodeError {
                 "maximum recursion depth exceeded while deserializing an object".to_string()
             }
             ErrorKind::ValueError(s) | ErrorKind::Other(s) => s.clone(),
+            ErrorKind::Unhashable(name) => format!("unhashable type: '{name}'"),
         };
         match self.path_string() {
             Some(p) => format!("{base} - at `{p}`"),

@@ -149,6 +149,37 @@ pub(crate) fn any_fast<const STR_KEYS: bool>(
     }
 }
 
+/// A value Python cannot hash, named as its `TypeError` names it
+/// (`unhashable type: 'dict'`). Asked of map keys and set items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unhashable {
+    Dict,
+    List,
+    Set,
+    ByteArray,
+    Ext,
+    /// A struct class that is not frozen: its index in the payload spec's
+    /// struct table, named by the spec.
+    Struct(u32),
+}
+
+impl Unhashable {
+    /// Python's name for the type, for all but structs.
+    pub(crate) fn builtin_name(self) -> Option<&'static str> {
+        Some(match self {
+            Unhashable::Dict => "dict",
+            Unhashable::List => "list",
+            Unhashable::Set => "set",
+            Unhashable::ByteArray => "bytearray",
+            Unhashable::Ext => "msgspec.msgpack.Ext",
+            Unhashable::Struct(_) => return None,
+        })
+    }
+}
+
+/// Whether a value is hashable: `None`, or what makes it not.
+pub(crate) type Hash = Option<Unhashable>;
+
 /// One open container of [`check`].
 #[derive(Debug)]
 struct Open {
@@ -156,8 +187,11 @@ struct Open {
     done: usize,
     map: bool,
     at_value: bool,
-    /// A map's current key is unhashable; an array holds an unhashable item.
-    unhashable: bool,
+    /// An array decoded as a tuple (inside a map key or a set item); else
+    /// a list.
+    tuple: bool,
+    /// The first unhashable item of a tuple; a map's current key.
+    unhashable: Hash,
 }
 
 impl Open {
@@ -166,6 +200,17 @@ impl Open {
             (false, _) => PathSegment::Index(self.done),
             (true, false) => PathSegment::Key,
             (true, true) => PathSegment::DictValue,
+        }
+    }
+
+    /// Whether the next child is read as a key: a map's keys, and the
+    /// items of a tuple of at most 16 (msgspec reads a longer tuple as a
+    /// list first, its items as plain values).
+    fn child_in_key(&self) -> bool {
+        if self.map {
+            !self.at_value
+        } else {
+            self.tuple && self.len <= 16
         }
     }
 }
@@ -179,72 +224,76 @@ fn with_path(mut e: DecodeError, stack: &[Open]) -> DecodeError {
 
 /// What reading the start of a value did.
 enum Start {
-    /// A complete value was read; whether Python finds it unhashable.
-    Done(bool),
+    /// A complete value was read.
+    Done(Hash),
     /// A non-empty container was opened.
     Open { len: usize, map: bool },
 }
 
 /// Reads a scalar whole, or a container's header.
-fn start(r: &mut Reader<'_>) -> Result<Start, DecodeError> {
+fn start(r: &mut Reader<'_>, in_key: bool) -> Result<Start, DecodeError> {
     Ok(match r.peek_byte()? {
         0xa0..=0xbf | 0xd9..=0xdb => {
             if let Some(s) = r.str_bytes()? {
                 utf8(s, 0)?;
             }
-            Start::Done(false)
+            Start::Done(None)
         }
         0x90..=0x9f | 0xdc | 0xdd => match r.array_header()?.unwrap_or(0) {
-            // An array decodes as a list, or as a tuple inside a map key:
-            // hashable unless an item is not.
-            0 => Start::Done(false),
+            0 if in_key => Start::Done(None),
+            0 => Start::Done(Some(Unhashable::List)),
             len => Start::Open { len, map: false },
         },
         0x80..=0x8f | 0xde | 0xdf => match r.map_header()?.unwrap_or(0) {
-            0 => Start::Done(true),
+            0 => Start::Done(Some(Unhashable::Dict)),
             len => Start::Open { len, map: true },
         },
         0xd4..=0xd8 | 0xc7..=0xc9 => match r.ext()? {
             Some((-1, data)) => {
                 check_timestamp(data)?;
-                Start::Done(false)
+                Start::Done(None)
             }
-            // An `Ext` object is unhashable.
-            _ => Start::Done(true),
+            _ => Start::Done(Some(Unhashable::Ext)),
         },
         0xc1 => return Err(DecodeError::new(ErrorKind::ReservedByte { at: r.pos() })),
         _ => {
             r.skip_values_lazy(1)?;
-            Start::Done(false)
+            Start::Done(None)
         }
     })
 }
 
 /// Checks the next value of `r` as a value typed `Any`, inside `depth`
-/// open containers, with msgspec's exact errors, and returns whether
-/// Python would find it unhashable (a dict, an `Ext`, or an array holding
-/// one; asked of map keys). Errors carry the path from the value down.
+/// open containers, with msgspec's exact errors, and returns what would
+/// make it unhashable (asked of map keys and set items). `in_key`: the
+/// value is read as a key (arrays become tuples). Errors carry the path
+/// from the value down.
 pub(crate) fn check(
     r: &mut Reader<'_>,
+    in_key: bool,
     depth: usize,
     max_depth: usize,
-) -> Result<bool, DecodeError> {
+) -> Result<Hash, DecodeError> {
     let mut stack: Vec<Open> = Vec::new();
+    let mut in_key = in_key;
     loop {
-        let mut done = match start(r) {
+        let mut done = match start(r, in_key) {
             Ok(Start::Done(u)) => u,
             Ok(Start::Open { len, map }) => {
                 if depth + stack.len() >= max_depth {
                     let e = DecodeError::new(ErrorKind::TooDeep { limit: max_depth });
                     return Err(with_path(e, &stack));
                 }
-                stack.push(Open {
+                let f = Open {
                     len,
                     done: 0,
                     map,
                     at_value: false,
-                    unhashable: false,
-                });
+                    tuple: in_key,
+                    unhashable: None,
+                };
+                in_key = f.child_in_key();
+                stack.push(f);
                 continue;
             }
             Err(e) => return Err(with_path(e, &stack)),
@@ -257,11 +306,11 @@ pub(crate) fn check(
             };
             if !top.map {
                 top.done += 1;
-                top.unhashable |= done;
+                top.unhashable = top.unhashable.or(done);
             } else if top.at_value {
                 top.at_value = false;
                 top.done += 1;
-                if top.unhashable {
+                if top.unhashable.is_some() {
                     stack.pop();
                     let e = DecodeError::new(ErrorKind::UnhashableKey { at: r.pos() });
                     return Err(with_path(e, &stack));
@@ -271,9 +320,14 @@ pub(crate) fn check(
                 top.unhashable = done;
             }
             if top.done < top.len {
+                in_key = top.child_in_key();
                 break;
             }
-            done = stack.pop().is_some_and(|f| f.map || f.unhashable);
+            done = match stack.pop() {
+                Some(f) if f.map => Some(Unhashable::Dict),
+                Some(f) if f.tuple => f.unhashable,
+                _ => Some(Unhashable::List),
+            };
         }
     }
 }
@@ -292,7 +346,7 @@ pub(crate) fn any_value<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError>
         }
         _ => {
             if !any_fast::<false>(r, 0, MAX_DEPTH) {
-                check(r, 0, MAX_DEPTH)?;
+                check(r, false, 0, MAX_DEPTH)?;
             }
         }
     }

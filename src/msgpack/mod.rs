@@ -24,7 +24,9 @@ mod utf8;
 mod value;
 pub mod write;
 
-pub(crate) use any::{any_fast, any_str_map, any_value, check as check_any, MAX_DEPTH};
+pub(crate) use any::{
+    any_fast, any_str_map, any_value, check as check_any, Hash, Unhashable, MAX_DEPTH,
+};
 pub use headers::{headers, Header, Headers};
 pub(crate) use reader::Reader;
 pub(crate) use timestamp::check_timestamp;

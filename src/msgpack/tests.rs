@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 
-use super::{any_fast, ascii_str, check_any, is_utf8, utf8, Reader, MAX_DEPTH};
+use super::{any_fast, ascii_str, check_any, is_utf8, utf8, Hash, Reader, Unhashable, MAX_DEPTH};
 
 /// Values built to exercise the skipper's runs: lists of same-width ints,
 /// maps of same-width keys and values, with containers and other widths
@@ -94,28 +94,44 @@ proptest! {
     }
 }
 
-/// The exact check of [`check_any`] on `bytes`: its verdict, the error's
-/// text and where the reader stopped.
-fn exact(bytes: &[u8]) -> (Result<bool, String>, usize) {
+/// The exact check of [`check_any`] on `bytes` read as a map key: its
+/// verdict, the error's text and where the reader stopped.
+fn exact(bytes: &[u8]) -> (Result<Hash, String>, usize) {
     let mut r = Reader::new(bytes);
-    let v = check_any(&mut r, 0, MAX_DEPTH).map_err(|e| e.msgspec_text());
+    let v = check_any(&mut r, true, 0, MAX_DEPTH).map_err(|e| e.msgspec_text());
     (v, r.pos())
 }
 
 #[test]
 fn any_check_leaves_the_reader_after_the_value() {
     // [1, 2] followed by `true`.
-    assert_eq!(exact(&[0x92, 0x01, 0x02, 0xc3]), (Ok(false), 3));
+    assert_eq!(exact(&[0x92, 0x01, 0x02, 0xc3]), (Ok(None), 3));
 }
 
 #[test]
 fn any_check_reports_what_python_cannot_hash() {
-    assert_eq!(exact(&[0x80]).0, Ok(true), "an empty dict");
-    assert_eq!(exact(&[0x91, 0x80]).0, Ok(true), "a list holding a dict");
-    assert_eq!(exact(&[0xd4, 0x05, 0x00]).0, Ok(true), "an Ext");
-    // A timestamp is a datetime, hashable.
-    assert_eq!(exact(&[0xd6, 0xff, 0, 0, 0, 0]).0, Ok(false));
-    assert_eq!(exact(&[0x92, 0x01, 0xa1, b'a']).0, Ok(false));
+    let dict = Ok(Some(Unhashable::Dict));
+    assert_eq!(exact(&[0x80]).0, dict, "an empty dict");
+    assert_eq!(exact(&[0x91, 0x80]).0, dict, "a tuple holding a dict");
+    let ext = Ok(Some(Unhashable::Ext));
+    assert_eq!(exact(&[0x92, 0x01, 0xd4, 0x05, 0x00]).0, ext, "an Ext");
+    // A timestamp is a datetime, hashable; an array in a key a tuple.
+    assert_eq!(exact(&[0xd6, 0xff, 0, 0, 0, 0]).0, Ok(None));
+    assert_eq!(exact(&[0x92, 0x01, 0xa1, b'a']).0, Ok(None));
+    // Outside a key an array is a list.
+    let mut r = Reader::new(&[0x90]);
+    assert_eq!(
+        check_any(&mut r, false, 0, MAX_DEPTH),
+        Ok(Some(Unhashable::List))
+    );
+    // msgspec reads a tuple of more than 16 items as a list first, so its
+    // items are no longer keys: an array among them is a list.
+    let mut long = vec![0xdc, 0, 17, 0x90];
+    long.extend([0x01; 16]);
+    assert_eq!(exact(&long).0, Ok(Some(Unhashable::List)));
+    long[2] = 16;
+    long.pop();
+    assert_eq!(exact(&long).0, Ok(None));
 }
 
 #[test]
@@ -137,9 +153,9 @@ fn any_check_words_msgspec_errors() {
     let mut deep = vec![0x91; MAX_DEPTH - 1];
     deep.push(0x90);
     let mut r = Reader::new(&deep);
-    assert!(check_any(&mut r, 1, MAX_DEPTH).is_ok());
+    assert!(check_any(&mut r, false, 1, MAX_DEPTH).is_ok());
     let mut r = Reader::new(&deep);
-    let e = check_any(&mut r, 2, MAX_DEPTH).unwrap_err();
+    let e = check_any(&mut r, false, 2, MAX_DEPTH).unwrap_err();
     assert_eq!(e.python_type(), "RecursionError");
 }
 
@@ -153,7 +169,7 @@ proptest! {
         let mut r = Reader::new(&bytes);
         let fast = any_fast::<false>(&mut r, 0, 4);
         let mut e = Reader::new(&bytes);
-        let exact = check_any(&mut e, 0, 4);
+        let exact = check_any(&mut e, false, 0, 4);
         if fast {
             prop_assert!(exact.is_ok(), "{:?}", exact);
             prop_assert_eq!(r.pos(), e.pos());

@@ -8,12 +8,27 @@ use super::parse::{parse_ty, rename, Lit, Ty};
 use super::{SpecError, Stage};
 use crate::python::json_repr;
 
-pub(crate) const NONE: u8 = 1;
-pub(crate) const BOOL: u8 = 2;
-pub(crate) const INT: u8 = 4;
-pub(crate) const FLOAT: u8 = 8;
-pub(crate) const STR: u8 = 16;
-pub(crate) const BYTES: u8 = 32;
+// The scalar types a node accepts, as bits (msgspec's `types` mask).
+pub(crate) const NONE: u32 = 1;
+pub(crate) const BOOL: u32 = 1 << 1;
+pub(crate) const INT: u32 = 1 << 2;
+pub(crate) const FLOAT: u32 = 1 << 3;
+pub(crate) const STR: u32 = 1 << 4;
+pub(crate) const BYTES: u32 = 1 << 5;
+pub(crate) const BYTEARRAY: u32 = 1 << 6;
+pub(crate) const MEMORYVIEW: u32 = 1 << 7;
+pub(crate) const DATETIME: u32 = 1 << 8;
+pub(crate) const DATE: u32 = 1 << 9;
+pub(crate) const TIME: u32 = 1 << 10;
+pub(crate) const TIMEDELTA: u32 = 1 << 11;
+pub(crate) const UUID: u32 = 1 << 12;
+pub(crate) const DECIMAL: u32 = 1 << 13;
+pub(crate) const EXT: u32 = 1 << 14;
+/// Every type read from a msgpack bin.
+pub(crate) const BIN_LIKE: u32 = BYTES | BYTEARRAY | MEMORYVIEW;
+/// The types of which a union may hold one only (msgspec's "str-like").
+const STR_LIKE: u32 =
+    STR | BYTES | BYTEARRAY | MEMORYVIEW | DATETIME | DATE | TIME | TIMEDELTA | UUID | DECIMAL;
 
 /// Index of a node in [`Compiled::nodes`].
 pub(crate) type NodeId = u32;
@@ -33,6 +48,12 @@ pub(crate) enum ArrayKind {
     No,
     List(NodeId),
     VarTuple(NodeId),
+    /// `set[T]` (`frozen`: `frozenset[T]`): items are read as keys and
+    /// must be hashable.
+    Set {
+        elem: NodeId,
+        frozen: bool,
+    },
     Tuple(Box<[NodeId]>),
     Structs(Sel),
 }
@@ -50,7 +71,9 @@ pub(crate) enum ObjKind {
 #[derive(Clone, Debug)]
 pub(crate) struct Node {
     pub(crate) any: bool,
-    pub(crate) flags: u8,
+    /// `msgspec.Raw` alone: any well-formed value, skipped unchecked.
+    pub(crate) raw: bool,
+    pub(crate) flags: u32,
     pub(crate) int_lits: Box<[i64]>,
     pub(crate) str_lits: Box<[Box<str>]>,
     pub(crate) array: ArrayKind,
@@ -96,6 +119,8 @@ pub(crate) struct StructDef {
     pub(crate) tag_field: Box<str>,
     pub(crate) array_like: bool,
     pub(crate) forbid_unknown: bool,
+    /// `frozen=True`: instances are hashable.
+    pub(crate) frozen: bool,
     pub(crate) nrequired: usize,
     /// Every field is a leaf node, at most 64 fields: validated by one
     /// flat loop.
@@ -267,6 +292,7 @@ fn parse_structs(
             tag_field,
             array_like: flag("array_like"),
             forbid_unknown: flag("forbid_unknown_fields"),
+            frozen: flag("frozen"),
             nrequired,
             flat: false,
         });
@@ -305,6 +331,7 @@ impl Builder {
         flatten(t, &mut members);
         let mut n = Node {
             any: false,
+            raw: false,
             flags: 0,
             int_lits: Box::new([]),
             str_lits: Box::new([]),
@@ -333,6 +360,17 @@ impl Builder {
                 Ty::Float => n.flags |= FLOAT,
                 Ty::Str => n.flags |= STR,
                 Ty::Bytes => n.flags |= BYTES,
+                Ty::ByteArray => n.flags |= BYTEARRAY,
+                Ty::MemoryView => n.flags |= MEMORYVIEW,
+                Ty::DateTime => n.flags |= DATETIME,
+                Ty::Date => n.flags |= DATE,
+                Ty::Time => n.flags |= TIME,
+                Ty::TimeDelta => n.flags |= TIMEDELTA,
+                Ty::Uuid => n.flags |= UUID,
+                Ty::Decimal => n.flags |= DECIMAL,
+                Ty::Ext => n.flags |= EXT,
+                // Raw adds nothing to a union; alone it takes anything.
+                Ty::Raw => {}
                 Ty::Literal(ls) => {
                     for l in ls {
                         match l {
@@ -349,7 +387,7 @@ impl Builder {
                         }
                     }
                 }
-                Ty::List(_) | Ty::VarTuple(_) | Ty::Tuple(_) => {
+                Ty::List(_) | Ty::VarTuple(_) | Ty::Tuple(_) | Ty::Set(_) | Ty::FrozenSet(_) => {
                     if !arrays.is_empty() {
                         return Err(decoder_err(
                             "TypeError",
@@ -436,7 +474,9 @@ impl Builder {
         if map_structs && !dicts.is_empty() {
             return Err(decoder_err("TypeError", "Type unions may not contain more than one dict-like type (`Struct`, `dict`, `TypedDict`, `dataclass`)", t));
         }
-        if u8::from(n.flags & STR != 0 || !strs.is_empty()) + u8::from(n.flags & BYTES != 0) > 1 {
+        let str_likes =
+            (n.flags & STR_LIKE).count_ones() + u32::from(n.flags & STR == 0 && !strs.is_empty());
+        if str_likes > 1 {
             return Err(decoder_err("TypeError", "Type unions may not contain more than one str-like type (`str`, `Enum`, `Literal[str values]`, `datetime`, `date`, `time`, `timedelta`, `uuid`, `decimal`, `bytes`, `bytearray`)", t));
         }
         // Children.
@@ -444,6 +484,14 @@ impl Builder {
             n.array = match a {
                 Ty::List(e) => ArrayKind::List(self.node(e)?),
                 Ty::VarTuple(e) => ArrayKind::VarTuple(self.node(e)?),
+                Ty::Set(e) => ArrayKind::Set {
+                    elem: self.node(e)?,
+                    frozen: false,
+                },
+                Ty::FrozenSet(e) => ArrayKind::Set {
+                    elem: self.node(e)?,
+                    frozen: true,
+                },
                 Ty::Tuple(items) => ArrayKind::Tuple(
                     items
                         .iter()
@@ -500,8 +548,21 @@ impl Builder {
         if n.flags & STR != 0 || !n.str_lits.is_empty() {
             parts.push("str");
         }
-        if n.flags & BYTES != 0 {
+        if n.flags & BIN_LIKE != 0 {
             parts.push("bytes");
+        }
+        for (flag, name) in [
+            (DATETIME, "datetime"),
+            (DATE, "date"),
+            (TIME, "time"),
+            (TIMEDELTA, "duration"),
+            (UUID, "uuid"),
+            (DECIMAL, "decimal"),
+            (EXT, "ext"),
+        ] {
+            if n.flags & flag != 0 {
+                parts.push(name);
+            }
         }
         if !matches!(n.object, ObjKind::No) {
             parts.push("object");
@@ -513,7 +574,9 @@ impl Builder {
             parts.push("null");
         }
         n.expected = parts.join(" | ").into();
-        n.leaf = matches!(n.array, ArrayKind::No) && matches!(n.object, ObjKind::No);
+        // `msgspec.Raw` alone: msgspec's empty type mask.
+        n.raw = members.iter().all(|m| matches!(m, Ty::Raw));
+        n.leaf = !n.raw && matches!(n.array, ArrayKind::No) && matches!(n.object, ObjKind::No);
         n.fast = fast_table(&n);
         self.c.nodes.push(n);
         Ok((self.c.nodes.len() - 1) as NodeId)
@@ -530,7 +593,8 @@ fn fast_table(n: &Node) -> Box<[u8; 256]> {
         t[0xc2] = 1;
         t[0xc3] = 1;
     }
-    let ints = n.flags & INT != 0 || (n.flags & FLOAT != 0 && n.int_lits.is_empty());
+    // An int is an int, else a literal, else a float, else a decimal.
+    let ints = n.flags & INT != 0 || (n.flags & (FLOAT | DECIMAL) != 0 && n.int_lits.is_empty());
     if ints {
         for b in (0x00..=0x7f).chain(0xe0..=0xff) {
             t[b] = 1;
@@ -548,7 +612,7 @@ fn fast_table(n: &Node) -> Box<[u8; 256]> {
             t[b] = size;
         }
     }
-    if n.flags & FLOAT != 0 {
+    if n.flags & (FLOAT | DECIMAL) != 0 {
         t[0xca] = 5;
         t[0xcb] = 9;
     }

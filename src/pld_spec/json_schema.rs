@@ -4,7 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::compile::{
-    ArrayKind, Compiled, NodeId, ObjKind, Sel, TagVal, BOOL, BYTES, FLOAT, INT, NONE, STR,
+    ArrayKind, Compiled, NodeId, ObjKind, Sel, TagVal, BIN_LIKE, BOOL, DATE, DATETIME, DECIMAL,
+    EXT, FLOAT, INT, NONE, STR, TIME, TIMEDELTA, UUID,
 };
 use super::parse::rename;
 use super::SpecError;
@@ -99,7 +100,7 @@ fn sel_refs(c: &Compiled, sel: &Sel) -> Vec<Value> {
 
 fn node_schema(c: &Compiled, id: NodeId) -> Value {
     let n = &c.nodes[id as usize];
-    if n.any {
+    if n.any || n.raw {
         return json!({});
     }
     let mut alts: Vec<Value> = Vec::new();
@@ -114,8 +115,24 @@ fn node_schema(c: &Compiled, id: NodeId) -> Value {
             alts.push(json!({ "type": ty }));
         }
     }
-    if n.flags & BYTES != 0 {
+    if n.flags & BIN_LIKE != 0 {
         alts.push(json!({"type": "string", "contentEncoding": "base64"}));
+    }
+    // The str forms, as msgspec's own JSON Schemas write them.
+    for (flag, format) in [
+        (DATETIME, "date-time"),
+        (DATE, "date"),
+        (TIME, "time"),
+        (TIMEDELTA, "duration"),
+        (UUID, "uuid"),
+        (DECIMAL, "decimal"),
+    ] {
+        if n.flags & flag != 0 {
+            alts.push(json!({"type": "string", "format": format}));
+        }
+    }
+    if n.flags & EXT != 0 {
+        alts.push(json!({"x-msgpack": "ext"}));
     }
     let lits: Vec<Value> = n
         .int_lits
@@ -131,6 +148,11 @@ fn node_schema(c: &Compiled, id: NodeId) -> Value {
         ArrayKind::List(e) | ArrayKind::VarTuple(e) => {
             alts.push(json!({"type": "array", "items": node_schema(c, *e)}))
         }
+        ArrayKind::Set { elem, .. } => alts.push(json!({
+            "type": "array",
+            "items": node_schema(c, *elem),
+            "uniqueItems": true,
+        })),
         ArrayKind::Tuple(items) => alts.push(json!({
             "type": "array",
             "prefixItems": items.iter().map(|i| node_schema(c, *i)).collect::<Vec<_>>(),

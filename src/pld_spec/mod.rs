@@ -50,6 +50,7 @@
 //! ```
 
 mod compile;
+mod forms;
 mod json_schema;
 mod mte;
 mod parse;

@@ -21,7 +21,22 @@ pub(crate) enum Ty {
     Float,
     Str,
     Bytes,
+    ByteArray,
+    MemoryView,
+    DateTime,
+    Date,
+    Time,
+    TimeDelta,
+    Uuid,
+    Decimal,
+    /// `msgspec.msgpack.Ext`.
+    Ext,
+    /// `msgspec.Raw`: any well-formed value, unchecked (alone; in a union
+    /// it adds nothing).
+    Raw,
     List(Box<Ty>),
+    Set(Box<Ty>),
+    FrozenSet(Box<Ty>),
     VarTuple(Box<Ty>),
     Tuple(Vec<Ty>),
     Dict(Box<Ty>, Box<Ty>),
@@ -60,7 +75,19 @@ impl fmt::Display for Ty {
             Ty::Float => f.write_str("float"),
             Ty::Str => f.write_str("str"),
             Ty::Bytes => f.write_str("bytes"),
+            Ty::ByteArray => f.write_str("bytearray"),
+            Ty::MemoryView => f.write_str("memoryview"),
+            Ty::DateTime => f.write_str("datetime.datetime"),
+            Ty::Date => f.write_str("datetime.date"),
+            Ty::Time => f.write_str("datetime.time"),
+            Ty::TimeDelta => f.write_str("datetime.timedelta"),
+            Ty::Uuid => f.write_str("uuid.UUID"),
+            Ty::Decimal => f.write_str("decimal.Decimal"),
+            Ty::Ext => f.write_str("msgspec.msgpack.Ext"),
+            Ty::Raw => f.write_str("msgspec.Raw"),
             Ty::List(t) => write!(f, "list[{t}]"),
+            Ty::Set(t) => write!(f, "set[{t}]"),
+            Ty::FrozenSet(t) => write!(f, "frozenset[{t}]"),
             Ty::VarTuple(t) => write!(f, "tuple[{t}, ...]"),
             Ty::Tuple(ts) if ts.is_empty() => f.write_str("tuple[()]"),
             Ty::Tuple(ts) => {
@@ -276,6 +303,32 @@ impl Parser<'_> {
             "float" => Ty::Float,
             "str" => Ty::Str,
             "bytes" => Ty::Bytes,
+            "bytearray" => Ty::ByteArray,
+            "memoryview" => Ty::MemoryView,
+            "datetime.datetime" => Ty::DateTime,
+            "datetime.date" => Ty::Date,
+            "datetime.time" => Ty::Time,
+            "datetime.timedelta" => Ty::TimeDelta,
+            "uuid.UUID" => Ty::Uuid,
+            "decimal.Decimal" => Ty::Decimal,
+            "msgspec.msgpack.Ext" => Ty::Ext,
+            "msgspec.Raw" => Ty::Raw,
+            "set" | "Set" if self.peek() != Some(&Tok::Open) => Ty::Set(Box::new(Ty::Any)),
+            "frozenset" | "FrozenSet" if self.peek() != Some(&Tok::Open) => {
+                Ty::FrozenSet(Box::new(Ty::Any))
+            }
+            "set" | "Set" | "frozenset" | "FrozenSet" => {
+                let mut a = self.args()?;
+                if a.len() != 1 {
+                    return Err(syntax(self.spec, format!("{bare} takes one argument")));
+                }
+                let e = Box::new(a.remove(0));
+                if bare.eq_ignore_ascii_case("set") {
+                    Ty::Set(e)
+                } else {
+                    Ty::FrozenSet(e)
+                }
+            }
             // Bare, as Python allows: `list` is `list[Any]`, `dict` is
             // `dict[Any, Any]`, `tuple` is `tuple[Any, ...]`.
             "list" | "List" if self.peek() != Some(&Tok::Open) => Ty::List(Box::new(Ty::Any)),

@@ -2,7 +2,8 @@
 //! with random, often non-minimal, encodings.
 
 use super::compile::{
-    ArrayKind, Compiled, NodeId, ObjKind, Sel, TagVal, BOOL, BYTES, FLOAT, INT, NONE, STR,
+    ArrayKind, Compiled, NodeId, ObjKind, Sel, TagVal, BOOL, BYTEARRAY, BYTES, DATE, DATETIME,
+    DECIMAL, EXT, FLOAT, INT, MEMORYVIEW, NONE, STR, TIME, TIMEDELTA, UUID,
 };
 use crate::msgpack::write;
 
@@ -125,10 +126,11 @@ impl Sampler<'_, '_> {
     pub(crate) fn node(&mut self, out: &mut Vec<u8>, id: NodeId, depth: usize, in_key: bool) {
         let c = self.c;
         let n = &c.nodes[id as usize];
-        if n.any {
+        if n.any || n.raw {
             return self.any(out, depth, in_key);
         }
-        if !in_key {
+        // Positions that take an ext are never poisoned.
+        if !in_key && n.flags & EXT == 0 {
             if self.poison == Some(self.typed_seen) && !self.poisoned {
                 self.poisoned = true;
                 self.typed_seen += 1;
@@ -157,8 +159,30 @@ impl Sampler<'_, '_> {
         if !n.str_lits.is_empty() {
             alts.push(7);
         }
+        for (k, flag) in [
+            (12, DATETIME),
+            (13, DATE),
+            (14, TIME),
+            (15, TIMEDELTA),
+            (16, UUID),
+            (17, DECIMAL),
+            (18, MEMORYVIEW),
+        ] {
+            if n.flags & flag != 0 {
+                alts.push(k);
+            }
+        }
+        // Unhashable: never inside a key or a set.
+        for (k, flag) in [(10, BYTEARRAY), (11, EXT)] {
+            if n.flags & flag != 0 && !in_key {
+                alts.push(k);
+            }
+        }
         let scalars = alts.len();
-        let hashable_array = !matches!(n.array, ArrayKind::List(_) | ArrayKind::Structs(_));
+        let hashable_array = !matches!(
+            n.array,
+            ArrayKind::List(_) | ArrayKind::Structs(_) | ArrayKind::Set { frozen: false, .. }
+        );
         if !matches!(n.array, ArrayKind::No) && (!in_key || hashable_array) {
             alts.push(8);
         }
@@ -201,7 +225,34 @@ impl Sampler<'_, '_> {
                 self.str(out, &s)
             }
             8 => self.array(out, id, depth, in_key),
-            _ => self.object(out, id, depth),
+            9 => self.object(out, id, depth),
+            10 | 18 => write::bin(out, b"\x00view\xff"),
+            11 => out.extend_from_slice(&[0xd5, 0x05, b'a', b'b']),
+            12 => {
+                if self.coin() {
+                    self.str(out, "2024-02-29T23:59:59.123456+05:30")
+                } else {
+                    // A timestamp ext, 32-bit seconds.
+                    out.extend_from_slice(&[0xd6, 0xff, 0x65, 0x00, 0x00, 0x00])
+                }
+            }
+            13 => self.str(out, "2024-02-29"),
+            14 => self.str(out, "23:59:59.5Z"),
+            15 => self.str(out, "-P1DT2H3M4.5S"),
+            16 => {
+                if self.coin() {
+                    self.str(out, "12345678-1234-5678-1234-567812345678")
+                } else {
+                    write::bin(out, b"0123456789abcdef")
+                }
+            }
+            _ => {
+                if n.flags & (INT | FLOAT) == 0 && n.int_lits.is_empty() && self.coin() {
+                    write::f64(out, 2.5)
+                } else {
+                    self.str(out, "-1.5e3")
+                }
+            }
         }
     }
 
@@ -223,6 +274,13 @@ impl Sampler<'_, '_> {
                 self.array_len(out, k);
                 for _ in 0..k {
                     self.node(out, *e, depth + 1, in_key);
+                }
+            }
+            ArrayKind::Set { elem, .. } => {
+                let k = self.count(depth);
+                self.array_len(out, k);
+                for _ in 0..k {
+                    self.node(out, *elem, depth + 1, true);
                 }
             }
             ArrayKind::Tuple(items) => {

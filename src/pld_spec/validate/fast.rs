@@ -14,7 +14,7 @@ impl Validator<'_, '_> {
     pub(super) fn leaf(&mut self, id: NodeId) -> R {
         let n = &self.c.nodes[id as usize];
         if self.reference {
-            return self.leaf_slow(id);
+            return self.leaf_slow(id).map(drop);
         }
         if let Some(&b) = self.r.buf().get(self.r.pos()) {
             let size = n.fast[b as usize];
@@ -22,7 +22,7 @@ impl Validator<'_, '_> {
                 return self.r.skip_bytes(size as usize);
             }
         }
-        self.leaf_slow(id)
+        self.leaf_slow(id).map(drop)
     }
 
     /// Skips up to `count` consecutive values that node `id` accepts

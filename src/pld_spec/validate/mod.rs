@@ -17,9 +17,9 @@ mod scalar;
 
 use std::borrow::Cow;
 
-use super::compile::{ArrayKind, Compiled, NodeId, ObjKind, Sel, StructDef};
+use super::compile::{ArrayKind, Compiled, NodeId, ObjKind, Sel, StructDef, BYTEARRAY, EXT};
 use crate::error::{DecodeError, ErrorKind, PathSegment};
-use crate::msgpack::{any_fast, check_any, Int, Kind, Reader};
+use crate::msgpack::{any_fast, check_any, Hash, Int, Kind, Reader, Unhashable};
 
 thread_local! {
     /// A container stack kept between validations on this thread, so that
@@ -136,21 +136,23 @@ impl Seen {
 /// An open container on the explicit stack.
 #[derive(Debug)]
 pub(crate) enum Frame {
-    /// list, variadic tuple or `Any` array: `done` items read of `len`.
+    /// list, variadic tuple or set: `done` items read of `len`.
     Seq {
         elem: NodeId,
         len: usize,
         done: usize,
+        /// The items are read as keys.
         in_key: bool,
-        list: bool,
-        unhashable: bool,
+        kind: SeqKind,
+        /// The first unhashable item.
+        unhashable: Hash,
     },
     /// Fixed tuple.
     Tuple {
         node: NodeId,
         done: usize,
         in_key: bool,
-        unhashable: bool,
+        unhashable: Hash,
     },
     /// dict or `Any` map.
     Map {
@@ -159,7 +161,7 @@ pub(crate) enum Frame {
         len: usize,
         done: usize,
         at_value: bool,
-        key_unhashable: bool,
+        key_unhashable: Hash,
     },
     /// A struct in map form: `done` keys read of `len`, `cur` the field
     /// whose value is being read.
@@ -179,10 +181,19 @@ pub(crate) enum Frame {
     },
 }
 
+/// Which sequence a [`Frame::Seq`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SeqKind {
+    List,
+    VarTuple,
+    Set,
+    FrozenSet,
+}
+
 /// What starting a value did.
 enum Started {
-    /// A complete value was read; whether it is unhashable.
-    Done(bool),
+    /// A complete value was read; what makes it unhashable, if anything.
+    Done(Hash),
     /// A container was opened.
     Open(Frame),
 }
@@ -207,14 +218,40 @@ impl Frame {
     }
 }
 
-/// Whether a finished container would be unhashable in Python.
-fn unhashable_of(f: &Frame) -> bool {
+/// What would make a finished container unhashable in Python.
+fn unhashable_of(f: &Frame, c: &Compiled) -> Hash {
     match f {
         Frame::Seq {
-            list, unhashable, ..
-        } => *list || *unhashable,
+            kind, unhashable, ..
+        } => match kind {
+            SeqKind::List => Some(Unhashable::List),
+            SeqKind::Set => Some(Unhashable::Set),
+            SeqKind::FrozenSet => None,
+            SeqKind::VarTuple => *unhashable,
+        },
         Frame::Tuple { unhashable, .. } => *unhashable,
-        _ => true,
+        Frame::Map { .. } => Some(Unhashable::Dict),
+        Frame::StructMap { sid, .. } | Frame::StructArr { sid, .. } => struct_hash(c, *sid),
+    }
+}
+
+/// A leaf node that may hold a value Python cannot hash (a `bytearray`
+/// or an `Ext`): inside a key it takes the general path.
+fn unhashable_leaf(n: &super::compile::Node) -> bool {
+    n.flags & (BYTEARRAY | EXT) != 0
+}
+
+/// A struct instance is hashable when its class is frozen (its fields are
+/// not looked at: a frozen struct holding a list is taken as hashable).
+fn struct_hash(c: &Compiled, sid: u32) -> Hash {
+    (!c.structs[sid as usize].frozen).then_some(Unhashable::Struct(sid))
+}
+
+/// Python's name for an unhashable value's type.
+fn unhashable_name(c: &Compiled, u: Unhashable) -> String {
+    match u {
+        Unhashable::Struct(sid) => c.structs[sid as usize].name.to_string(),
+        other => other.builtin_name().unwrap_or_default().to_string(),
     }
 }
 
@@ -248,7 +285,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                             next = n;
                             continue;
                         }
-                        Ok(None) => unhashable_of(&f),
+                        Ok(None) => unhashable_of(&f, c),
                         Err(e) => return Err(with_path(e, stack, c)),
                     }
                 }
@@ -269,7 +306,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                         break;
                     }
                     Ok(None) => {
-                        completed = stack.pop().as_ref().is_some_and(unhashable_of);
+                        completed = stack.pop().and_then(|f| unhashable_of(&f, c));
                     }
                     Err(e) => {
                         stack.pop();
@@ -281,8 +318,20 @@ impl<'a, 'c> Validator<'a, 'c> {
     }
 
     /// Records a finished child in its frame.
-    fn child_done(&mut self, f: &mut Frame, u: bool) -> R {
+    fn child_done(&mut self, f: &mut Frame, u: Hash) -> R {
         match f {
+            Frame::Seq {
+                kind: SeqKind::Set | SeqKind::FrozenSet,
+                done,
+                ..
+            } => {
+                if let Some(u) = u {
+                    return Err(DecodeError::new(ErrorKind::Unhashable(unhashable_name(
+                        self.c, u,
+                    ))));
+                }
+                *done += 1;
+            }
             Frame::Seq {
                 done, unhashable, ..
             }
@@ -290,7 +339,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                 done, unhashable, ..
             } => {
                 *done += 1;
-                *unhashable |= u;
+                *unhashable = unhashable.or(u);
             }
             Frame::Map {
                 done,
@@ -301,7 +350,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                 if *at_value {
                     *at_value = false;
                     *done += 1;
-                    if *key_unhashable {
+                    if key_unhashable.is_some() {
                         return Err(DecodeError::new(ErrorKind::UnhashableKey {
                             at: self.r.pos(),
                         }));
@@ -331,7 +380,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                 {
                     let id = *elem;
                     let node = &c.nodes[id as usize];
-                    if node.leaf {
+                    if node.leaf && !(*in_key && unhashable_leaf(node)) {
                         let (mut i, n) = (*done, *len);
                         i += self.fast_run(id, n - i);
                         while i < n {
@@ -364,7 +413,8 @@ impl<'a, 'c> Validator<'a, 'c> {
                     return Ok(None);
                 };
                 while let Some(t) = items.get(*done) {
-                    if !c.nodes[*t as usize].leaf {
+                    let n = &c.nodes[*t as usize];
+                    if !n.leaf || (*in_key && unhashable_leaf(n)) {
                         return Ok(Some((*t, *in_key)));
                     }
                     self.leaf(*t).map_err(|e| e.at_index(*done))?;
@@ -381,7 +431,8 @@ impl<'a, 'c> Validator<'a, 'c> {
                 ..
             } => {
                 if let (kn, vn, false) = (*k, *v, *at_value) {
-                    if c.nodes[kn as usize].leaf && c.nodes[vn as usize].leaf {
+                    let key = &c.nodes[kn as usize];
+                    if key.leaf && !unhashable_leaf(key) && c.nodes[vn as usize].leaf {
                         while *done < *len {
                             self.leaf(kn).map_err(|e| e.at(PathSegment::Key))?;
                             self.leaf(vn).map_err(|e| e.at(PathSegment::DictValue))?;
@@ -489,12 +540,19 @@ impl<'a, 'c> Validator<'a, 'c> {
         if n.any {
             return self.start_any(in_key, depth);
         }
+        if n.raw {
+            // msgspec skips a Raw value without checking its contents or
+            // its depth.
+            self.r.skip_values(1)?;
+            return Ok(Started::Done(None));
+        }
         match self.r.peek_byte()? {
             0x90..=0x9f | 0xdc | 0xdd => self.start_array(id, in_key),
             0x80..=0x8f | 0xde | 0xdf => self.start_map(id, depth),
+            _ if in_key && unhashable_leaf(n) => Ok(Started::Done(self.leaf_slow(id)?)),
             _ => {
                 self.leaf(id)?;
-                Ok(Started::Done(false))
+                Ok(Started::Done(None))
             }
         }
     }
@@ -507,19 +565,27 @@ impl<'a, 'c> Validator<'a, 'c> {
             return Err(DecodeError::expected(n.expected.to_string(), Kind::Array));
         }
         Ok(match &n.array {
-            ArrayKind::List(e) | ArrayKind::VarTuple(e) => {
-                let list = matches!(n.array, ArrayKind::List(_));
+            ArrayKind::List(e) | ArrayKind::VarTuple(e) | ArrayKind::Set { elem: e, .. } => {
+                let (kind, items_in_key) = match n.array {
+                    ArrayKind::List(_) => (SeqKind::List, false),
+                    // msgspec reads a tuple of more than 16 items as a
+                    // list first: its items are not read as keys.
+                    ArrayKind::VarTuple(_) => (SeqKind::VarTuple, in_key && len <= 16),
+                    ArrayKind::Set { frozen: false, .. } => (SeqKind::Set, true),
+                    _ => (SeqKind::FrozenSet, true),
+                };
+                let f = Frame::Seq {
+                    elem: *e,
+                    len,
+                    done: 0,
+                    in_key: items_in_key,
+                    kind,
+                    unhashable: None,
+                };
                 if len == 0 {
-                    Started::Done(list)
+                    Started::Done(unhashable_of(&f, c))
                 } else {
-                    Started::Open(Frame::Seq {
-                        elem: *e,
-                        len,
-                        done: 0,
-                        in_key,
-                        list,
-                        unhashable: false,
-                    })
+                    Started::Open(f)
                 }
             }
             ArrayKind::Tuple(items) => {
@@ -531,13 +597,13 @@ impl<'a, 'c> Validator<'a, 'c> {
                     }));
                 }
                 if len == 0 {
-                    Started::Done(false)
+                    Started::Done(None)
                 } else {
                     Started::Open(Frame::Tuple {
                         node: id,
                         done: 0,
                         in_key,
-                        unhashable: false,
+                        unhashable: None,
                     })
                 }
             }
@@ -555,7 +621,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                     .map_err(|e| e.at_index(0))?;
                 self.start_struct_array(sid, len, true)?
             }
-            ArrayKind::No => Started::Done(false),
+            ArrayKind::No => Started::Done(None),
         })
     }
 
@@ -576,7 +642,7 @@ impl<'a, 'c> Validator<'a, 'c> {
             }
         }
         if len == 0 {
-            return Ok(Started::Done(true));
+            return Ok(Started::Done(struct_hash(self.c, sid)));
         }
         Ok(Started::Open(Frame::StructArr {
             sid,
@@ -596,7 +662,7 @@ impl<'a, 'c> Validator<'a, 'c> {
         let sid = match &n.object {
             ObjKind::Dict(k, v) => {
                 return Ok(if len == 0 {
-                    Started::Done(true)
+                    Started::Done(Some(Unhashable::Dict))
                 } else {
                     Started::Open(Frame::Map {
                         k: *k,
@@ -604,7 +670,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                         len,
                         done: 0,
                         at_value: false,
-                        key_unhashable: false,
+                        key_unhashable: None,
                     })
                 })
             }
@@ -635,12 +701,12 @@ impl<'a, 'c> Validator<'a, 'c> {
                     }
                 }
             }
-            ObjKind::No => return Ok(Started::Done(false)),
+            ObjKind::No => return Ok(Started::Done(None)),
         };
         let s = &c.structs[sid as usize];
         if len == 0 {
             missing(s, &Seen::new(0))?;
-            return Ok(Started::Done(true));
+            return Ok(Started::Done(struct_hash(c, sid)));
         }
         if s.flat && !self.reference {
             if depth >= self.max_depth {
@@ -649,7 +715,7 @@ impl<'a, 'c> Validator<'a, 'c> {
                 }));
             }
             self.flat_struct_map(s, len, depth + 1)?;
-            return Ok(Started::Done(true));
+            return Ok(Started::Done(struct_hash(c, sid)));
         }
         Ok(Started::Open(Frame::StructMap {
             sid,
@@ -665,10 +731,33 @@ impl<'a, 'c> Validator<'a, 'c> {
     /// the exact check, which words the error.
     #[inline]
     fn start_any(&mut self, in_key: bool, depth: usize) -> R<Started> {
-        if !in_key && !self.reference && any_fast::<false>(&mut self.r, depth, self.max_depth) {
-            return Ok(Started::Done(false));
+        if !in_key && !self.reference {
+            // Outside a key an array is a list and a map a dict, whatever
+            // they hold: what makes the value unhashable is in its first
+            // byte (asked when it is an item of a long tuple in a key).
+            let hash = match self.r.peek_byte()? {
+                0x90..=0x9f | 0xdc | 0xdd => Some(Unhashable::List),
+                0x80..=0x8f | 0xde | 0xdf => Some(Unhashable::Dict),
+                _ => None,
+            };
+            let b = self.r.buf();
+            let ext_start = self.r.pos();
+            if any_fast::<false>(&mut self.r, depth, self.max_depth) {
+                let timestamp =
+                    matches!(b.get(ext_start..ext_start + 2), Some([0xd4..=0xd8, 0xff]))
+                        || matches!(
+                            b.get(ext_start..ext_start + 3),
+                            Some([0xc7..=0xc9, _, 0xff])
+                        );
+                let ext = matches!(b.get(ext_start), Some(0xd4..=0xd8 | 0xc7..=0xc9));
+                return Ok(Started::Done(if ext && !timestamp {
+                    Some(Unhashable::Ext)
+                } else {
+                    hash
+                }));
+            }
         }
-        check_any(&mut self.r, depth, self.max_depth).map(Started::Done)
+        check_any(&mut self.r, in_key, depth, self.max_depth).map(Started::Done)
     }
 }
 

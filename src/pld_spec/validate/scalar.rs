@@ -3,14 +3,20 @@
 
 use super::{int_text, key_kind_err, kind_err, utf8, Validator, R};
 use crate::error::{DecodeError, ErrorKind};
-use crate::msgpack::{Int, Kind};
-use crate::pld_spec::compile::{NodeId, TagUnion, TagVal, BOOL, BYTES, FLOAT, INT, NONE, STR};
+use crate::msgpack::{check_timestamp, Hash, Int, Kind, Unhashable};
+use crate::pld_spec::compile::{
+    NodeId, TagUnion, TagVal, BOOL, BYTEARRAY, BYTES, DATE, DATETIME, DECIMAL, EXT, FLOAT, INT,
+    MEMORYVIEW, NONE, STR, TIME, TIMEDELTA, UUID,
+};
+use crate::pld_spec::forms;
 use crate::python::str_repr;
 
 impl Validator<'_, '_> {
-    /// The general path of [`Validator::leaf`].
+    /// The general path of [`Validator::leaf`]; also returns what makes
+    /// the value unhashable (a `bytearray` or an `Ext`), for keys and set
+    /// items.
     #[inline(never)]
-    pub(super) fn leaf_slow(&mut self, id: NodeId) -> R {
+    pub(super) fn leaf_slow(&mut self, id: NodeId) -> R<Hash> {
         let c = self.c;
         let n = &c.nodes[id as usize];
         let b = self.r.peek_byte()?;
@@ -43,13 +49,13 @@ impl Validator<'_, '_> {
                     if !hit {
                         return Err(DecodeError::new(ErrorKind::InvalidEnum(int_text(v))));
                     }
-                } else if n.flags & FLOAT == 0 {
+                } else if n.flags & (FLOAT | DECIMAL) == 0 {
                     return bad(Kind::Int);
                 }
             }
             0xca | 0xcb => {
                 self.r.float()?;
-                if n.flags & FLOAT == 0 {
+                if n.flags & (FLOAT | DECIMAL) == 0 {
                     return bad(Kind::Float);
                 }
             }
@@ -66,18 +72,54 @@ impl Validator<'_, '_> {
                     {
                         return Err(DecodeError::new(ErrorKind::InvalidEnum(str_repr(utf8(s)?))));
                     }
+                } else if n.flags & (DATETIME | DATE | TIME | TIMEDELTA | UUID | DECIMAL) != 0 {
+                    // msgspec parses the bytes as they are (a decimal goes
+                    // through a Python str first, so UTF-8 is checked).
+                    let parsed = if n.flags & DATETIME != 0 {
+                        forms::datetime(s).map(drop)
+                    } else if n.flags & DATE != 0 {
+                        forms::date(s)
+                    } else if n.flags & TIME != 0 {
+                        forms::time(s).map(drop)
+                    } else if n.flags & TIMEDELTA != 0 {
+                        forms::duration(s)
+                    } else if n.flags & UUID != 0 {
+                        forms::uuid(s)
+                    } else {
+                        forms::decimal(utf8(s)?)
+                    };
+                    parsed.map_err(|e| DecodeError::new(ErrorKind::Other(e.to_string())))?;
                 } else {
                     return bad(Kind::Str);
                 }
             }
             0xc4..=0xc6 => {
-                self.r.bin()?;
-                if n.flags & BYTES == 0 {
+                let Some(data) = self.r.bin()? else {
+                    return Err(kind_err(&self.r, &n.expected));
+                };
+                if n.flags & (BYTES | MEMORYVIEW) == 0 {
+                    if n.flags & BYTEARRAY != 0 {
+                        return Ok(Some(Unhashable::ByteArray));
+                    }
+                    if n.flags & UUID != 0 {
+                        forms::uuid_bytes(data)
+                            .map_err(|e| DecodeError::new(ErrorKind::Other(e.to_string())))?;
+                        return Ok(None);
+                    }
                     return bad(Kind::Bytes);
                 }
             }
             0xd4..=0xd8 | 0xc7..=0xc9 => {
-                self.r.ext()?;
+                let Some((code, data)) = self.r.ext()? else {
+                    return Err(kind_err(&self.r, &n.expected));
+                };
+                if n.flags & DATETIME != 0 && code == -1 {
+                    check_timestamp(data)?;
+                    return Ok(None);
+                }
+                if n.flags & EXT != 0 {
+                    return Ok(Some(Unhashable::Ext));
+                }
                 return bad(Kind::Ext);
             }
             0x90..=0x9f | 0xdc | 0xdd => {
@@ -90,7 +132,7 @@ impl Validator<'_, '_> {
             }
             _ => return Err(kind_err(&self.r, &n.expected)),
         }
-        Ok(())
+        Ok(None)
     }
 
     pub(super) fn lookup_tag_in(&mut self, u: &TagUnion) -> R<u32> {
