@@ -22,6 +22,7 @@ that JSON readers with a default recursion limit can read the file.
 import argparse
 import base64
 import datetime
+import decimal
 import json
 import math
 import pathlib
@@ -29,6 +30,7 @@ import struct
 import sys
 import types
 import typing
+import uuid
 
 import msgspec
 
@@ -47,7 +49,8 @@ def build(spec, structs):
     mod = types.ModuleType("pld")
     sys.modules["pld"] = mod
     ns = mod.__dict__
-    ns.update({"Any": typing.Any, "Literal": typing.Literal})
+    ns.update({"Any": typing.Any, "Literal": typing.Literal, "typing": typing,
+               "datetime": datetime, "uuid": uuid, "decimal": decimal, "msgspec": msgspec})
     for name, d in structs.items():
         fields = []
         for f in d["fields"]:
@@ -105,6 +108,28 @@ def depth(v, limit=100):
     return best
 
 
+def stable_repr(v):
+    """repr() without what changes between runs: set order (str hashes are
+    salted per process) and the addresses in the reprs of `memoryview` and
+    `msgspec.Raw`."""
+    if isinstance(v, (set, frozenset)):
+        inner = ", ".join(sorted(stable_repr(x) for x in v))
+        return f"{type(v).__name__}({{{inner}}})"
+    if isinstance(v, memoryview):
+        return f"memoryview({bytes(v)!r})"
+    if isinstance(v, msgspec.Raw):
+        return f"msgspec.Raw({bytes(v)!r})"
+    if isinstance(v, msgspec.msgpack.Ext):
+        return f"msgspec.msgpack.Ext({v.code}, {v.data!r})"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{stable_repr(k)}: {stable_repr(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, tuple):
+        return "(" + "".join(stable_repr(x) + ", " for x in v).rstrip(" ") + ")"
+    if isinstance(v, list):
+        return "[" + ", ".join(stable_repr(x) for x in v) + "]"
+    return repr(v)
+
+
 def type_name(v):
     if isinstance(v, msgspec.msgpack.Ext):
         return "Ext"
@@ -144,7 +169,7 @@ def case(cid, group, spec, payload, structs=None):
                 out["decoded"] = form
         except ValueError:
             pass
-        out["decoded_repr"] = repr(v)
+        out["decoded_repr"] = stable_repr(v) if group.startswith("types-") else repr(v)
         sys.setrecursionlimit(1000)
     return out
 
@@ -389,6 +414,86 @@ def cases():
     add(case("extra-bare-in-list", g, "list[list]", P([[1], 2])))
     add(case("extra-bare-in-struct", g, "Holder", P({"value": {1: 2}}),
              {"Holder": {"fields": [["value", "dict"]]}}))
+    out.extend(type_cases())
+    return out
+
+
+Ext = msgspec.msgpack.Ext
+
+
+def slugify(spec):
+    """A case id fragment from a spec: `dict[str, uuid.UUID]` -> `dict-str-uuid-uuid`."""
+    return "-".join("".join(c if c.isalnum() else " " for c in spec.lower()).split())
+
+
+def type_cases():
+    """Every type of msgspec's table beyond the first grammar, against the
+    msgpack forms it may meet: each spec with every payload of a fixed
+    list, so that what is refused is pinned as exactly as what passes."""
+    out = []
+    ts = b"\xd6\xff" + struct.pack(">I", 1_700_000_000)
+    common = [
+        ("int", P(1)), ("neg-int", P(-7)), ("float", P(1.5)), ("nan", P(math.nan)),
+        ("str", P("abc")), ("bin", P(b"ab")), ("bin16", P(b"0123456789abcdef")),
+        ("none", P(None)), ("bool", P(True)), ("array", P([1])), ("map", P({"a": 1})),
+        ("ext", P(Ext(5, b"ab"))), ("timestamp", ts), ("bad-timestamp", b"\xd5\xff\x00\x00"),
+        ("datetime", P("2024-02-29T23:59:59.5+05:30")), ("date", P("2024-02-29")),
+        ("time", P("23:59:59Z")), ("duration", P("P1DT2H")),
+        ("uuid", P("12345678-1234-5678-1234-567812345678")), ("decimal", P("-1.5e3")),
+        ("bad-utf8", b"\xa2\xc3\x28"),
+    ]
+    for spec in ["bytearray", "memoryview", "datetime.datetime", "datetime.date",
+                 "datetime.time", "datetime.timedelta", "uuid.UUID", "decimal.Decimal",
+                 "msgspec.msgpack.Ext", "msgspec.Raw", "msgspec.Raw | None",
+                 "datetime.datetime | None", "decimal.Decimal | int", "decimal.Decimal | float",
+                 "datetime.datetime | msgspec.msgpack.Ext", "uuid.UUID | int",
+                 "msgspec.msgpack.Ext | str | None", "list[datetime.date]",
+                 "dict[str, uuid.UUID]", "tuple[datetime.time, decimal.Decimal]"]:
+        slug = spec.replace("datetime.", "").replace("msgspec.msgpack.", "").replace("msgspec.", "")
+        slug = slugify(slug)
+        g = "types-" + slug.split("-")[0]
+        for name, payload in common:
+            if spec.startswith(("list[", "dict[", "tuple[")):
+                payload = {"list[": b"\x91", "dict[": b"\x81\xa1k", "tuple[": b"\x92"}[
+                    spec[: spec.index("[") + 1]] + payload + (P("1.5") if spec.startswith("tuple[") else b"")
+            add_to = case(f"types-{slug}-{name}", g, spec, payload)
+            out.append(add_to)
+    # Sets: items are read as keys (arrays become tuples) and must hash.
+    g = "types-set"
+    frozen = {"FPt": {"fields": [["x", "int"]], "frozen": True}}
+    for spec, structs in [("set[int]", None), ("frozenset[str]", None), ("set", None),
+                          ("frozenset", None), ("set[Any]", None), ("set[list[int]]", None),
+                          ("set[dict[str, int]]", None), ("set[tuple[int, Any]]", None),
+                          ("set[set[int]]", None), ("set[frozenset[int]]", None),
+                          ("set[Point]", POINT), ("set[FPt]", frozen),
+                          ("set[bytearray]", None), ("set[msgspec.msgpack.Ext]", None),
+                          ("set[bytes | None]", None), ("typing.Set[int]", None),
+                          ("typing.FrozenSet[str]", None), ("set[int] | None", None),
+                          ("list[set[int]]", None), ("dict[frozenset[int], int]", None),
+                          ("dict[set[int], int]", None), ("set[tuple[Any, ...]]", None)]:
+        slug = slugify(spec)
+        for name, payload in [
+            ("ints", P([1, 2, 1])), ("strs", P(["a", "b"])), ("empty", P([])),
+            ("nested-array", P([[1]])), ("map-item", P([{"a": 1}])), ("struct-item", P([{"x": 1}])),
+            ("tuple-with-map", P([[1, {}]])), ("tuple-with-array", P([[1, [2]]])),
+            ("ext-item", P([Ext(1, b"")])), ("bin-item", P([b"x"])), ("none-item", P([None])),
+            ("bad-second", P([1, "a"])), ("map", P({"a": 1})), ("int", P(1)),
+            ("long-tuple-of-arrays", b"\x91\xdc\x00\x11" + b"\x90" * 17),
+            ("short-tuple-of-arrays", b"\x91\xdc\x00\x10" + b"\x90" * 16),
+            ("key-map", b"\x81\x91\x01\x01"),
+        ]:
+            out.append(case(f"types-{slug}-{name}", g, spec, payload, structs))
+    # Long tuples in map keys read their items as plain values.
+    g = "types-keys"
+    for n in (16, 17):
+        key = b"\xdc" + n.to_bytes(2, "big") + b"\x91\x01" + b"\x01" * (n - 1)
+        for spec in ("dict[Any, int]", "dict[tuple[Any, ...], int]", "dict[tuple[list[int] | int, ...], int]"):
+            slug = slugify(spec)
+            out.append(case(f"types-keys-{slug}-tuple-of-{n}", g, spec, b"\x81" + key + b"\x01"))
+    out.append(case("types-keys-bytearray-key", g, "dict[bytearray, int]", b"\x81\xc4\x01x\x01"))
+    out.append(case("types-keys-ext-key", g, "dict[msgspec.msgpack.Ext, int]", b"\x81\xd4\x01\x00\x01"))
+    out.append(case("types-keys-frozen-struct-key", g, "dict[FPt, int]",
+                    b"\x81\x81\xa1x\x01\x01", {"FPt": {"fields": [["x", "int"]], "frozen": True}}))
     return out
 
 
@@ -447,6 +552,18 @@ def invalid_specs():
                 "Pa | list[int] | Literal[9223372036854775808]", pa),
         invalid("extra-invalid-order-outer-before-inner", g, "list[str | bytes] | list[int]"),
         invalid("extra-invalid-order-lists-before-any", g, "list[int] | list[str] | Any"),
+        invalid("types-invalid-datetime-and-str", "types-invalid", "datetime.datetime | str"),
+        invalid("types-invalid-bytes-and-bytearray", "types-invalid", "bytes | bytearray"),
+        invalid("types-invalid-uuid-and-bytes", "types-invalid", "uuid.UUID | bytes"),
+        invalid("types-invalid-decimal-and-date", "types-invalid", "decimal.Decimal | datetime.date"),
+        invalid("types-invalid-memoryview-and-timedelta", "types-invalid",
+                "memoryview | datetime.timedelta"),
+        invalid("types-invalid-time-and-literal-str", "types-invalid",
+                "datetime.time | Literal['a']"),
+        invalid("types-invalid-set-and-list", "types-invalid", "set[int] | list[int]"),
+        invalid("types-invalid-frozenset-and-tuple", "types-invalid", "frozenset[int] | tuple[int, ...]"),
+        invalid("types-invalid-set-and-array-struct", "types-invalid", "set[int] | Pa", pa),
+        invalid("types-invalid-inner-set-conflict", "types-invalid", "list[set[str] | set[int]]"),
     ]
 
 
