@@ -50,6 +50,7 @@ def build(spec, structs):
     sys.modules["pld"] = mod
     ns = mod.__dict__
     ns.update({"Any": typing.Any, "Literal": typing.Literal, "typing": typing,
+               "Annotated": typing.Annotated,
                "datetime": datetime, "uuid": uuid, "decimal": decimal, "msgspec": msgspec})
     for name, d in structs.items():
         fields = []
@@ -492,6 +493,44 @@ def type_cases():
             out.append(case(f"types-keys-{slug}-tuple-of-{n}", g, spec, b"\x81" + key + b"\x01"))
     out.append(case("types-keys-bytearray-key", g, "dict[bytearray, int]", b"\x81\xc4\x01x\x01"))
     out.append(case("types-keys-ext-key", g, "dict[msgspec.msgpack.Ext, int]", b"\x81\xd4\x01\x00\x01"))
+    # msgspec.Meta constraints.
+    g = "types-meta"
+    A = "typing.Annotated"
+    meta_specs = {
+        "int-ge": (f"{A}[int, msgspec.Meta(ge=0)]", [P(0), P(-1), P(2**64 - 1), P(-(2**63)), P(1.5)]),
+        "int-gt-le": (f"{A}[int, msgspec.Meta(gt=0, le=10)]", [P(0), P(1), P(10), P(11), P(2**64 - 1)]),
+        "int-lt": (f"{A}[int, msgspec.Meta(lt=-5)]", [P(-5), P(-6), P(2**63)]),
+        "int-multiple": (f"{A}[int, msgspec.Meta(multiple_of=3)]", [P(9), P(10), P(-9), P(2**64 - 1), P(2**64 - 2)]),
+        "float-gt": (f"{A}[float, msgspec.Meta(gt=0.5)]", [P(0.5), P(0.6), P(1), P(0), P(math.nan)]),
+        "float-ge-lt": (f"{A}[float, msgspec.Meta(ge=0, lt=1)]", [P(0.0), P(-0.0), P(1.0), P(0.999), P(-1)]),
+        "float-multiple": (f"{A}[float, msgspec.Meta(multiple_of=0.5)]", [P(1.5), P(1.2), P(0.0), P(3), P(math.inf)]),
+        "float-multiple-tenth": (f"{A}[float, msgspec.Meta(multiple_of=0.1)]", [P(0.3), P(0.2)]),
+        "union-int-float": (f"{A}[int, msgspec.Meta(ge=0)] | {A}[float, msgspec.Meta(le=1)]", [P(-1), P(2.0), P(0.5), P(5)]),
+        "optional-int": (f"{A}[int, msgspec.Meta(ge=1)] | None", [P(None), P(0), P(1)]),
+        "str-len": (f"{A}[str, msgspec.Meta(min_length=2, max_length=3)]", [P("a"), P("ab"), P("abcd"), P("éé"), P("日本語"), P(1)]),
+        "str-pattern": (f"{A}[str, msgspec.Meta(pattern='^[a-z]+$')]", [P("abc"), P("abc\n"), P("ab1"), P(""), P("x\n\n")]),
+        "str-pattern-search": (f"{A}[str, msgspec.Meta(pattern='[0-9]{{3}}')]", [P("a123b"), P("12"), P("١٢٣")]),
+        "str-pattern-and-len": (f"{A}[str, msgspec.Meta(min_length=1), msgspec.Meta(pattern='a')]", [P(""), P("b"), P("ba")]),
+        "bytes-len": (f"{A}[bytes, msgspec.Meta(min_length=1, max_length=2)]", [P(b""), P(b"a"), P(b"abc"), b"\xc4\x05ab"]),
+        "bytearray-len": (f"{A}[bytearray, msgspec.Meta(max_length=1)]", [P(b"ab"), P(b"a")]),
+        "list-len": (f"{A}[list[int], msgspec.Meta(min_length=1, max_length=2)]", [P([]), P([1]), P([1, 2, 3]), P(["a", "b", "c"])]),
+        "set-len": (f"{A}[set[int], msgspec.Meta(min_length=2)]", [P([1, 1]), P([1, 2])]),
+        "tuple-len": (f"{A}[tuple[int, ...], msgspec.Meta(max_length=1)]", [P([1, 2])]),
+        "dict-len": (f"{A}[dict[str, int], msgspec.Meta(min_length=1)]", [P({}), P({"a": 1}), P([])]),
+        "datetime-aware": (f"{A}[datetime.datetime, msgspec.Meta(tz=True)]", [P("2024-01-01T00:00:00"), P("2024-01-01T00:00:00Z"), b"\xd6\xff\x00\x00\x00\x01"]),
+        "datetime-naive": (f"{A}[datetime.datetime, msgspec.Meta(tz=False)]", [P("2024-01-01T00:00:00"), P("2024-01-01T00:00:00+01:00"), b"\xd6\xff\x00\x00\x00\x01"]),
+        "time-aware": (f"{A}[datetime.time, msgspec.Meta(tz=True)]", [P("12:00:00"), P("12:00:00z")]),
+        "nested": (f"list[{A}[int, msgspec.Meta(ge=0)]]", [P([1, -1])]),
+        "in-struct": ("Age", [P({"age": -1}), P({"age": 5})]),
+        "annotated-nested": (f"{A}[{A}[int, msgspec.Meta(ge=0)], msgspec.Meta(le=5)]", [P(6), P(-1), P(3)]),
+        "doc-only": (f"{A}[int, msgspec.Meta(title='n', description='a number')]", [P(-1), P("x")]),
+        "string-metadata": (f"{A}[int, 'just a note']", [P(1), P("x")]),
+        "bare-annotated": ("Annotated[int, msgspec.Meta(le=0)]", [P(1)]),
+    }
+    age = {"Age": {"fields": [["age", f"{A}[int, msgspec.Meta(ge=0)]"]]}}
+    for slug, (spec, payloads) in meta_specs.items():
+        for i, payload in enumerate(payloads):
+            out.append(case(f"types-meta-{slug}-{i}", g, spec, payload, age if spec == "Age" else None))
     out.append(case("types-keys-frozen-struct-key", g, "dict[FPt, int]",
                     b"\x81\x81\xa1x\x01\x01", {"FPt": {"fields": [["x", "int"]], "frozen": True}}))
     return out
@@ -564,6 +603,22 @@ def invalid_specs():
         invalid("types-invalid-frozenset-and-tuple", "types-invalid", "frozenset[int] | tuple[int, ...]"),
         invalid("types-invalid-set-and-array-struct", "types-invalid", "set[int] | Pa", pa),
         invalid("types-invalid-inner-set-conflict", "types-invalid", "list[set[str] | set[int]]"),
+        *[invalid(f"types-invalid-meta-{i}", "types-invalid-meta", f"typing.Annotated[{t}]")
+          for i, t in enumerate([
+              "str, msgspec.Meta(ge=0)", "int | None, msgspec.Meta(ge=0)", "bool, msgspec.Meta(ge=1)",
+              "list[int], msgspec.Meta(pattern='a')", "int | str, msgspec.Meta(min_length=1)",
+              "str, msgspec.Meta(tz=True)", "datetime.date, msgspec.Meta(tz=True)",
+              "tuple[int, int], msgspec.Meta(min_length=1)", "Any, msgspec.Meta(le=1)",
+              "int, msgspec.Meta(ge=0), msgspec.Meta(ge=1)", "int, msgspec.Meta(gt=0), msgspec.Meta(ge=1)",
+              "int, msgspec.Meta(ge=0.5)", "int, msgspec.Meta(multiple_of=1.5)",
+              "int, msgspec.Meta(ge=9223372036854775808)", "int, msgspec.Meta(gt=9223372036854775807)",
+              "int, msgspec.Meta(lt=-9223372036854775808)", "int, msgspec.Meta(multiple_of=0)",
+              "float, msgspec.Meta(multiple_of=-1.5)", "str, msgspec.Meta(min_length=-1)",
+              "str, msgspec.Meta(max_length=1.5)", "str, msgspec.Meta(pattern=1)", "datetime.time, msgspec.Meta(tz=1)",
+              "int, msgspec.Meta(gt='a')", "int, msgspec.Meta(ge=True)", "int, msgspec.Meta(gt=1, ge=2)",
+              "int, msgspec.Meta(lt=1, le=2)", "str, msgspec.Meta(pattern='a', ge=1)",
+              "int, msgspec.Meta(bogus=1)", "set[int] | None, msgspec.Meta(min_length=1)",
+          ])],
     ]
 
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::parse::{parse_ty, rename, Lit, Ty};
+use super::parse::{parse_ty, rename, Lit, Meta, Num, Ty};
 use super::{SpecError, Stage};
 use crate::python::json_repr;
 
@@ -66,6 +66,235 @@ pub(crate) enum ObjKind {
     Structs(Sel),
 }
 
+/// A float bound: the value and whether it is strict (`gt`/`lt`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FloatBound {
+    pub(crate) value: f64,
+    pub(crate) strict: bool,
+}
+
+/// The `msgspec.Meta` constraints of a node, one slot per kind of value
+/// (msgspec's `c_*` fields): a union may constrain its int and its float
+/// differently.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Constraints {
+    pub(crate) int_min: Option<i64>,
+    pub(crate) int_max: Option<i64>,
+    pub(crate) int_multiple_of: Option<i64>,
+    pub(crate) float_min: Option<FloatBound>,
+    pub(crate) float_max: Option<FloatBound>,
+    pub(crate) float_multiple_of: Option<f64>,
+    pub(crate) str_min: Option<usize>,
+    pub(crate) str_max: Option<usize>,
+    /// The compiled pattern and the pattern as written.
+    pub(crate) str_regex: Option<(::regex::Regex, Box<str>)>,
+    pub(crate) bytes_min: Option<usize>,
+    pub(crate) bytes_max: Option<usize>,
+    pub(crate) array_min: Option<usize>,
+    pub(crate) array_max: Option<usize>,
+    pub(crate) map_min: Option<usize>,
+    pub(crate) map_max: Option<usize>,
+    /// `tz=True`: a datetime or time must carry an offset; `False`: must not.
+    pub(crate) tz: Option<bool>,
+}
+
+impl Constraints {
+    pub(crate) fn numeric(&self) -> bool {
+        self.int_min.is_some()
+            || self.int_max.is_some()
+            || self.int_multiple_of.is_some()
+            || self.float_min.is_some()
+            || self.float_max.is_some()
+            || self.float_multiple_of.is_some()
+    }
+}
+
+/// Which constraints a type takes (msgspec's `constraint_kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Int,
+    Float,
+    Str,
+    Bytes,
+    Time,
+    Array,
+    Map,
+    Other,
+}
+
+fn kind_of(t: &Ty) -> Kind {
+    match t {
+        Ty::Int => Kind::Int,
+        Ty::Float => Kind::Float,
+        Ty::Str => Kind::Str,
+        Ty::Bytes | Ty::ByteArray | Ty::MemoryView => Kind::Bytes,
+        Ty::DateTime | Ty::Time => Kind::Time,
+        Ty::List(_) | Ty::Set(_) | Ty::FrozenSet(_) | Ty::VarTuple(_) => Kind::Array,
+        Ty::Dict(..) => Kind::Map,
+        _ => Kind::Other,
+    }
+}
+
+/// msgspec's `typenode_collect_constraints`: checks that `meta` fits a type
+/// of `kind` (erroring with the annotated type `shown`), then fills `c`.
+fn apply_meta(
+    c: &mut Constraints,
+    meta: &Meta,
+    kind: Kind,
+    shown: &dyn std::fmt::Display,
+) -> Result<(), SpecError> {
+    let invalid = |name: &str, what: &str| {
+        SpecError::decoder(
+            "TypeError",
+            format!("Can only set `{name}` on a {what} type - type `{shown}` is invalid"),
+        )
+    };
+    if !matches!(kind, Kind::Int | Kind::Float) {
+        for (name, set) in [
+            ("gt", meta.gt),
+            ("ge", meta.ge),
+            ("lt", meta.lt),
+            ("le", meta.le),
+            ("multiple_of", meta.multiple_of),
+        ] {
+            if set.is_some() {
+                return Err(invalid(name, "numeric"));
+            }
+        }
+    }
+    if kind != Kind::Str && meta.pattern.is_some() {
+        return Err(invalid("pattern", "str"));
+    }
+    if !matches!(kind, Kind::Str | Kind::Bytes | Kind::Array | Kind::Map) {
+        if meta.min_length.is_some() {
+            return Err(invalid("min_length", "str, bytes, or collection"));
+        }
+        if meta.max_length.is_some() {
+            return Err(invalid("max_length", "str, bytes, or collection"));
+        }
+    }
+    if kind != Kind::Time && meta.tz.is_some() {
+        return Err(invalid("tz", "datetime or time"));
+    }
+    let length = |v: Option<i128>| v.map(|v| usize::try_from(v).unwrap_or(usize::MAX));
+    match kind {
+        Kind::Int => {
+            let as_i64 = |n: Num, offset: i128| -> Result<i64, SpecError> {
+                let Num::Int(i) = n else {
+                    return Err(SpecError::decoder(
+                        "TypeError",
+                        "'float' object cannot be interpreted as an integer".into(),
+                    ));
+                };
+                let Ok(x) = i64::try_from(i) else {
+                    return Err(SpecError::decoder("ValueError", "Integer bounds constraints (`ge`, `le`, ...) that don't fit in an int64 are currently not supported. If you need this feature, please open an issue on GitHub".into()));
+                };
+                if offset == -1 && x == i64::MIN {
+                    return Err(SpecError::decoder(
+                        "ValueError",
+                        "lt <= -2**63 is not supported".into(),
+                    ));
+                }
+                if offset == 1 && x == i64::MAX {
+                    return Err(SpecError::decoder(
+                        "ValueError",
+                        "gt >= 2**63 - 1 is not supported".into(),
+                    ));
+                }
+                Ok((x as i128 + offset) as i64)
+            };
+            if let Some(n) = meta.gt {
+                c.int_min = Some(as_i64(n, 1)?);
+            } else if let Some(n) = meta.ge {
+                c.int_min = Some(as_i64(n, 0)?);
+            }
+            if let Some(n) = meta.lt {
+                c.int_max = Some(as_i64(n, -1)?);
+            } else if let Some(n) = meta.le {
+                c.int_max = Some(as_i64(n, 0)?);
+            }
+            if let Some(n) = meta.multiple_of {
+                c.int_multiple_of = Some(as_i64(n, 0)?);
+            }
+        }
+        Kind::Float => {
+            let f = |n: Num| match n {
+                Num::Int(i) => i as f64,
+                Num::Float(x) => x,
+            };
+            if let Some(n) = meta.gt {
+                c.float_min = Some(FloatBound {
+                    value: f(n),
+                    strict: true,
+                });
+            } else if let Some(n) = meta.ge {
+                c.float_min = Some(FloatBound {
+                    value: f(n),
+                    strict: false,
+                });
+            }
+            if let Some(n) = meta.lt {
+                c.float_max = Some(FloatBound {
+                    value: f(n),
+                    strict: true,
+                });
+            } else if let Some(n) = meta.le {
+                c.float_max = Some(FloatBound {
+                    value: f(n),
+                    strict: false,
+                });
+            }
+            if let Some(n) = meta.multiple_of {
+                c.float_multiple_of = Some(f(n));
+            }
+        }
+        Kind::Str => {
+            if let Some(p) = &meta.pattern {
+                let re = super::regex::compile(p)
+                    .map_err(|why| SpecError::definition("re.error", why))?;
+                c.str_regex = Some((re, p.as_str().into()));
+            }
+            if meta.min_length.is_some() {
+                c.str_min = length(meta.min_length);
+            }
+            if meta.max_length.is_some() {
+                c.str_max = length(meta.max_length);
+            }
+        }
+        Kind::Bytes => {
+            if meta.min_length.is_some() {
+                c.bytes_min = length(meta.min_length);
+            }
+            if meta.max_length.is_some() {
+                c.bytes_max = length(meta.max_length);
+            }
+        }
+        Kind::Array => {
+            if meta.min_length.is_some() {
+                c.array_min = length(meta.min_length);
+            }
+            if meta.max_length.is_some() {
+                c.array_max = length(meta.max_length);
+            }
+        }
+        Kind::Map => {
+            if meta.min_length.is_some() {
+                c.map_min = length(meta.min_length);
+            }
+            if meta.max_length.is_some() {
+                c.map_max = length(meta.max_length);
+            }
+        }
+        Kind::Time => {
+            if meta.tz.is_some() {
+                c.tz = meta.tz;
+            }
+        }
+        Kind::Other => {}
+    }
+    Ok(())
+}
+
 /// One type position: msgspec's `TypeNode`, the union of everything a value
 /// there may be.
 #[derive(Clone, Debug)]
@@ -75,6 +304,8 @@ pub(crate) struct Node {
     pub(crate) raw: bool,
     pub(crate) flags: u32,
     pub(crate) int_lits: Box<[i64]>,
+    /// `msgspec.Meta` constraints, if any.
+    pub(crate) constr: Option<Box<Constraints>>,
     pub(crate) str_lits: Box<[Box<str>]>,
     pub(crate) array: ArrayKind,
     pub(crate) object: ObjKind,
@@ -307,10 +538,25 @@ struct Builder {
     queue: Vec<u32>,
 }
 
-fn flatten<'t>(t: &'t Ty, out: &mut Vec<&'t Ty>) {
+/// A union member as msgspec collects it: a type with the constraints of
+/// the `Annotated` around it, or the constraint check of an `Annotated`
+/// around a union (after its members).
+enum Item<'t> {
+    Member(&'t Ty, Option<(&'t Meta, &'t Ty)>),
+    AnnotatedUnion(&'t Meta, &'t Ty),
+}
+
+fn flatten<'t>(t: &'t Ty, out: &mut Vec<Item<'t>>) {
     match t {
         Ty::Union(ts) => ts.iter().for_each(|t| flatten(t, out)),
-        t => out.push(t),
+        Ty::Annotated(inner, meta) => match &**inner {
+            Ty::Union(_) => {
+                flatten(inner, out);
+                out.push(Item::AnnotatedUnion(meta, t));
+            }
+            other => out.push(Item::Member(other, Some((meta, t)))),
+        },
+        t => out.push(Item::Member(t, None)),
     }
 }
 
@@ -327,13 +573,15 @@ impl Builder {
     }
 
     fn node(&mut self, t: &Ty) -> Result<NodeId, SpecError> {
-        let mut members = Vec::new();
-        flatten(t, &mut members);
+        let mut items = Vec::new();
+        flatten(t, &mut items);
+        let mut members: Vec<&Ty> = Vec::new();
         let mut n = Node {
             any: false,
             raw: false,
             flags: 0,
             int_lits: Box::new([]),
+            constr: None,
             str_lits: Box::new([]),
             array: ArrayKind::No,
             object: ObjKind::No,
@@ -352,7 +600,16 @@ impl Builder {
         // dict type while collecting the members (in member order), then
         // the struct rules, then out-of-range integer literals, then
         // array-like / dict-like types mixed with structs, then str-likes.
-        for m in &members {
+        let mut constr = Constraints::default();
+        for item in &items {
+            let (m, meta) = match item {
+                Item::Member(m, meta) => (*m, *meta),
+                Item::AnnotatedUnion(meta, shown) => {
+                    apply_meta(&mut constr, meta, Kind::Other, shown)?;
+                    continue;
+                }
+            };
+            members.push(m);
             match m {
                 Ty::None => n.flags |= NONE,
                 Ty::Bool => n.flags |= BOOL,
@@ -414,6 +671,9 @@ impl Builder {
                     }
                 }
                 Ty::Any => {
+                    if let Some((meta, shown)) = meta {
+                        apply_meta(&mut constr, meta, Kind::Other, shown)?;
+                    }
                     // `Any` swallows the union: msgspec stops collecting
                     // there (errors on earlier members still count) and
                     // checks nothing else.
@@ -422,8 +682,25 @@ impl Builder {
                     self.c.nodes.push(n);
                     return Ok((self.c.nodes.len() - 1) as NodeId);
                 }
-                Ty::Union(_) => {}
+                Ty::Union(_) | Ty::Annotated(..) => {}
             }
+            if let Some((meta, shown)) = meta {
+                apply_meta(&mut constr, meta, kind_of(m), shown)?;
+            }
+        }
+        let has_constr = constr.numeric()
+            || constr.str_min.is_some()
+            || constr.str_max.is_some()
+            || constr.str_regex.is_some()
+            || constr.bytes_min.is_some()
+            || constr.bytes_max.is_some()
+            || constr.array_min.is_some()
+            || constr.array_max.is_some()
+            || constr.map_min.is_some()
+            || constr.map_max.is_some()
+            || constr.tz.is_some();
+        if has_constr {
+            n.constr = Some(Box::new(constr));
         }
         if structs.len() > 1 {
             // msgspec walks a set of the structs (in an order that depends
@@ -593,8 +870,11 @@ fn fast_table(n: &Node) -> Box<[u8; 256]> {
         t[0xc2] = 1;
         t[0xc3] = 1;
     }
-    // An int is an int, else a literal, else a float, else a decimal.
-    let ints = n.flags & INT != 0 || (n.flags & (FLOAT | DECIMAL) != 0 && n.int_lits.is_empty());
+    // An int is an int, else a literal, else a float, else a decimal;
+    // numbers under constraints take the general path.
+    let constrained = n.constr.as_ref().is_some_and(|c| c.numeric());
+    let ints = !constrained
+        && (n.flags & INT != 0 || (n.flags & (FLOAT | DECIMAL) != 0 && n.int_lits.is_empty()));
     if ints {
         for b in (0x00..=0x7f).chain(0xe0..=0xff) {
             t[b] = 1;
@@ -612,7 +892,7 @@ fn fast_table(n: &Node) -> Box<[u8; 256]> {
             t[b] = size;
         }
     }
-    if n.flags & (FLOAT | DECIMAL) != 0 {
+    if n.flags & (FLOAT | DECIMAL) != 0 && !constrained {
         t[0xca] = 5;
         t[0xcb] = 9;
     }

@@ -54,6 +54,7 @@ mod forms;
 mod json_schema;
 mod mte;
 mod parse;
+mod regex;
 #[cfg(test)]
 mod sample;
 #[cfg(test)]
@@ -109,6 +110,33 @@ pub struct SpecError {
 }
 
 impl SpecError {
+    /// An error msgspec raises while building a decoder for the spec; the
+    /// reason is the text before its `` - type `...` `` tail.
+    pub(crate) fn decoder(error_type: &'static str, message: String) -> Self {
+        let reason = message
+            .split(" - type `")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        SpecError {
+            error_type,
+            reason,
+            message,
+            stage: Stage::Decoder,
+        }
+    }
+
+    /// An error Python raises while the spec's types are built
+    /// (`msgspec.Meta(...)`'s checks, `defstruct`).
+    pub(crate) fn definition(error_type: &'static str, message: String) -> Self {
+        SpecError {
+            error_type,
+            reason: message.clone(),
+            message,
+            stage: Stage::StructDefinition,
+        }
+    }
+
     pub(crate) fn syntax(message: String) -> Self {
         SpecError {
             error_type: "SpecSyntaxError",

@@ -11,8 +11,123 @@ pub(crate) enum Lit {
     Str(String),
 }
 
+/// A number in a `msgspec.Meta(...)` argument.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Num {
+    Int(i128),
+    Float(f64),
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Num::Int(i) => write!(f, "{i}"),
+            Num::Float(x) => f.write_str(&crate::python::float_repr(*x)),
+        }
+    }
+}
+
+/// The constraints of one or more `msgspec.Meta(...)` annotations, as
+/// given (checked as `Meta.__new__` checks them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Meta {
+    pub(crate) gt: Option<Num>,
+    pub(crate) ge: Option<Num>,
+    pub(crate) lt: Option<Num>,
+    pub(crate) le: Option<Num>,
+    pub(crate) multiple_of: Option<Num>,
+    pub(crate) pattern: Option<String>,
+    pub(crate) min_length: Option<i128>,
+    pub(crate) max_length: Option<i128>,
+    pub(crate) tz: Option<bool>,
+    /// Documentation only (`title`, `description`), kept for the repr.
+    pub(crate) doc: Vec<(String, String)>,
+}
+
+impl Meta {
+    /// Merges another annotation's constraints in, as msgspec does for
+    /// several `Meta`s on one type.
+    fn update(&mut self, other: Meta, ty: &dyn Fn() -> String) -> Result<(), SpecError> {
+        fn set<T>(
+            into: &mut Option<T>,
+            from: Option<T>,
+            name: &str,
+            ty: &dyn Fn() -> String,
+        ) -> Result<(), SpecError> {
+            if let Some(v) = from {
+                if into.is_some() {
+                    return Err(SpecError::decoder(
+                        "TypeError",
+                        format!("Multiple `Meta` annotations setting `{name}` found, type `{}` is invalid", ty()),
+                    ));
+                }
+                *into = Some(v);
+            }
+            Ok(())
+        }
+        set(&mut self.gt, other.gt, "gt", ty)?;
+        set(&mut self.ge, other.ge, "ge", ty)?;
+        set(&mut self.lt, other.lt, "lt", ty)?;
+        set(&mut self.le, other.le, "le", ty)?;
+        set(&mut self.multiple_of, other.multiple_of, "multiple_of", ty)?;
+        set(&mut self.pattern, other.pattern, "regex", ty)?;
+        set(&mut self.min_length, other.min_length, "min_length", ty)?;
+        set(&mut self.max_length, other.max_length, "max_length", ty)?;
+        set(&mut self.tz, other.tz, "tz", ty)?;
+        if self.gt.is_some() && self.ge.is_some() {
+            return Err(SpecError::decoder(
+                "TypeError",
+                format!("Cannot set both `gt` and `ge` on the same annotated type, type `{}` is invalid", ty()),
+            ));
+        }
+        if self.lt.is_some() && self.le.is_some() {
+            return Err(SpecError::decoder(
+                "TypeError",
+                format!("Cannot set both `lt` and `le` on the same annotated type, type `{}` is invalid", ty()),
+            ));
+        }
+        self.doc.extend(other.doc);
+        Ok(())
+    }
+}
+
+/// `msgspec.Meta(...)` as Python prints it.
+impl fmt::Display for Meta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        let nums = [
+            ("gt", &self.gt),
+            ("ge", &self.ge),
+            ("lt", &self.lt),
+            ("le", &self.le),
+            ("multiple_of", &self.multiple_of),
+        ];
+        for (name, v) in nums {
+            if let Some(v) = v {
+                parts.push(format!("{name}={v}"));
+            }
+        }
+        if let Some(p) = &self.pattern {
+            parts.push(format!("pattern={}", crate::python::str_repr(p)));
+        }
+        if let Some(v) = self.min_length {
+            parts.push(format!("min_length={v}"));
+        }
+        if let Some(v) = self.max_length {
+            parts.push(format!("max_length={v}"));
+        }
+        if let Some(v) = self.tz {
+            parts.push(format!("tz={}", if v { "True" } else { "False" }));
+        }
+        for (k, v) in &self.doc {
+            parts.push(format!("{k}={}", crate::python::str_repr(v)));
+        }
+        write!(f, "msgspec.Meta({})", parts.join(", "))
+    }
+}
+
 /// A parsed type annotation, before compilation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Ty {
     Any,
     None,
@@ -43,6 +158,9 @@ pub(crate) enum Ty {
     Literal(Vec<Lit>),
     Struct(String),
     Union(Vec<Ty>),
+    /// `typing.Annotated[T, msgspec.Meta(...), ...]`, the annotations
+    /// merged.
+    Annotated(Box<Ty>, Box<Meta>),
 }
 
 impl fmt::Display for Lit {
@@ -108,6 +226,7 @@ impl fmt::Display for Ty {
             }
             Ty::Struct(n) => write!(f, "pld.{n}"),
             Ty::Union(ts) => join(f, ts, " | "),
+            Ty::Annotated(t, m) => write!(f, "typing.Annotated[{t}, {m}]"),
         }
     }
 }
@@ -117,6 +236,8 @@ enum Tok {
     Ident(String),
     Str(String),
     Int(i128),
+    Float(f64),
+    Eq,
     Open,
     Close,
     LParen,
@@ -158,6 +279,10 @@ fn tokenize(spec: &str) -> Result<Vec<Tok>, SpecError> {
                 out.push(Tok::Comma);
                 i += 1
             }
+            b'=' => {
+                out.push(Tok::Eq);
+                i += 1
+            }
             b'|' => {
                 out.push(Tok::Bar);
                 i += 1
@@ -187,6 +312,34 @@ fn tokenize(spec: &str) -> Result<Vec<Tok>, SpecError> {
                 i += 1;
                 while i < b.len() && b[i].is_ascii_digit() {
                     i += 1;
+                }
+                // A float: a fraction and/or an exponent.
+                let frac = b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit);
+                let exp = |j: usize| {
+                    matches!(b.get(j), Some(b'e' | b'E'))
+                        && (b.get(j + 1).is_some_and(u8::is_ascii_digit)
+                            || (matches!(b.get(j + 1), Some(b'+' | b'-'))
+                                && b.get(j + 2).is_some_and(u8::is_ascii_digit)))
+                };
+                if frac || exp(i) {
+                    if frac {
+                        i += 1;
+                        while i < b.len() && b[i].is_ascii_digit() {
+                            i += 1;
+                        }
+                    }
+                    if exp(i) {
+                        i += 2;
+                        while i < b.len() && b[i].is_ascii_digit() {
+                            i += 1;
+                        }
+                    }
+                    let text = &spec[start..i];
+                    match text.parse::<f64>() {
+                        Ok(x) if x.is_finite() => out.push(Tok::Float(x)),
+                        _ => return Err(syntax(spec, format!("bad number {text:?}"))),
+                    }
+                    continue;
                 }
                 let text = &spec[start..i];
                 let n: i128 = match text.parse() {
@@ -282,6 +435,58 @@ impl Parser<'_> {
         self.expect(Tok::Close, "`]`")?;
         self.depth -= 1;
         Ok(out)
+    }
+
+    /// One metadata item of `Annotated[...]`: `msgspec.Meta(...)`, checked
+    /// as `Meta.__new__` checks its arguments; a string (documentation,
+    /// ignored by msgspec) gives `None`.
+    fn meta(&mut self) -> Result<Option<Meta>, SpecError> {
+        match self.next() {
+            Some(Tok::Str(_)) => return Ok(None),
+            Some(Tok::Ident(n)) if n == "msgspec.Meta" || n == "Meta" => {}
+            other => {
+                return Err(syntax(
+                    self.spec,
+                    format!(
+                        "expected `msgspec.Meta(...)` or a string in Annotated, found {other:?}"
+                    ),
+                ))
+            }
+        }
+        self.expect(Tok::LParen, "`(`")?;
+        let mut args: Vec<(String, Tok)> = Vec::new();
+        while self.peek() != Some(&Tok::RParen) {
+            let name = match self.next() {
+                Some(Tok::Ident(n)) => n,
+                other => {
+                    return Err(syntax(
+                        self.spec,
+                        format!("expected a keyword, found {other:?}"),
+                    ))
+                }
+            };
+            self.expect(Tok::Eq, "`=`")?;
+            let value = match self.next() {
+                Some(t @ (Tok::Int(_) | Tok::Float(_) | Tok::Str(_) | Tok::Ident(_))) => t,
+                other => {
+                    return Err(syntax(
+                        self.spec,
+                        format!("expected a value for `{name}`, found {other:?}"),
+                    ))
+                }
+            };
+            if args.iter().any(|(n, _)| *n == name) {
+                return Err(syntax(self.spec, format!("keyword `{name}` repeated")));
+            }
+            args.push((name, value));
+            if self.peek() == Some(&Tok::Comma) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        self.expect(Tok::RParen, "`)`")?;
+        meta_new(self.spec, args).map(Some)
     }
 
     fn term(&mut self) -> Result<Ty, SpecError> {
@@ -394,6 +599,44 @@ impl Parser<'_> {
                     Ty::Tuple(items)
                 }
             }
+            "Annotated" => {
+                self.depth += 1;
+                if self.depth > MAX_SPEC_NESTING {
+                    return Err(syntax(self.spec, "nesting too deep"));
+                }
+                self.expect(Tok::Open, "`[`")?;
+                let inner = self.union()?;
+                // Python flattens nested Annotated, its metadata first.
+                let (inner, mut meta) = match inner {
+                    Ty::Annotated(t, m) => (*t, *m),
+                    t => (t, Meta::default()),
+                };
+                let mut metas = Vec::new();
+                while self.peek() == Some(&Tok::Comma) {
+                    self.pos += 1;
+                    if let Some(m) = self.meta()? {
+                        metas.push(m);
+                    }
+                }
+                self.expect(Tok::Close, "`]`")?;
+                self.depth -= 1;
+                if metas.is_empty() && meta == Meta::default() {
+                    return Ok(inner);
+                }
+                let shown = {
+                    let all: Vec<String> = std::iter::once(meta.clone())
+                        .filter(|m| *m != Meta::default())
+                        .chain(metas.iter().cloned())
+                        .map(|m| m.to_string())
+                        .collect();
+                    let inner = inner.clone();
+                    move || format!("typing.Annotated[{inner}, {}]", all.join(", "))
+                };
+                for m in metas {
+                    meta.update(m, &shown)?;
+                }
+                Ty::Annotated(Box::new(inner), Box::new(meta))
+            }
             "Literal" => {
                 self.expect(Tok::Open, "`[`")?;
                 let mut lits = Vec::new();
@@ -424,6 +667,161 @@ impl Parser<'_> {
             _ => Ty::Struct(name.strip_prefix("pld.").unwrap_or(&name).to_string()),
         })
     }
+}
+
+/// Python's name for the type of a `Meta` argument, for its errors.
+fn py_type(t: &Tok) -> &'static str {
+    match t {
+        Tok::Int(_) => "int",
+        Tok::Float(_) => "float",
+        Tok::Str(_) => "str",
+        Tok::Ident(n) if n == "True" || n == "False" => "bool",
+        Tok::Ident(n) if n == "None" => "NoneType",
+        _ => "object",
+    }
+}
+
+/// `msgspec.Meta(**args)`: the arguments checked in `Meta.__new__`'s order,
+/// with its errors.
+fn meta_new(spec: &str, args: Vec<(String, Tok)>) -> Result<Meta, SpecError> {
+    let mut m = Meta::default();
+    let get = |name: &str| {
+        args.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
+            .filter(|t| !matches!(t, Tok::Ident(n) if n == "None"))
+    };
+    for (name, _) in &args {
+        const KNOWN: [&str; 14] = [
+            "gt",
+            "ge",
+            "lt",
+            "le",
+            "multiple_of",
+            "pattern",
+            "min_length",
+            "max_length",
+            "tz",
+            "title",
+            "description",
+            "examples",
+            "extra_json_schema",
+            "extra",
+        ];
+        if !KNOWN.contains(&name.as_str()) {
+            return Err(SpecError::definition(
+                "TypeError",
+                format!("'{name}' is an invalid keyword argument for Meta.__new__()"),
+            ));
+        }
+        if matches!(name.as_str(), "examples" | "extra_json_schema" | "extra") {
+            return Err(syntax(
+                spec,
+                format!("`Meta({name}=...)` is not supported in spec strings"),
+            ));
+        }
+    }
+    let num = |name: &str, positive: bool| -> Result<Option<Num>, SpecError> {
+        let Some(t) = get(name) else { return Ok(None) };
+        let n = match t {
+            Tok::Int(i) => Num::Int(*i),
+            Tok::Float(x) => Num::Float(*x),
+            other => {
+                return Err(SpecError::definition(
+                    "TypeError",
+                    format!("`{name}` must be an int or float, got {}", py_type(other)),
+                ))
+            }
+        };
+        let non_positive = match n {
+            Num::Int(i) => i <= 0,
+            Num::Float(x) => x <= 0.0,
+        };
+        if positive && non_positive {
+            return Err(SpecError::definition(
+                "ValueError",
+                format!("`{name}` must be > 0"),
+            ));
+        }
+        Ok(Some(n))
+    };
+    m.gt = num("gt", false)?;
+    m.ge = num("ge", false)?;
+    m.lt = num("lt", false)?;
+    m.le = num("le", false)?;
+    m.multiple_of = num("multiple_of", true)?;
+    let string = |name: &str| -> Result<Option<String>, SpecError> {
+        match get(name) {
+            None => Ok(None),
+            Some(Tok::Str(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(SpecError::definition(
+                "TypeError",
+                format!("`{name}` must be a str, got {}", py_type(other)),
+            )),
+        }
+    };
+    m.pattern = string("pattern")?;
+    let length = |name: &str| -> Result<Option<i128>, SpecError> {
+        match get(name) {
+            None => Ok(None),
+            Some(Tok::Int(i)) if *i >= 0 => Ok(Some(*i)),
+            Some(Tok::Int(i)) => Err(SpecError::definition(
+                "ValueError",
+                format!("`{name}` must be >= 0, got {i}"),
+            )),
+            Some(other) => Err(SpecError::definition(
+                "TypeError",
+                format!("`{name}` must be an int, got {}", py_type(other)),
+            )),
+        }
+    };
+    m.min_length = length("min_length")?;
+    m.max_length = length("max_length")?;
+    m.tz = match get("tz") {
+        None => None,
+        Some(Tok::Ident(n)) if n == "True" => Some(true),
+        Some(Tok::Ident(n)) if n == "False" => Some(false),
+        Some(other) => {
+            return Err(SpecError::definition(
+                "TypeError",
+                format!("`tz` must be a bool, got {}", py_type(other)),
+            ))
+        }
+    };
+    if m.gt.is_some() && m.ge.is_some() {
+        return Err(SpecError::definition(
+            "ValueError",
+            "Cannot specify both `gt` and `ge`".into(),
+        ));
+    }
+    if m.lt.is_some() && m.le.is_some() {
+        return Err(SpecError::definition(
+            "ValueError",
+            "Cannot specify both `lt` and `le`".into(),
+        ));
+    }
+    let numeric = m.gt.is_some()
+        || m.ge.is_some()
+        || m.lt.is_some()
+        || m.le.is_some()
+        || m.multiple_of.is_some();
+    let other =
+        m.pattern.is_some() || m.min_length.is_some() || m.max_length.is_some() || m.tz.is_some();
+    if numeric && other {
+        return Err(SpecError::definition(
+            "ValueError",
+            "Cannot mix numeric constraints (gt, lt, ...) with non-numeric constraints (pattern, min_length, max_length, tz)".into(),
+        ));
+    }
+    for name in ["title", "description"] {
+        if let Some(s) = string(name)? {
+            m.doc.push((name.to_string(), s));
+        }
+    }
+    if let Some(p) = &m.pattern {
+        super::regex::compile(p).map_err(|why| SpecError::definition("re.error", why))?;
+    }
+    Ok(m)
 }
 
 /// Parses one spec string into its syntax tree.

@@ -561,6 +561,9 @@ impl<'a, 'c> Validator<'a, 'c> {
         let c = self.c;
         let n = &c.nodes[id as usize];
         let len = self.r.array_header()?.unwrap_or(0);
+        if let Some(c) = &n.constr {
+            scalar::check_len(len, c.array_min, c.array_max, "array")?;
+        }
         if matches!(n.array, ArrayKind::No) {
             return Err(DecodeError::expected(n.expected.to_string(), Kind::Array));
         }
@@ -656,6 +659,9 @@ impl<'a, 'c> Validator<'a, 'c> {
         let c = self.c;
         let n = &c.nodes[id as usize];
         let len = self.r.map_header()?.unwrap_or(0);
+        if let Some(c) = &n.constr {
+            scalar::check_len(len, c.map_min, c.map_max, "object")?;
+        }
         if matches!(n.object, ObjKind::No) {
             return Err(DecodeError::expected(n.expected.to_string(), Kind::Object));
         }

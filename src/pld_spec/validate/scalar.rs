@@ -4,12 +4,13 @@
 use super::{int_text, key_kind_err, kind_err, utf8, Validator, R};
 use crate::error::{DecodeError, ErrorKind};
 use crate::msgpack::{check_timestamp, Hash, Int, Kind, Unhashable};
+use crate::pld_spec::compile::Constraints;
 use crate::pld_spec::compile::{
     NodeId, TagUnion, TagVal, BOOL, BYTEARRAY, BYTES, DATE, DATETIME, DECIMAL, EXT, FLOAT, INT,
     MEMORYVIEW, NONE, STR, TIME, TIMEDELTA, UUID,
 };
 use crate::pld_spec::forms;
-use crate::python::str_repr;
+use crate::python::{float_repr, str_repr};
 
 impl Validator<'_, '_> {
     /// The general path of [`Validator::leaf`]; also returns what makes
@@ -39,6 +40,9 @@ impl Validator<'_, '_> {
                     return Err(kind_err(&self.r, &n.expected));
                 };
                 if n.flags & INT != 0 {
+                    if let Some(c) = &n.constr {
+                        check_int(c, v)?;
+                    }
                 } else if !n.int_lits.is_empty() {
                     let hit = match v {
                         Int::U(u) => {
@@ -49,13 +53,25 @@ impl Validator<'_, '_> {
                     if !hit {
                         return Err(DecodeError::new(ErrorKind::InvalidEnum(int_text(v))));
                     }
-                } else if n.flags & (FLOAT | DECIMAL) == 0 {
+                } else if n.flags & FLOAT != 0 {
+                    if let Some(c) = &n.constr {
+                        let x = match v {
+                            Int::U(u) => u as f64,
+                            Int::I(i) => i as f64,
+                        };
+                        check_float(c, x)?;
+                    }
+                } else if n.flags & DECIMAL == 0 {
                     return bad(Kind::Int);
                 }
             }
             0xca | 0xcb => {
-                self.r.float()?;
-                if n.flags & (FLOAT | DECIMAL) == 0 {
+                let x = self.r.float()?;
+                if n.flags & FLOAT != 0 {
+                    if let (Some(c), Some(x)) = (&n.constr, x) {
+                        check_float(c, x)?;
+                    }
+                } else if n.flags & DECIMAL == 0 {
                     return bad(Kind::Float);
                 }
             }
@@ -64,7 +80,10 @@ impl Validator<'_, '_> {
                     return Err(kind_err(&self.r, &n.expected));
                 };
                 if n.flags & STR != 0 {
-                    utf8(s)?;
+                    let s = utf8(s)?;
+                    if let Some(c) = &n.constr {
+                        check_str(c, s)?;
+                    }
                 } else if !n.str_lits.is_empty() {
                     if n.str_lits
                         .binary_search_by(|l| l.as_bytes().cmp(s))
@@ -75,12 +94,18 @@ impl Validator<'_, '_> {
                 } else if n.flags & (DATETIME | DATE | TIME | TIMEDELTA | UUID | DECIMAL) != 0 {
                     // msgspec parses the bytes as they are (a decimal goes
                     // through a Python str first, so UTF-8 is checked).
+                    let tz = |tz: forms::Tz, what: &str| match &n.constr {
+                        Some(c) => check_tz(c, tz, what),
+                        None => Ok(()),
+                    };
                     let parsed = if n.flags & DATETIME != 0 {
-                        forms::datetime(s).map(drop)
+                        let t = forms::datetime(s).map_err(other)?;
+                        return tz(t, "datetime").map(|()| None);
                     } else if n.flags & DATE != 0 {
                         forms::date(s)
                     } else if n.flags & TIME != 0 {
-                        forms::time(s).map(drop)
+                        let t = forms::time(s).map_err(other)?;
+                        return tz(t, "time").map(|()| None);
                     } else if n.flags & TIMEDELTA != 0 {
                         forms::duration(s)
                     } else if n.flags & UUID != 0 {
@@ -88,12 +113,22 @@ impl Validator<'_, '_> {
                     } else {
                         forms::decimal(utf8(s)?)
                     };
-                    parsed.map_err(|e| DecodeError::new(ErrorKind::Other(e.to_string())))?;
+                    parsed.map_err(other)?;
                 } else {
                     return bad(Kind::Str);
                 }
             }
             0xc4..=0xc6 => {
+                if let Some(c) = &n.constr {
+                    // msgspec checks the length from the header, before
+                    // the bytes are known to be there.
+                    let (buf, at) = (self.r.buf(), self.r.pos());
+                    let width = 1usize << (b - 0xc4);
+                    if let Some(h) = buf.get(at + 1..at + 1 + width) {
+                        let len = h.iter().fold(0usize, |acc, &x| acc << 8 | x as usize);
+                        check_len(len, c.bytes_min, c.bytes_max, "bytes")?;
+                    }
+                }
                 let Some(data) = self.r.bin()? else {
                     return Err(kind_err(&self.r, &n.expected));
                 };
@@ -115,6 +150,10 @@ impl Validator<'_, '_> {
                 };
                 if n.flags & DATETIME != 0 && code == -1 {
                     check_timestamp(data)?;
+                    // A timestamp is a datetime in UTC.
+                    if let Some(c) = &n.constr {
+                        check_tz(c, forms::Tz::Aware, "datetime")?;
+                    }
                     return Ok(None);
                 }
                 if n.flags & EXT != 0 {
@@ -197,5 +236,125 @@ impl Validator<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// A parser's error as a `ValidationError` (the path is added on the way
+/// out).
+fn other(text: &'static str) -> DecodeError {
+    DecodeError::new(ErrorKind::Other(text.to_string()))
+}
+
+fn violated(text: String) -> DecodeError {
+    DecodeError::new(ErrorKind::Other(text))
+}
+
+/// msgspec's `ms_decode_constr_int` / `ms_decode_constr_uint`.
+fn check_int(c: &Constraints, v: Int) -> R {
+    if let Some(min) = c.int_min {
+        let ok = match v {
+            Int::U(u) => min < 0 || u >= min as u64,
+            Int::I(i) => i >= min,
+        };
+        if !ok {
+            return Err(violated(format!("Expected `int` >= {min}")));
+        }
+    }
+    if let Some(max) = c.int_max {
+        let ok = match v {
+            Int::U(u) => max >= 0 && u <= max as u64,
+            Int::I(i) => i <= max,
+        };
+        if !ok {
+            return Err(violated(format!("Expected `int` <= {max}")));
+        }
+    }
+    if let Some(m) = c.int_multiple_of {
+        let ok = match v {
+            Int::U(u) => u % m.unsigned_abs() == 0,
+            Int::I(i) => i.checked_rem(m).unwrap_or(0) == 0,
+        };
+        if !ok {
+            return Err(violated(format!("Expected `int` that's a multiple of {m}")));
+        }
+    }
+    Ok(())
+}
+
+/// msgspec's `ms_passes_float_constraints_inline`.
+fn check_float(c: &Constraints, x: f64) -> R {
+    if let Some(b) = c.float_min {
+        let ok = if b.strict { x > b.value } else { x >= b.value };
+        if !ok {
+            let op = if b.strict { ">" } else { ">=" };
+            return Err(violated(format!(
+                "Expected `float` {op} {}",
+                float_repr(b.value)
+            )));
+        }
+    }
+    if let Some(b) = c.float_max {
+        let ok = if b.strict { x < b.value } else { x <= b.value };
+        if !ok {
+            let op = if b.strict { "<" } else { "<=" };
+            return Err(violated(format!(
+                "Expected `float` {op} {}",
+                float_repr(b.value)
+            )));
+        }
+    }
+    if let Some(m) = c.float_multiple_of {
+        if !(x == 0.0 || x % m == 0.0) {
+            return Err(violated(format!(
+                "Expected `float` that's a multiple of {}",
+                float_repr(m)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Length bounds of a str (in code points), bytes, array or map.
+pub(super) fn check_len(len: usize, min: Option<usize>, max: Option<usize>, what: &str) -> R {
+    if let Some(min) = min {
+        if len < min {
+            return Err(violated(format!("Expected `{what}` of length >= {min}")));
+        }
+    }
+    if let Some(max) = max {
+        if len > max {
+            return Err(violated(format!("Expected `{what}` of length <= {max}")));
+        }
+    }
+    Ok(())
+}
+
+/// msgspec's `_ms_check_str_constraints`: lengths, then the pattern (as
+/// `re.search`).
+fn check_str(c: &Constraints, s: &str) -> R {
+    if c.str_min.is_some() || c.str_max.is_some() {
+        check_len(s.chars().count(), c.str_min, c.str_max, "str")?;
+    }
+    if let Some((re, pattern)) = &c.str_regex {
+        if !re.is_match(s) {
+            return Err(violated(format!(
+                "Expected `str` matching regex {}",
+                str_repr(pattern)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `Meta(tz=...)` on a datetime or time.
+fn check_tz(c: &Constraints, tz: forms::Tz, what: &str) -> R {
+    match (c.tz, tz) {
+        (Some(true), forms::Tz::Naive) => Err(violated(format!(
+            "Expected `{what}` with a timezone component"
+        ))),
+        (Some(false), forms::Tz::Aware) => Err(violated(format!(
+            "Expected `{what}` with no timezone component"
+        ))),
+        _ => Ok(()),
     }
 }
