@@ -4,8 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::compile::{
-    ArrayKind, Compiled, NodeId, ObjKind, Sel, TagVal, BIN_LIKE, BOOL, DATE, DATETIME, DECIMAL,
-    EXT, FLOAT, INT, NONE, STR, TIME, TIMEDELTA, UUID,
+    ArrayKind, Compiled, Constraints, NodeId, ObjKind, Sel, TagVal, BIN_LIKE, BOOL, DATE, DATETIME,
+    DECIMAL, EXT, FLOAT, INT, NONE, STR, TIME, TIMEDELTA, UUID,
 };
 use super::parse::rename;
 use super::SpecError;
@@ -174,10 +174,103 @@ fn node_schema(c: &Compiled, id: NodeId) -> Value {
         }
         ObjKind::Structs(sel) => alts.extend(sel_refs(c, sel)),
     }
+    if let Some(cs) = &n.constr {
+        for alt in &mut alts {
+            constrain(alt, cs);
+        }
+    }
     if alts.len() == 1 {
         alts.pop().unwrap_or(json!({}))
     } else {
         json!({ "anyOf": alts })
+    }
+}
+
+/// Adds a node's `msgspec.Meta` constraints to the alternative they bound,
+/// in JSON Schema's words (as `msgspec.json.schema` writes them).
+fn constrain(alt: &mut Value, cs: &Constraints) {
+    let Some(o) = alt.as_object_mut() else {
+        return;
+    };
+    let ty = o.get("type").and_then(Value::as_str).map(str::to_string);
+    let (base64, format) = (o.contains_key("contentEncoding"), o.contains_key("format"));
+    let mut put = |k: &str, v: Value| {
+        o.insert(k.to_string(), v);
+    };
+    match ty.as_deref() {
+        Some("integer") => {
+            if let Some(v) = cs.int_min {
+                put("minimum", json!(v));
+            }
+            if let Some(v) = cs.int_max {
+                put("maximum", json!(v));
+            }
+            if let Some(v) = cs.int_multiple_of {
+                put("multipleOf", json!(v));
+            }
+        }
+        Some("number") => {
+            if let Some(b) = cs.float_min {
+                put(
+                    if b.strict {
+                        "exclusiveMinimum"
+                    } else {
+                        "minimum"
+                    },
+                    json!(b.value),
+                );
+            }
+            if let Some(b) = cs.float_max {
+                put(
+                    if b.strict {
+                        "exclusiveMaximum"
+                    } else {
+                        "maximum"
+                    },
+                    json!(b.value),
+                );
+            }
+            if let Some(v) = cs.float_multiple_of {
+                put("multipleOf", json!(v));
+            }
+        }
+        Some("string") if base64 => {
+            // Lengths of the decoded bytes: base64 text is 4/3 as long.
+            if let Some(v) = cs.bytes_min {
+                put("minLength", json!(v.div_ceil(3) * 4));
+            }
+            if let Some(v) = cs.bytes_max {
+                put("maxLength", json!(v.div_ceil(3) * 4));
+            }
+        }
+        Some("string") if !format => {
+            if let Some(v) = cs.str_min {
+                put("minLength", json!(v));
+            }
+            if let Some(v) = cs.str_max {
+                put("maxLength", json!(v));
+            }
+            if let Some((_, p)) = &cs.str_regex {
+                put("pattern", json!(p.as_ref()));
+            }
+        }
+        Some("array") => {
+            if let Some(v) = cs.array_min {
+                put("minItems", json!(v));
+            }
+            if let Some(v) = cs.array_max {
+                put("maxItems", json!(v));
+            }
+        }
+        Some("object") => {
+            if let Some(v) = cs.map_min {
+                put("minProperties", json!(v));
+            }
+            if let Some(v) = cs.map_max {
+                put("maxProperties", json!(v));
+            }
+        }
+        _ => {}
     }
 }
 
