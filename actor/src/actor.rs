@@ -569,7 +569,7 @@ impl Actor {
         }
         driver::run(
             self.inner.clone(),
-            conn.0,
+            conn.stream,
             End::B,
             None,
             mpsc::channel(driver::COMMANDS),
@@ -599,7 +599,8 @@ impl Actor {
     pub async fn connect(&self, addr: &Address) -> Result<Portal, Error> {
         let stream = transport::connect(addr)
             .await
-            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot connect to {addr}: {e}")))?;
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot connect to {addr}: {e}")))?
+            .stream;
         let (tx, rx) = oneshot::channel();
         let (cmd_tx, cmd_rx) = mpsc::channel(driver::COMMANDS);
         let inner = self.inner.clone();

@@ -126,15 +126,11 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 /// A connected stream.
 pub(crate) type Stream = Pin<Box<dyn Io>>;
 
-/// Connects to `addr`.
-pub(crate) async fn connect(addr: &Address) -> io::Result<Stream> {
+/// Connects to `addr` (TCP with `TCP_NODELAY`).
+pub(crate) async fn connect(addr: &Address) -> io::Result<Connection> {
     Ok(match addr {
-        Address::Tcp(a) => {
-            let s = TcpStream::connect(a.as_str()).await?;
-            let _ = s.set_nodelay(true);
-            Box::pin(s)
-        }
-        Address::Uds(p) => Box::pin(UnixStream::connect(p).await?),
+        Address::Tcp(a) => Connection::tcp(TcpStream::connect(a.as_str()).await?),
+        Address::Uds(p) => Connection::unix(UnixStream::connect(p).await?),
     })
 }
 
@@ -189,23 +185,70 @@ impl Listener {
     /// program runs its own accept loop; [`Actor::serve`](crate::Actor::serve)
     /// does this for you).
     pub async fn accept(&self) -> io::Result<Connection> {
-        Ok(Connection(match &self.inner {
-            Inner::Tcp(l) => {
-                let (s, _) = l.accept().await?;
-                let _ = s.set_nodelay(true);
-                Box::pin(s)
-            }
-            Inner::Uds(l, _) => Box::pin(l.accept().await?.0),
-        }))
+        Ok(match &self.inner {
+            Inner::Tcp(l) => Connection::tcp(l.accept().await?.0),
+            Inner::Uds(l, _) => Connection::unix(l.accept().await?.0),
+        })
     }
 }
 
-/// An accepted connection, not yet served (see [`Listener::accept`]).
-pub struct Connection(pub(crate) Stream);
+/// A connected stream, not yet served: accepted ([`Listener::accept`]) or
+/// made ([`Connection::connect`]).
+pub struct Connection {
+    pub(crate) stream: Stream,
+    peer: String,
+}
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Connection")
+        f.debug_struct("Connection")
+            .field("peer", &self.peer)
+            .finish()
+    }
+}
+
+impl Connection {
+    fn tcp(s: TcpStream) -> Connection {
+        let _ = s.set_nodelay(true);
+        let peer = s
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| "?".into());
+        Connection {
+            stream: Box::pin(s),
+            peer,
+        }
+    }
+
+    fn unix(s: UnixStream) -> Connection {
+        Connection {
+            stream: Box::pin(s),
+            peer: "unix".into(),
+        }
+    }
+
+    /// Connects to `addr` (TCP with `TCP_NODELAY`), for a program that
+    /// speaks on the stream itself rather than through an
+    /// [`Actor`](crate::Actor) (which connects with
+    /// [`Actor::connect`](crate::Actor::connect)).
+    pub async fn connect(addr: &Address) -> io::Result<Connection> {
+        connect(addr).await
+    }
+
+    /// The peer's address, for logs: `HOST:PORT` for TCP (`?` when the
+    /// socket cannot tell), `unix` for a Unix socket.
+    pub fn peer(&self) -> &str {
+        &self.peer
+    }
+
+    /// The stream's two halves, to read and write it from different tasks.
+    pub fn into_split(
+        self,
+    ) -> (
+        impl AsyncRead + Send + Unpin + 'static,
+        impl AsyncWrite + Send + Unpin + 'static,
+    ) {
+        tokio::io::split(self.stream)
     }
 }
 
@@ -223,7 +266,8 @@ const RESERVE_AHEAD: usize = 64 << 10;
 /// tractor's framing: a u32 little-endian length prefix, then the body, up
 /// to `max_frame` bytes.
 ///
-/// Hand-written instead of tokio-util's `LengthDelimitedCodec`, which
+/// The prefix is read by the message crate's sans-IO
+/// [`FrameSplitter`](shuttle::frame::FrameSplitter). Not tokio-util's `LengthDelimitedCodec`, which
 /// reserves the whole announced length as soon as it reads a prefix: four
 /// bytes announcing 64 MiB would cost 64 MiB per connection. Here memory
 /// follows the bytes that actually arrive (at most [`RESERVE_AHEAD`] more),
@@ -242,28 +286,23 @@ impl tokio_util::codec::Decoder for FrameCodec {
     type Error = io::Error;
 
     fn decode(&mut self, src: &mut bytes::BytesMut) -> io::Result<Option<Self::Item>> {
-        let Some(head) = src.get(..4) else {
-            src.reserve(4 - src.len());
-            return Ok(None);
-        };
-        let n = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        if n > self.max_frame {
-            return Err(io::Error::new(
+        use shuttle::frame::{FrameError, FrameSplitter, Split, PREFIX_LEN};
+        match FrameSplitter::new(self.max_frame).split(src) {
+            Ok(Split::Frame { consumed, .. }) => {
+                let mut frame = src.split_to(consumed);
+                let _ = frame.split_to(PREFIX_LEN);
+                Ok(Some(frame))
+            }
+            Ok(Split::NeedMore { at_least }) => {
+                src.reserve(at_least.min(RESERVE_AHEAD));
+                Ok(None)
+            }
+            Err(FrameError::TooLarge { announced, max }) => Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!(
-                    "a frame of {n} bytes announced, over the limit of {} bytes",
-                    self.max_frame
-                ),
-            ));
+                format!("a frame of {announced} bytes announced, over the limit of {max} bytes"),
+            )),
+            Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
         }
-        let want = 4 + n;
-        if src.len() < want {
-            src.reserve((want - src.len()).min(RESERVE_AHEAD));
-            return Ok(None);
-        }
-        let mut frame = src.split_to(want);
-        let _ = frame.split_to(4);
-        Ok(Some(frame))
     }
 }
 
@@ -295,6 +334,24 @@ impl tokio_util::codec::Encoder<bytes::Bytes> for FrameCodec {
 mod tests {
     use super::*;
     use tokio_util::codec::{Decoder as _, Encoder as _};
+
+    #[test]
+    fn addresses_parse_and_print() {
+        for text in ["tcp://127.0.0.1:1616", "tcp://[::1]:0", "uds:///tmp/x.sock"] {
+            let a: Address = text.parse().unwrap();
+            assert_eq!(a.to_string(), text);
+        }
+        for bad in [
+            "127.0.0.1:1616",
+            "tcp://127.0.0.1",
+            "tcp://:80",
+            "tcp://h:99999",
+            "uds://relative.sock",
+            "udp://x:1",
+        ] {
+            assert!(bad.parse::<Address>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn an_announced_frame_costs_only_the_bytes_that_arrived() {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_bytes::ByteBuf;
 
 use crate::case::{Case, CaseBody, Level};
-use crate::protocol::{Feature, Request, Response};
+use crate::protocol::{Answer, Encoded, Feature, Request, Response, Status};
 use crate::testee::{Failure, Testee};
 
 /// How a case fared.
@@ -105,10 +105,11 @@ pub fn run_case(testee: &mut dyn Testee, case: &Case, id: u64) -> CaseResult {
     result.outcome = match &answer {
         Err(Failure::TimedOut(d)) => Outcome::TimedOut(format!("no answer within {d:?}")),
         Err(Failure::Crashed(text)) => Outcome::Crashed(text.clone()),
-        Ok(resp) if resp.status == "skipped" => {
-            Outcome::Skipped(resp.reason.clone().unwrap_or_default())
-        }
-        Ok(resp) => judge(case, resp, codes),
+        Ok(Response {
+            status: Status::Skipped { reason },
+            ..
+        }) => Outcome::Skipped(reason.clone()),
+        Ok(resp) => judge(case, &resp.status, codes),
     };
     if result.outcome.is_failure() {
         result.request = Some(req);
@@ -160,84 +161,103 @@ pub fn json_to_value(v: &serde_json::Value) -> rmpv::Value {
     rmpv::ext::to_value(v).unwrap_or(rmpv::Value::Nil)
 }
 
-fn judge(case: &Case, resp: &Response, codes: bool) -> Outcome {
-    let ok = resp.status == "ok";
-    let got_error = || {
-        format!(
-            "{}: {}",
-            resp.class.as_deref().unwrap_or("?"),
-            resp.text.as_deref().unwrap_or("")
-        )
+fn judge(case: &Case, status: &Status, codes: bool) -> Outcome {
+    // What the testee did: an answer, or an error (class, text).
+    let answer = match status {
+        Status::Ok(a) => Ok(a),
+        Status::Error { class, text } => Err((class.as_str(), text.as_str())),
+        Status::Skipped { reason } => return Outcome::Skipped(reason.clone()),
+    };
+    let got_error = |(class, text): (&str, &str)| format!("{class}: {text}");
+    let wrong_kind = |a: &Answer| {
+        Outcome::Failed(format!(
+            "answered a {} case with the answer to a {} request",
+            case.body.kind(),
+            a.kind().as_str()
+        ))
     };
     match &case.body {
-        CaseBody::Decode { bytes_b64, expect } => match (&expect.error_class, ok) {
-            (None, true) => {
+        CaseBody::Decode { bytes_b64, expect } => match (&expect.error_class, answer) {
+            (None, Ok(Answer::Decode(d))) => {
                 let want = expect.canonical_b64.as_deref().unwrap_or(bytes_b64);
-                let got = resp.bytes.as_deref().map(|b| &b[..]).unwrap_or(&[]);
-                if resp.msg_type.as_deref() != expect.msg_type.as_deref() {
+                if Some(d.msg_type.as_str()) != expect.msg_type.as_deref() {
                     Outcome::Failed(format!(
                         "decoded as {:?}, expected {:?}",
-                        resp.msg_type, expect.msg_type
+                        Some(&d.msg_type),
+                        expect.msg_type
                     ))
-                } else if got != want {
-                    Outcome::Failed(format!("re-encoding differs\n{}", bytes_diff(want, got)))
+                } else if d.bytes[..] != want[..] {
+                    Outcome::Failed(format!(
+                        "re-encoding differs\n{}",
+                        bytes_diff(want, &d.bytes)
+                    ))
                 } else {
                     Outcome::Passed
                 }
             }
-            (None, false) => Outcome::Failed(format!(
+            (_, Ok(a @ (Answer::Encode(_) | Answer::Validate(_) | Answer::Dialog(_)))) => {
+                wrong_kind(a)
+            }
+            (None, Err(e)) => Outcome::Failed(format!(
                 "rejected a valid {} frame: {}",
                 expect.msg_type.as_deref().unwrap_or("?"),
-                got_error()
+                got_error(e)
             )),
-            (Some(class), true) => Outcome::Failed(format!(
+            (Some(class), Ok(Answer::Decode(_))) => Outcome::Failed(format!(
                 "accepted a frame that must be rejected with {class}: {}",
                 expect.error_text.as_deref().unwrap_or("")
             )),
-            (Some(class), false) => {
-                if resp.class.as_deref() == Some(class) {
+            (Some(class), Err(e)) => {
+                if e.0 == class {
                     Outcome::Passed
                 } else {
                     Outcome::Failed(format!(
                         "rejected with {}, expected {class}: {}",
-                        got_error(),
+                        got_error(e),
                         expect.error_text.as_deref().unwrap_or("")
                     ))
                 }
             }
         },
-        CaseBody::Encode { expect_b64, .. } => {
-            let got = resp.bytes.as_deref().map(|b| &b[..]).unwrap_or(&[]);
-            if !ok {
-                Outcome::Failed(format!("could not encode: {}", got_error()))
-            } else if got != &expect_b64[..] {
-                Outcome::Failed(format!("encoding differs\n{}", bytes_diff(expect_b64, got)))
-            } else {
-                Outcome::Passed
+        CaseBody::Encode { expect_b64, .. } => match answer {
+            Err(e) => Outcome::Failed(format!("could not encode: {}", got_error(e))),
+            Ok(Answer::Encode(Encoded { bytes, .. })) => {
+                if bytes[..] != expect_b64[..] {
+                    Outcome::Failed(format!(
+                        "encoding differs\n{}",
+                        bytes_diff(expect_b64, bytes)
+                    ))
+                } else {
+                    Outcome::Passed
+                }
             }
-        }
-        CaseBody::Payload { expect, .. } => match (expect.ok, ok) {
-            (true, true) => Outcome::Passed,
-            (true, false) => Outcome::Failed(format!("rejected a valid payload: {}", got_error())),
-            (false, true) => Outcome::Failed(format!(
+            Ok(a) => wrong_kind(a),
+        },
+        CaseBody::Payload { expect, .. } => match (expect.ok, answer) {
+            (_, Ok(a @ (Answer::Decode(_) | Answer::Encode(_) | Answer::Dialog(_)))) => {
+                wrong_kind(a)
+            }
+            (true, Ok(Answer::Validate(_))) => Outcome::Passed,
+            (true, Err(e)) => {
+                Outcome::Failed(format!("rejected a valid payload: {}", got_error(e)))
+            }
+            (false, Ok(Answer::Validate(_))) => Outcome::Failed(format!(
                 "accepted a payload msgspec rejects with {}: {}",
                 expect.error_class.as_deref().unwrap_or("?"),
                 expect.error_text.as_deref().unwrap_or("")
             )),
-            (false, false) => {
+            (false, Err(e)) => {
                 let class = expect.error_class.as_deref().unwrap_or("");
                 // Errors that come from the Python runtime, not from
                 // msgspec's rules, only need to be rejected.
                 let exact = matches!(class, "ValidationError" | "DecodeError");
                 if !exact {
                     Outcome::Passed
-                } else if resp.class.as_deref() != Some(class)
-                    || resp.text.as_deref() != expect.error_text.as_deref()
-                {
+                } else if e.0 != class || Some(e.1) != expect.error_text.as_deref() {
                     Outcome::Failed(format!(
                         "error differs\n  expected: {class}: {}\n  got:      {}",
                         expect.error_text.as_deref().unwrap_or(""),
-                        got_error()
+                        got_error(e)
                     ))
                 } else {
                     Outcome::Passed
@@ -245,30 +265,39 @@ fn judge(case: &Case, resp: &Response, codes: bool) -> Outcome {
             }
         },
         CaseBody::Dialog { expect, .. } => {
-            let accepted = resp.accepted.unwrap_or(false);
-            match (expect.accepted, ok && accepted) {
+            let verdict = match answer {
+                Ok(Answer::Dialog(v)) => Some(v),
+                Ok(a) => return wrong_kind(a),
+                Err(_) => None,
+            };
+            let accepted = verdict.is_some_and(|v| v.accepted);
+            let frame = verdict.and_then(|v| v.frame);
+            let code = verdict.and_then(|v| v.code.as_deref()).unwrap_or("");
+            match (expect.accepted, accepted) {
                 (true, true) => Outcome::Passed,
-                (true, false) => Outcome::Failed(format!(
-                    "rejected a legal channel at frame {:?}: {} {}",
-                    resp.frame,
-                    resp.code.as_deref().unwrap_or(""),
-                    resp.text.as_deref().unwrap_or("")
-                )),
+                (true, false) => {
+                    let text = match answer {
+                        Ok(_) => verdict.and_then(|v| v.text.as_deref()).unwrap_or(""),
+                        Err((_, text)) => text,
+                    };
+                    Outcome::Failed(format!(
+                        "rejected a legal channel at frame {frame:?}: {code} {text}"
+                    ))
+                }
                 (false, true) => Outcome::Failed(format!(
                     "accepted a channel that breaks the rules at frame {:?} ({})",
                     expect.frame,
                     expect.code.as_deref().unwrap_or("")
                 )),
                 (false, false) => {
-                    let frame_ok = resp.frame.map(|f| f as usize) == expect.frame;
-                    let code_ok = !codes || resp.code.as_deref() == expect.code.as_deref();
+                    let frame_ok = frame.map(|f| f as usize) == expect.frame;
+                    let code_ok =
+                        !codes || verdict.and_then(|v| v.code.as_deref()) == expect.code.as_deref();
                     if frame_ok && code_ok {
                         Outcome::Passed
                     } else {
                         Outcome::Failed(format!(
-                            "rejected at frame {:?} ({}), expected frame {:?} ({})",
-                            resp.frame,
-                            resp.code.as_deref().unwrap_or(""),
+                            "rejected at frame {frame:?} ({code}), expected frame {:?} ({})",
                             expect.frame,
                             expect.code.as_deref().unwrap_or("")
                         ))

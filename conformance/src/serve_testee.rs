@@ -7,7 +7,9 @@ use serde_bytes::ByteBuf;
 use shuttle::msgpack::write;
 use shuttle::MsgType;
 use shuttle_conformance::import::is_default;
-use shuttle_conformance::protocol::{self, Hello, Request, Response, MAX_RESPONSE};
+use shuttle_conformance::protocol::{
+    self, Answer, Decoded, Hello, Request, Response, Status, MAX_RESPONSE,
+};
 use shuttle_conformance::testee::{Builtin, Testee};
 
 /// Arguments of `shuttle testee`.
@@ -17,7 +19,7 @@ pub struct Args {
     #[arg(long, value_enum, hide = true)]
     misbehave: Option<Misbehave>,
     /// Start misbehaving at this request number (crash, hang, garbage, huge,
-    /// wrong-id, exit).
+    /// wrong-id, malformed, exit).
     #[arg(long, default_value_t = 1, hide = true)]
     after: u64,
 }
@@ -41,6 +43,8 @@ pub enum Misbehave {
     Huge,
     /// Answers with the wrong request id.
     WrongId,
+    /// Answers `ok` without the fields the request's kind needs.
+    Malformed,
     /// Exits cleanly in the middle of the run.
     Exit,
     /// Declares no features in its hello (so every case is not
@@ -94,6 +98,18 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
                         out.flush()?;
                         continue;
                     }
+                    Misbehave::Malformed => {
+                        let mut bare = Vec::new();
+                        write::value(
+                            &mut bare,
+                            &rmpv::Value::Map(vec![
+                                ("id".into(), resp.id.into()),
+                                ("status".into(), "ok".into()),
+                            ]),
+                        );
+                        protocol::write_frame(&mut out, &bare)?;
+                        continue;
+                    }
                     Misbehave::Huge => {
                         out.write_all(&u32::MAX.to_le_bytes())?;
                         out.write_all(&[0; 64])?;
@@ -115,12 +131,15 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
 /// Applies a wrong-answer misbehaviour to a correct response.
 fn bend(m: Misbehave, req: &Request, mut resp: Response) -> Response {
     let rewrite = |resp: &mut Response, f: &dyn Fn(rmpv::Value) -> rmpv::Value| {
-        if let Some(b) = &resp.bytes {
-            if let Ok(v) = rmpv::decode::read_value(&mut &b[..]) {
-                let mut out = Vec::new();
-                let _ = rmpv::encode::write_value(&mut out, &f(v));
-                resp.bytes = Some(ByteBuf::from(out));
-            }
+        let bytes = match &mut resp.status {
+            Status::Ok(Answer::Decode(Decoded { bytes, .. })) => bytes,
+            Status::Ok(Answer::Encode(e)) => &mut e.bytes,
+            _ => return,
+        };
+        if let Ok(v) = rmpv::decode::read_value(&mut &bytes[..]) {
+            let mut out = Vec::new();
+            let _ = rmpv::encode::write_value(&mut out, &f(v));
+            *bytes = ByteBuf::from(out);
         }
     };
     match m {
@@ -142,22 +161,24 @@ fn bend(m: Misbehave, req: &Request, mut resp: Response) -> Response {
             v => v,
         }),
         Misbehave::AcceptFloatForInt => {
-            let float_for_int = resp.status == "error"
-                && resp
-                    .text
-                    .as_deref()
-                    .is_some_and(|t| t.contains("Expected `int") && t.contains("got `float`"));
+            let float_for_int = matches!(
+                &resp.status,
+                Status::Error { text, .. }
+                    if text.contains("Expected `int") && text.contains("got `float`")
+            );
             if float_for_int {
                 if let Request::Decode { id, bytes, .. } = req {
                     let mut canonical = Vec::new();
                     if let Ok(v) = rmpv::decode::read_value(&mut &bytes[..]) {
                         write::value(&mut canonical, &v);
                     }
-                    resp = Response {
-                        msg_type: Some("?".into()),
-                        bytes: Some(ByteBuf::from(canonical)),
-                        ..Response::ok(*id)
-                    };
+                    resp = Response::ok(
+                        *id,
+                        Answer::Decode(Decoded {
+                            msg_type: "?".into(),
+                            bytes: ByteBuf::from(canonical),
+                        }),
+                    );
                 }
             }
         }

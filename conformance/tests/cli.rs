@@ -172,6 +172,36 @@ fn committed_spec_files_are_what_shuttle_schema_writes() {
     assert!(!cases.is_valid(&broken));
     broken["cases"] = serde_json::json!([]);
     assert!(cases.is_valid(&broken));
+    // The built-in testee's answers, in the JSON rendering, fit the
+    // response schema; a response without its status's fields does not.
+    let responses = jsonschema::validator_for(&schema("TesteeResponse")).unwrap();
+    use shuttle_conformance::testee::Testee as _;
+    let mut builtin = shuttle_conformance::testee::Builtin::default();
+    let suite = shuttle_conformance::case::Suite::embedded().unwrap();
+    let mut kinds = std::collections::BTreeSet::new();
+    for (i, case) in suite.cases.iter().enumerate().step_by(7) {
+        let req = shuttle_conformance::runner::request_for(case, i as u64);
+        let resp = builtin.call(&req).unwrap();
+        let wire = shuttle_conformance::protocol::to_body(&resp);
+        let value = rmpv::decode::read_value(&mut &wire[..]).unwrap();
+        let doc = shuttle::json::value_to_json(&value);
+        let errors: Vec<String> = responses
+            .iter_errors(&doc)
+            .take(3)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{}: {doc}: {errors:?}", case.id);
+        kinds.insert(format!("{} {}", case.body.kind(), doc["status"]));
+    }
+    assert!(kinds.len() >= 6, "{kinds:?}");
+    for broken in [
+        serde_json::json!({"id": 1, "status": "error", "class": "DecodeError"}),
+        serde_json::json!({"id": 1, "status": "skipped"}),
+        serde_json::json!({"id": 1, "status": "fine"}),
+        serde_json::json!({"status": "ok"}),
+    ] {
+        assert!(!responses.is_valid(&broken), "{broken}");
+    }
 }
 
 #[test]

@@ -422,7 +422,7 @@ mod ordering {
                 .unwrap();
             let addr = listener.local_addr();
             let peer = tokio::spawn(async move {
-                let mut conn = listener.accept().await.unwrap();
+                let mut conn = transport::accept(&listener).await.unwrap();
                 let mut reader = FrameReader::new(conn.read, 1 << 20);
                 reader.next().await.unwrap();
                 reader.next().await.unwrap();

@@ -156,6 +156,7 @@ fn harness_survives_hostile_testees() {
         ("garbage", "Crashed"),
         ("huge", "Crashed"),
         ("wrong-id", "Crashed"),
+        ("malformed", "Crashed"),
         ("exit", "Crashed"),
         ("hang", "TimedOut"),
     ] {
@@ -180,6 +181,12 @@ fn harness_survives_hostile_testees() {
             "huge" => assert!(detail.contains("exceeds the maximum"), "{detail}"),
             "wrong-id" => assert!(
                 detail.contains("answered request 4 while request 3"),
+                "{detail}"
+            ),
+            "malformed" => assert!(
+                detail.contains(
+                    "unreadable response to request 3 (decode): missing field `msg_type`"
+                ),
                 "{detail}"
             ),
             "garbage" => assert!(
@@ -249,6 +256,7 @@ fn python_msgspec_testee_passes_the_suite() {
 #[test]
 fn msgspec_agrees_with_the_suite_on_error_texts() {
     use shuttle_conformance::case::CaseBody;
+    use shuttle_conformance::protocol::Status;
     use shuttle_conformance::runner::request_for;
     if !python_msgspec() {
         eprintln!("skipped: python3 with msgspec is not available");
@@ -267,11 +275,12 @@ fn msgspec_agrees_with_the_suite_on_error_texts() {
         };
         let resp = p.call(&request_for(case, i as u64 + 1)).unwrap();
         compared += 1;
-        if resp.class.as_deref() != Some(class) || resp.text.as_deref() != Some(text) {
-            differ.push(format!(
-                "{}: suite {class}: {text} / msgspec {:?}: {:?}",
-                case.id, resp.class, resp.text
-            ));
+        match &resp.status {
+            Status::Error { class: c, text: t } if c == class && t == text => {}
+            got => differ.push(format!(
+                "{}: suite {class}: {text} / msgspec {got:?}",
+                case.id
+            )),
         }
     }
     assert!(compared > 1000, "{compared}");

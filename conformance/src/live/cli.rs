@@ -9,7 +9,7 @@ use super::peer::Peer;
 use super::replay::{self, ReplayCase};
 use super::robust::{self, RobustCase};
 use super::session::Session;
-use super::transport::{Address, Listener};
+use super::transport::{self, Address, Listener};
 
 /// Arguments of `shuttle replay`.
 #[derive(clap::Args, Debug, Clone)]
@@ -380,7 +380,7 @@ async fn replay_listen(
     accept_timeout: Duration,
 ) -> LiveResult {
     let started = Instant::now();
-    match tokio::time::timeout(accept_timeout, listener.accept()).await {
+    match tokio::time::timeout(accept_timeout, transport::accept(listener)).await {
         Ok(Ok(conn)) => play(case, Session::new(conn), timeout, started).await,
         Ok(Err(e)) => LiveResult {
             id: case.id.clone(),

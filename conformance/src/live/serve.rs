@@ -110,12 +110,6 @@ fn log(args: &Args, what: impl AsRef<str>) {
     }
 }
 
-fn actor_addr(a: &Address) -> shuttle_actor::Address {
-    a.to_string()
-        .parse()
-        .expect("the two address syntaxes are the same")
-}
-
 async fn serve(args: Args) -> anyhow::Result<bool> {
     let recorder = match &args.record {
         Some(dir) => {
@@ -151,7 +145,7 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
         return Ok(true);
     }
     if let Some(addr) = &args.listen {
-        let listener = shuttle_actor::Listener::bind(&actor_addr(addr))
+        let listener = shuttle_actor::Listener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         println!("listening on {}", listener.local_addr());
@@ -193,11 +187,10 @@ async fn serve(args: Args) -> anyhow::Result<bool> {
             tokio::spawn(async move { a.serve_connection(conn).await });
         }
     } else if let Some(addr) = &args.connect {
-        let target = actor_addr(addr);
         let mut failing_since = None;
         loop {
             let actor = build(&args, recorder.clone());
-            match actor.connect(&target).await {
+            match actor.connect(addr).await {
                 Ok(portal) => {
                     failing_since = None;
                     portal.closed().await;
@@ -236,7 +229,7 @@ async fn hang(args: &Args) -> anyhow::Result<bool> {
     use std::io::Write as _;
     std::io::stdout().flush()?;
     loop {
-        let conn = listener.accept().await?;
+        let conn = transport::accept(&listener).await?;
         let aid = aid.clone();
         let max = args.max_frame;
         tokio::spawn(async move {

@@ -1,65 +1,24 @@
-//! Addresses (`tcp://HOST:PORT`, `uds:///PATH`) and tractor's framing
-//! (u32 little-endian length prefix, one msgpack body) over tokio streams,
-//! split with the message crate's sans-IO [`FrameSplitter`].
+//! Connections and tractor's framing (u32 little-endian length prefix, one
+//! msgpack body) over tokio streams, split with the message crate's sans-IO
+//! [`FrameSplitter`].
+//!
+//! Addresses (`tcp://HOST:PORT`, `uds:///PATH`), connecting and listening
+//! are the actor crate's ([`Address`], [`Listener`]): a [`Conn`] is its
+//! [`Connection`] split into halves. The frame reader stays here, as the
+//! live tools need what the actor's codec does not give: a frame log for
+//! recording, and a truncated frame told apart from a clean end.
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
 use std::pin::Pin;
 
 use shuttle::frame::{FrameError, FrameSplitter, Split};
+pub use shuttle_actor::{Address, Connection, Listener};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 
 /// Largest frame body the live tools accept by default (64 MiB; a 1 MiB
 /// payload is the largest recorded).
 pub const MAX_FRAME: usize = shuttle::frame::DEFAULT_MAX_FRAME;
-
-/// Where a live peer listens: `tcp://HOST:PORT` or `uds:///PATH`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Address {
-    /// A TCP socket address, `host:port` (host may be a name or an IP
-    /// literal; `[::1]:port` for IPv6).
-    Tcp(String),
-    /// A Unix stream socket path.
-    Uds(PathBuf),
-}
-
-impl std::str::FromStr for Address {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(rest) = s.strip_prefix("tcp://") {
-            let ok = rest
-                .rsplit_once(':')
-                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
-            if !ok {
-                return Err(format!("bad TCP address {s:?}: expected tcp://HOST:PORT"));
-            }
-            Ok(Address::Tcp(rest.to_string()))
-        } else if let Some(rest) = s.strip_prefix("uds://") {
-            if !rest.starts_with('/') {
-                return Err(format!(
-                    "bad Unix socket address {s:?}: expected uds:///ABSOLUTE/PATH"
-                ));
-            }
-            Ok(Address::Uds(PathBuf::from(rest)))
-        } else {
-            Err(format!(
-                "bad address {s:?}: expected tcp://HOST:PORT or uds:///PATH"
-            ))
-        }
-    }
-}
-
-impl fmt::Display for Address {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Address::Tcp(a) => write!(f, "tcp://{a}"),
-            Address::Uds(p) => write!(f, "uds://{}", p.display()),
-        }
-    }
-}
 
 /// The read half of a connection.
 pub type ReadHalf = Pin<Box<dyn AsyncRead + Send>>;
@@ -82,99 +41,26 @@ impl fmt::Debug for Conn {
     }
 }
 
-impl Conn {
-    fn tcp(s: TcpStream) -> Conn {
-        let _ = s.set_nodelay(true);
-        let peer = s
-            .peer_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_else(|_| "?".into());
-        let (r, w) = s.into_split();
+impl From<Connection> for Conn {
+    fn from(c: Connection) -> Conn {
+        let peer = c.peer().to_string();
+        let (r, w) = c.into_split();
         Conn {
             read: Box::pin(r),
             write: Box::pin(w),
             peer,
         }
     }
-
-    fn unix(s: UnixStream) -> Conn {
-        let (r, w) = s.into_split();
-        Conn {
-            read: Box::pin(r),
-            write: Box::pin(w),
-            peer: "unix".into(),
-        }
-    }
 }
 
 /// Connects once.
 pub async fn connect(addr: &Address) -> io::Result<Conn> {
-    match addr {
-        Address::Tcp(a) => Ok(Conn::tcp(TcpStream::connect(a.as_str()).await?)),
-        Address::Uds(p) => Ok(Conn::unix(UnixStream::connect(p).await?)),
-    }
+    Ok(Connection::connect(addr).await?.into())
 }
 
-/// A bound listener.
-#[derive(Debug)]
-pub enum Listener {
-    /// TCP.
-    Tcp(TcpListener),
-    /// Unix socket (the file is removed when the listener is dropped).
-    Uds(UnixListener, PathBuf),
-}
-
-impl Listener {
-    /// Binds `addr`. A stale Unix socket file at the path (one nothing
-    /// answers on) is replaced; a live server's socket is never taken over.
-    pub async fn bind(addr: &Address) -> io::Result<Listener> {
-        let named =
-            |e: io::Error| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"));
-        match addr {
-            Address::Tcp(a) => Ok(Listener::Tcp(
-                TcpListener::bind(a.as_str()).await.map_err(named)?,
-            )),
-            Address::Uds(p) => {
-                use std::os::unix::fs::FileTypeExt as _;
-                if let Ok(meta) = std::fs::symlink_metadata(p) {
-                    if meta.file_type().is_socket() && UnixStream::connect(p).await.is_err() {
-                        std::fs::remove_file(p).map_err(named)?;
-                    }
-                }
-                Ok(Listener::Uds(
-                    UnixListener::bind(p).map_err(named)?,
-                    p.clone(),
-                ))
-            }
-        }
-    }
-
-    /// The address actually bound (with the real port for `:0`).
-    pub fn local_addr(&self) -> Address {
-        match self {
-            Listener::Tcp(l) => match l.local_addr() {
-                Ok(a) => Address::Tcp(a.to_string()),
-                Err(_) => Address::Tcp("?:0".into()),
-            },
-            Listener::Uds(_, p) => Address::Uds(p.clone()),
-        }
-    }
-
-    /// Accepts one connection.
-    pub async fn accept(&self) -> io::Result<Conn> {
-        match self {
-            Listener::Tcp(l) => Ok(Conn::tcp(l.accept().await?.0)),
-            Listener::Uds(l, _) => Ok(Conn::unix(l.accept().await?.0)),
-        }
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        if let Listener::Uds(_, p) = self {
-            let _ = std::fs::remove_file(p);
-        }
-    }
+/// Accepts one connection.
+pub async fn accept(listener: &Listener) -> io::Result<Conn> {
+    Ok(listener.accept().await?.into())
 }
 
 /// Why reading a frame failed.
@@ -283,24 +169,6 @@ pub async fn write_frame(w: &mut WriteHalf, body: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn addresses_parse_and_print() {
-        for text in ["tcp://127.0.0.1:1616", "tcp://[::1]:0", "uds:///tmp/x.sock"] {
-            let a: Address = text.parse().unwrap();
-            assert_eq!(a.to_string(), text);
-        }
-        for bad in [
-            "127.0.0.1:1616",
-            "tcp://127.0.0.1",
-            "tcp://:80",
-            "tcp://h:99999",
-            "uds://relative.sock",
-            "udp://x:1",
-        ] {
-            assert!(bad.parse::<Address>().is_err(), "{bad}");
-        }
-    }
 
     fn reader(bytes: &[u8]) -> FrameReader {
         FrameReader::new(Box::pin(std::io::Cursor::new(bytes.to_vec())), 16)

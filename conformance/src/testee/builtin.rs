@@ -3,7 +3,9 @@
 use serde_bytes::ByteBuf;
 use shuttle::{msgpack::write, Msg};
 
-use crate::protocol::{Feature, Hello, Request, Response};
+use crate::protocol::{
+    Answer, Decoded, Encoded, Feature, Hello, Request, Response, Validated, Verdict,
+};
 
 use super::{Failure, Testee};
 
@@ -53,7 +55,16 @@ pub fn answer(req: &Request) -> Response {
             let mut body = Vec::new();
             write::value(&mut body, message);
             match Msg::decode(&body) {
-                Ok(msg) => encoded(*id, None, &msg),
+                Ok(msg) => match msg.to_vec() {
+                    Ok(bytes) => Response::ok(
+                        *id,
+                        Answer::Encode(Encoded {
+                            msg_type: Some(msg.msg_type().to_string()),
+                            bytes: ByteBuf::from(bytes),
+                        }),
+                    ),
+                    Err(e) => Response::error(*id, "EncodeError", e.to_string()),
+                },
                 Err(e) => Response::error(*id, e.python_type(), e.to_string()),
             }
         }
@@ -68,19 +79,18 @@ pub fn answer(req: &Request) -> Response {
 }
 
 fn decode(id: u64, bytes: &[u8]) -> Response {
-    match Msg::decode(bytes) {
-        Ok(msg) => encoded(id, Some(msg.msg_type().to_string()), &msg),
-        Err(e) => Response::error(id, e.python_type(), e.msgspec_text()),
-    }
-}
-
-fn encoded(id: u64, msg_type: Option<String>, msg: &Msg<'_>) -> Response {
+    let msg = match Msg::decode(bytes) {
+        Ok(msg) => msg,
+        Err(e) => return Response::error(id, e.python_type(), e.msgspec_text()),
+    };
     match msg.to_vec() {
-        Ok(bytes) => Response {
-            msg_type: msg_type.or_else(|| Some(msg.msg_type().to_string())),
-            bytes: Some(ByteBuf::from(bytes)),
-            ..Response::ok(id)
-        },
+        Ok(bytes) => Response::ok(
+            id,
+            Answer::Decode(Decoded {
+                msg_type: msg.msg_type().to_string(),
+                bytes: ByteBuf::from(bytes),
+            }),
+        ),
         Err(e) => Response::error(id, "EncodeError", e.to_string()),
     }
 }
@@ -103,28 +113,32 @@ fn dialog(id: u64, frames: &[(String, ByteBuf)]) -> Response {
         input.push((end, &body[..]));
     }
     let report = check_channel(&input, false);
-    match report.violations.first() {
-        None => Response {
-            accepted: Some(true),
-            ..Response::ok(id)
+    let verdict = match report.violations.first() {
+        None => Verdict {
+            accepted: true,
+            frame: None,
+            code: None,
+            text: None,
         },
-        Some(v) => Response {
-            accepted: Some(false),
+        Some(v) => Verdict {
+            accepted: false,
             frame: Some(v.frame.unwrap_or(frames.len()) as u64),
             code: Some(v.code.as_str().to_string()),
             text: Some(v.to_string()),
-            ..Response::ok(id)
         },
-    }
+    };
+    Response::ok(id, Answer::Dialog(verdict))
 }
 
 fn legacy(id: u64, bytes: &[u8]) -> Response {
     match shuttle::legacy::LegacyMsg::decode(bytes) {
-        Ok(msg) => Response {
-            msg_type: Some(msg.kind().to_string()),
-            bytes: Some(ByteBuf::from(msg.to_vec())),
-            ..Response::ok(id)
-        },
+        Ok(msg) => Response::ok(
+            id,
+            Answer::Decode(Decoded {
+                msg_type: msg.kind().to_string(),
+                bytes: ByteBuf::from(msg.to_vec()),
+            }),
+        ),
         Err(e) => Response::error(id, e.python_type(), e.msgspec_text()),
     }
 }
@@ -139,7 +153,7 @@ fn validate(id: u64, spec: &str, structs: &rmpv::Value, payload: &[u8]) -> Respo
         }
     };
     match spec.validate(payload) {
-        Ok(()) => Response::ok(id),
+        Ok(()) => Response::ok(id, Answer::Validate(Validated {})),
         Err(e) => Response::error(id, e.python_type(), e.msgspec_text()),
     }
 }

@@ -123,6 +123,11 @@ impl Testee for Process {
     }
 
     fn call(&mut self, req: &Request) -> Result<Response, Failure> {
+        let Some(kind) = req.kind() else {
+            return Err(Failure::Crashed(
+                "a hello is exchanged when the testee starts, not sent as a call".into(),
+            ));
+        };
         if self.running.is_none() {
             match spawn(&self.command, self.start_timeout) {
                 Ok((r, _)) => {
@@ -132,19 +137,22 @@ impl Testee for Process {
                 Err(e) => return Err(Failure::Crashed(format!("restart failed: {e}"))),
             }
         }
-        let want_id = request_id(req);
+        let want_id = req.id();
         let running = self.running.as_mut().expect("started above");
         if let Err(e) = protocol::write_frame(&mut running.stdin, &protocol::to_body(req)) {
             return Err(self.fail(format!("could not write the request: {e}")));
         }
         match running.frames.recv_timeout(self.timeout) {
-            Ok(Ok(body)) => match rmp_serde::from_slice::<Response>(&body) {
+            Ok(Ok(body)) => match Response::parse(kind, &body) {
                 Ok(resp) if resp.id == want_id => Ok(resp),
                 Ok(resp) => Err(self.fail(format!(
                     "answered request {} while request {want_id} was pending",
                     resp.id
                 ))),
-                Err(e) => Err(self.fail(format!("unreadable response: {e}"))),
+                Err(e) => Err(self.fail(format!(
+                    "unreadable response to request {want_id} ({}): {e}",
+                    kind.as_str()
+                ))),
             },
             Ok(Err(e)) => Err(self.fail(e)),
             Err(RecvTimeoutError::Timeout) => {
@@ -153,16 +161,6 @@ impl Testee for Process {
             }
             Err(RecvTimeoutError::Disconnected) => Err(self.fail("stdout closed".into())),
         }
-    }
-}
-
-fn request_id(req: &Request) -> u64 {
-    match req {
-        Request::Hello { .. } => 0,
-        Request::Decode { id, .. }
-        | Request::Encode { id, .. }
-        | Request::Validate { id, .. }
-        | Request::Dialog { id, .. } => *id,
     }
 }
 
