@@ -341,6 +341,33 @@ pub(crate) struct FieldDef {
     pub(crate) ty_ast: Ty,
 }
 
+/// The record classes msgspec decodes: a `msgspec.Struct`, or one of the
+/// standard library's shapes, which decode slightly differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Record {
+    Struct,
+    /// A `typing.TypedDict`: a plain dict with required keys.
+    TypedDict,
+    /// A `dataclasses.dataclass`.
+    Dataclass,
+    /// A `typing.NamedTuple`: an array, a tuple in Python.
+    NamedTuple,
+}
+
+/// An `enum.Enum` class of the table: its member values.
+#[derive(Clone, Debug)]
+pub(crate) struct EnumDef {
+    pub(crate) name: Box<str>,
+    pub(crate) values: Vec<serde_json::Value>,
+}
+
+/// What the table defines besides records: enums and `typing.NewType`s.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Others {
+    pub(crate) enums: HashMap<String, EnumDef>,
+    pub(crate) newtypes: HashMap<String, Ty>,
+}
+
 /// One struct class.
 #[derive(Clone, Debug)]
 pub(crate) struct StructDef {
@@ -352,6 +379,8 @@ pub(crate) struct StructDef {
     pub(crate) forbid_unknown: bool,
     /// `frozen=True`: instances are hashable.
     pub(crate) frozen: bool,
+    /// Which kind of record class it is.
+    pub(crate) record: Record,
     pub(crate) nrequired: usize,
     /// Every field is a leaf node, at most 64 fields: validated by one
     /// flat loop.
@@ -408,12 +437,13 @@ fn big_int() -> SpecError {
 /// Parses a struct table entry by entry (definition stage).
 fn parse_structs(
     table: &serde_json::Value,
-) -> Result<(Vec<StructDef>, HashMap<String, u32>), SpecError> {
+) -> Result<(Vec<StructDef>, HashMap<String, u32>, Others), SpecError> {
     let mut structs = Vec::new();
     let mut by_name = HashMap::new();
+    let mut others = Others::default();
     let map = match table {
         serde_json::Value::Object(m) => m,
-        serde_json::Value::Null => return Ok((structs, by_name)),
+        serde_json::Value::Null => return Ok((structs, by_name, others)),
         _ => {
             return Err(SpecError::syntax(
                 "the struct table must be a JSON object".into(),
@@ -423,6 +453,46 @@ fn parse_structs(
     for (name, def) in map {
         let bad = |why: &str| SpecError::syntax(format!("struct {name}: {why}"));
         let obj = def.as_object().ok_or_else(|| bad("not an object"))?;
+        let record = match obj.get("kind").and_then(|k| k.as_str()) {
+            None | Some("struct") => Record::Struct,
+            Some("typeddict") => Record::TypedDict,
+            Some("dataclass") => Record::Dataclass,
+            Some("namedtuple") => Record::NamedTuple,
+            Some("enum") => {
+                let members = obj
+                    .get("members")
+                    .and_then(|m| m.as_object())
+                    .ok_or_else(|| bad("an enum needs `members`, an object of name to value"))?;
+                let mut values: Vec<serde_json::Value> = Vec::new();
+                for v in members.values() {
+                    if !(v.is_string() || v.is_i64() || v.is_u64() || v.is_number()) {
+                        return Err(bad("enum values must be strings or numbers"));
+                    }
+                    // Members with equal values are aliases.
+                    if !values.contains(v) {
+                        values.push(v.clone());
+                    }
+                }
+                others.enums.insert(
+                    name.clone(),
+                    EnumDef {
+                        name: name.as_str().into(),
+                        values,
+                    },
+                );
+                continue;
+            }
+            Some("newtype") => {
+                let ty = obj
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .ok_or_else(|| bad("a newtype needs `type`, a spec string"))?;
+                others.newtypes.insert(name.clone(), parse_ty(ty)?);
+                continue;
+            }
+            Some(other) => return Err(bad(&format!("unknown kind {other:?}"))),
+        };
+        let total = obj.get("total").and_then(|t| t.as_bool()).unwrap_or(true);
         let rename_how = match obj.get("rename") {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) => {
@@ -440,7 +510,7 @@ fn parse_structs(
             .and_then(|f| f.as_array())
             .ok_or_else(|| bad("missing `fields`"))?;
         // defstruct checks every default before the field order.
-        for f in field_list {
+        for f in field_list.iter().filter(|_| record == Record::Struct) {
             if let Some(d) = f.as_array().and_then(|f| f.get(2)) {
                 let non_empty = match d {
                     serde_json::Value::Array(a) => !a.is_empty(),
@@ -462,13 +532,58 @@ fn parse_structs(
                 _ => return Err(bad("a field must be [name, type] or [name, type, default]")),
             };
             let default = f.get(2).cloned();
+            // A TypedDict field is required unless `total=False` or
+            // `NotRequired[...]` says otherwise; it has no default.
+            let (fty, required) = match record {
+                Record::TypedDict => {
+                    if default.is_some() {
+                        return Err(bad("a TypedDict field has no default"));
+                    }
+                    let strip = |t: &str, w: &str| {
+                        t.strip_prefix("typing.")
+                            .unwrap_or(t)
+                            .strip_prefix(w)
+                            .and_then(|r| r.strip_prefix('['))
+                            .and_then(|r| r.strip_suffix(']'))
+                            .map(str::to_string)
+                    };
+                    match (strip(fty, "NotRequired"), strip(fty, "Required")) {
+                        (Some(inner), _) => (inner, false),
+                        (_, Some(inner)) => (inner, true),
+                        _ => (fty.clone(), total),
+                    }
+                }
+                _ => (fty.clone(), default.is_none()),
+            };
+            if let (Record::Dataclass, Some(d)) = (record, &default) {
+                if d.is_array() || d.is_object() {
+                    let class = if d.is_array() { "list" } else { "dict" };
+                    return Err(def_err("ValueError", format!(
+                        "mutable default <class '{class}'> for field {fname} is not allowed: use default_factory"
+                    )));
+                }
+            }
             if default.is_some() {
                 seen_default = true;
-            } else if seen_default {
-                return Err(def_err("TypeError", format!(
-                    "Required field '{fname}' cannot follow optional fields. Either reorder the struct fields, or set `kw_only=True` in the struct definition."
-                )));
+            } else if seen_default && record != Record::TypedDict {
+                let last = field_list
+                    .iter()
+                    .filter_map(|f| f.as_array())
+                    .take_while(|f| f.first().and_then(|n| n.as_str()) != Some(fname.as_str()))
+                    .filter(|f| f.len() > 2)
+                    .last()
+                    .and_then(|f| f.first())
+                    .and_then(|n| n.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                return Err(def_err("TypeError", match record {
+                    // Python 3.11's wording (3.13 adds the default's name).
+                    Record::Dataclass => format!("non-default argument '{fname}' follows default argument"),
+                    Record::NamedTuple => format!("Non-default namedtuple field {fname} cannot follow default field {last}"),
+                    _ => format!("Required field '{fname}' cannot follow optional fields. Either reorder the struct fields, or set `kw_only=True` in the struct definition."),
+                }));
             }
+            let fty = &fty;
             let wire = match &rename_how {
                 Some(how) => rename(fname, how).unwrap_or_else(|| fname.clone()),
                 None => fname.clone(),
@@ -476,7 +591,7 @@ fn parse_structs(
             fields.push(FieldDef {
                 wire: wire.into(),
                 ty: 0,
-                required: default.is_none(),
+                required,
                 default,
                 ty_ast: parse_ty(fty)?,
             });
@@ -516,24 +631,27 @@ fn parse_structs(
         let flag = |k: &str| obj.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
         let nrequired = fields.iter().filter(|f| f.required).count();
         by_name.insert(name.clone(), structs.len() as u32);
+        let is_struct = record == Record::Struct;
         structs.push(StructDef {
             name: name.as_str().into(),
             fields,
-            tag,
+            tag: if is_struct { tag } else { None },
             tag_field,
-            array_like: flag("array_like"),
-            forbid_unknown: flag("forbid_unknown_fields"),
+            array_like: record == Record::NamedTuple || (is_struct && flag("array_like")),
+            forbid_unknown: is_struct && flag("forbid_unknown_fields"),
             frozen: flag("frozen"),
+            record,
             nrequired,
             flat: false,
         });
     }
-    Ok((structs, by_name))
+    Ok((structs, by_name, others))
 }
 
 struct Builder {
     c: Compiled,
     by_name: HashMap<String, u32>,
+    others: std::rc::Rc<Others>,
     scheduled: Vec<bool>,
     queue: Vec<u32>,
 }
@@ -546,18 +664,45 @@ enum Item<'t> {
     AnnotatedUnion(&'t Meta, &'t Ty),
 }
 
-fn flatten<'t>(t: &'t Ty, out: &mut Vec<Item<'t>>) {
+/// How many `NewType`s may wrap each other.
+const MAX_NEWTYPE_DEPTH: usize = 32;
+
+fn flatten<'t>(t: &'t Ty, others: &'t Others, out: &mut Vec<Item<'t>>, depth: usize) -> Result<(), SpecError> {
+    if depth > MAX_NEWTYPE_DEPTH {
+        return Err(SpecError::syntax(format!("`NewType`s nest too deep (or refer to themselves) in `{t}`")));
+    }
     match t {
-        Ty::Union(ts) => ts.iter().for_each(|t| flatten(t, out)),
+        Ty::Union(ts) => {
+            for t in ts {
+                flatten(t, others, out, depth)?;
+            }
+        }
         Ty::Annotated(inner, meta) => match &**inner {
             Ty::Union(_) => {
-                flatten(inner, out);
+                flatten(inner, others, out, depth)?;
                 out.push(Item::AnnotatedUnion(meta, t));
+            }
+            // A NewType is its type, inside the Annotated too.
+            Ty::Struct(n) if others.newtypes.contains_key(n) => {
+                let mut inner_items = Vec::new();
+                flatten(&others.newtypes[n], others, &mut inner_items, depth + 1)?;
+                match inner_items.as_slice() {
+                    [Item::Member(m, None)] => out.push(Item::Member(m, Some((meta, t)))),
+                    _ => {
+                        out.extend(inner_items);
+                        out.push(Item::AnnotatedUnion(meta, t));
+                    }
+                }
             }
             other => out.push(Item::Member(other, Some((meta, t)))),
         },
+        // A NewType is transparent (msgspec strips it like Annotated).
+        Ty::Struct(n) if others.newtypes.contains_key(n) => {
+            flatten(&others.newtypes[n], others, out, depth + 1)?;
+        }
         t => out.push(Item::Member(t, None)),
     }
+    Ok(())
 }
 
 impl Builder {
@@ -573,8 +718,22 @@ impl Builder {
     }
 
     fn node(&mut self, t: &Ty) -> Result<NodeId, SpecError> {
+        let others = self.others.clone();
         let mut items = Vec::new();
-        flatten(t, &mut items);
+        flatten(t, &others, &mut items, 0)?;
+        // Enums and the standard library's records, at most one of each
+        // kind (msgspec's `typenode_collect_*`).
+        let mut int_enum = false;
+        let mut str_enum = false;
+        let mut empty_enum = false;
+        let mut lit_ints = false;
+        let mut lit_strs = false;
+        let mut typeddict: Option<u32> = None;
+        let mut dataclass: Option<u32> = None;
+        let mut namedtuple: Option<u32> = None;
+        let unique = |kind: &str| {
+            decoder_err("TypeError", &format!("Type unions may not contain more than one {kind} type"), t)
+        };
         let mut members: Vec<&Ty> = Vec::new();
         let mut n = Node {
             any: false,
@@ -631,12 +790,16 @@ impl Builder {
                 Ty::Literal(ls) => {
                     for l in ls {
                         match l {
-                            Lit::Int(i) => match i64::try_from(*i) {
+                            Lit::Int(i) => match {
+                                lit_ints = true;
+                                i64::try_from(*i)
+                            } {
                                 Ok(i) if !ints.contains(&i) => ints.push(i),
                                 Ok(_) => {}
                                 Err(_) => big_literal = true,
                             },
                             Lit::Str(s) => {
+                                lit_strs = true;
                                 if !strs.iter().any(|x| **x == **s) {
                                     strs.push(s.as_str().into())
                                 }
@@ -664,10 +827,61 @@ impl Builder {
                     }
                     dicts.push(m)
                 }
+                Ty::Struct(name) if others.enums.contains_key(name) => {
+                    let e = &others.enums[name];
+                    let all_ints = e.values.iter().all(|v| v.is_i64() || v.is_u64());
+                    let all_strs = e.values.iter().all(|v| v.is_string());
+                    if all_ints {
+                        if int_enum {
+                            return Err(unique("int enum"));
+                        }
+                        int_enum = true;
+                        empty_enum |= e.values.is_empty();
+                        for v in &e.values {
+                            match v.as_i64() {
+                                Some(i) if !ints.contains(&i) => ints.push(i),
+                                Some(_) => {}
+                                None => big_literal = true,
+                            }
+                        }
+                    } else if all_strs {
+                        if str_enum {
+                            return Err(unique("str enum"));
+                        }
+                        str_enum = true;
+                        for v in e.values.iter().filter_map(|v| v.as_str()) {
+                            if !strs.iter().any(|x| **x == *v) {
+                                strs.push(v.into())
+                            }
+                        }
+                    } else {
+                        return Err(decoder_err(
+                            "TypeError",
+                            "Enums must contain either all str or all int values",
+                            &format_args!("<enum '{}'>", e.name),
+                        ));
+                    }
+                }
                 Ty::Struct(name) => {
                     let sid = self.sid(name)?;
-                    if !structs.contains(&sid) {
-                        structs.push(sid)
+                    let slot = match self.c.structs[sid as usize].record {
+                        Record::Struct => None,
+                        Record::TypedDict => Some((&mut typeddict, "TypedDict")),
+                        Record::Dataclass => Some((&mut dataclass, "dataclass or attrs")),
+                        Record::NamedTuple => Some((&mut namedtuple, "NamedTuple")),
+                    };
+                    match slot {
+                        None => {
+                            if !structs.contains(&sid) {
+                                structs.push(sid)
+                            }
+                        }
+                        Some((slot, kind)) => {
+                            if slot.is_some_and(|s| s != sid) {
+                                return Err(unique(kind));
+                            }
+                            *slot = Some(sid);
+                        }
                     }
                 }
                 Ty::Any => {
@@ -745,16 +959,43 @@ impl Builder {
         let arr_structs = structs
             .iter()
             .any(|s| self.c.structs[*s as usize].array_like);
-        if arr_structs && !arrays.is_empty() {
+        // msgspec's `typenode_collect_check_invariants`, in its order.
+        let array_likes = arrays.len() + usize::from(arr_structs) + usize::from(namedtuple.is_some());
+        if array_likes > 1 {
             return Err(decoder_err("TypeError", "Type unions may not contain more than one array-like type (`Struct(array_like=True)`, `list`, `set`, `frozenset`, `tuple`, `NamedTuple`)", t));
         }
-        if map_structs && !dicts.is_empty() {
+        let dict_likes = dicts.len()
+            + usize::from(map_structs)
+            + usize::from(typeddict.is_some())
+            + usize::from(dataclass.is_some());
+        if dict_likes > 1 {
             return Err(decoder_err("TypeError", "Type unions may not contain more than one dict-like type (`Struct`, `dict`, `TypedDict`, `dataclass`)", t));
         }
-        let str_likes =
-            (n.flags & STR_LIKE).count_ones() + u32::from(n.flags & STR == 0 && !strs.is_empty());
+        // An `int` (a `str`) takes in the literals of its kind.
+        let int_likes = u32::from(n.flags & INT != 0)
+            + u32::from(int_enum)
+            + u32::from(lit_ints && n.flags & INT == 0);
+        if int_likes > 1 {
+            return Err(decoder_err("TypeError", "Type unions may not contain more than one int-like type (`int`, `Enum`, `Literal[int values]`)", t));
+        }
+        let str_likes = (n.flags & STR_LIKE).count_ones()
+            + u32::from(str_enum)
+            + u32::from(lit_strs && n.flags & STR == 0);
         if str_likes > 1 {
             return Err(decoder_err("TypeError", "Type unions may not contain more than one str-like type (`str`, `Enum`, `Literal[str values]`, `datetime`, `date`, `time`, `timedelta`, `uuid`, `decimal`, `bytes`, `bytearray`)", t));
+        }
+        if empty_enum {
+            return Err(SpecError::decoder(
+                "TypeError",
+                "Enum types must have at least one item, {} is invalid".into(),
+            ));
+        }
+        // The standard library's records take the place of a struct.
+        if let Some(sid) = namedtuple {
+            n.array = ArrayKind::Structs(Sel::One(sid));
+        }
+        if let Some(sid) = typeddict.or(dataclass) {
+            n.object = ObjKind::Structs(Sel::One(sid));
         }
         // Children.
         if let Some(a) = arrays.first() {
@@ -901,7 +1142,7 @@ fn fast_table(n: &Node) -> Box<[u8; 256]> {
 
 /// Parses and compiles a spec with its struct table.
 pub(crate) fn compile(spec: &str, table: &serde_json::Value) -> Result<Compiled, SpecError> {
-    let (structs, by_name) = parse_structs(table)?;
+    let (structs, by_name, others) = parse_structs(table)?;
     let root_ast = parse_ty(spec)?;
     let n = structs.len();
     let mut b = Builder {
@@ -910,6 +1151,7 @@ pub(crate) fn compile(spec: &str, table: &serde_json::Value) -> Result<Compiled,
             ..Compiled::default()
         },
         by_name,
+        others: std::rc::Rc::new(others),
         scheduled: vec![false; n],
         queue: Vec::new(),
     };
