@@ -785,6 +785,18 @@ mod tests {
         assert!(cases.len() > 5000, "{}", cases.len());
     }
 
+    proptest::proptest! {
+        /// Arbitrary strings and bytes never panic any check.
+        #[test]
+        fn arbitrary_inputs_never_panic(s in ".{0,48}", b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..48)) {
+            for input in [s.as_bytes(), &b[..]] {
+                let _ = (datetime(input), date(input), time(input), duration(input));
+                let _ = (uuid(input), uuid_bytes(input), duration_overflow_message(input));
+            }
+            let _ = decimal(&s);
+        }
+    }
+
     /// Long, odd and hostile inputs never panic.
     #[test]
     fn no_panics_on_odd_inputs() {
