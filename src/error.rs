@@ -89,6 +89,9 @@ pub(crate) enum ErrorKind {
     /// A Python `ValueError` leaking out of msgspec (e.g. a timestamp
     /// beyond year 9999: `year 10000 is out of range`). Carries no path.
     ValueError(String),
+    /// A Python `OverflowError` leaking out of msgspec (a duration whose
+    /// day count overflows `timedelta`). Carries no path.
+    Overflow(String),
     /// A set item Python cannot hash (`unhashable type: 'dict'`): a
     /// `TypeError` from Python itself. Carries no path.
     Unhashable(String),
@@ -154,7 +157,7 @@ impl DecodeError {
         if !self.is_malformed()
             && !matches!(
                 self.0.kind,
-                ErrorKind::ValueError(_) | ErrorKind::Unhashable(_)
+                ErrorKind::ValueError(_) | ErrorKind::Unhashable(_) | ErrorKind::Overflow(_)
             )
         {
             self.0.path_rev.push(seg);
@@ -219,6 +222,7 @@ impl DecodeError {
             ErrorKind::TooDeep { .. } => "RecursionError",
             ErrorKind::ValueError(_) => "ValueError",
             ErrorKind::Unhashable(_) => "TypeError",
+            ErrorKind::Overflow(_) => "OverflowError",
             _ if self.is_malformed() => "DecodeError",
             _ => "ValidationError",
         }
@@ -294,7 +298,7 @@ impl DecodeError {
             ErrorKind::TooDeep { .. } => {
                 "maximum recursion depth exceeded while deserializing an object".to_string()
             }
-            ErrorKind::ValueError(s) | ErrorKind::Other(s) => s.clone(),
+            ErrorKind::ValueError(s) | ErrorKind::Other(s) | ErrorKind::Overflow(s) => s.clone(),
             ErrorKind::Unhashable(name) => format!("unhashable type: '{name}'"),
         };
         match self.path_string() {

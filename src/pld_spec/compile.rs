@@ -667,9 +667,16 @@ enum Item<'t> {
 /// How many `NewType`s may wrap each other.
 const MAX_NEWTYPE_DEPTH: usize = 32;
 
-fn flatten<'t>(t: &'t Ty, others: &'t Others, out: &mut Vec<Item<'t>>, depth: usize) -> Result<(), SpecError> {
+fn flatten<'t>(
+    t: &'t Ty,
+    others: &'t Others,
+    out: &mut Vec<Item<'t>>,
+    depth: usize,
+) -> Result<(), SpecError> {
     if depth > MAX_NEWTYPE_DEPTH {
-        return Err(SpecError::syntax(format!("`NewType`s nest too deep (or refer to themselves) in `{t}`")));
+        return Err(SpecError::syntax(format!(
+            "`NewType`s nest too deep (or refer to themselves) in `{t}`"
+        )));
     }
     match t {
         Ty::Union(ts) => {
@@ -732,7 +739,11 @@ impl Builder {
         let mut dataclass: Option<u32> = None;
         let mut namedtuple: Option<u32> = None;
         let unique = |kind: &str| {
-            decoder_err("TypeError", &format!("Type unions may not contain more than one {kind} type"), t)
+            decoder_err(
+                "TypeError",
+                &format!("Type unions may not contain more than one {kind} type"),
+                t,
+            )
         };
         let mut members: Vec<&Ty> = Vec::new();
         let mut n = Node {
@@ -960,7 +971,8 @@ impl Builder {
             .iter()
             .any(|s| self.c.structs[*s as usize].array_like);
         // msgspec's `typenode_collect_check_invariants`, in its order.
-        let array_likes = arrays.len() + usize::from(arr_structs) + usize::from(namedtuple.is_some());
+        let array_likes =
+            arrays.len() + usize::from(arr_structs) + usize::from(namedtuple.is_some());
         if array_likes > 1 {
             return Err(decoder_err("TypeError", "Type unions may not contain more than one array-like type (`Struct(array_like=True)`, `list`, `set`, `frozenset`, `tuple`, `NamedTuple`)", t));
         }

@@ -107,7 +107,13 @@ impl Validator<'_, '_> {
                         let t = forms::time(s).map_err(other)?;
                         return tz(t, "time").map(|()| None);
                     } else if n.flags & TIMEDELTA != 0 {
-                        forms::duration(s)
+                        if let Err(e) = forms::duration(s) {
+                            if let Some(text) = forms::duration_overflow_message(s) {
+                                return Err(DecodeError::new(ErrorKind::Overflow(text)));
+                            }
+                            return Err(other(e));
+                        }
+                        Ok(())
                     } else if n.flags & UUID != 0 {
                         forms::uuid(s)
                     } else {
