@@ -435,9 +435,11 @@ fn big_int() -> SpecError {
 }
 
 /// Parses a struct table entry by entry (definition stage).
-fn parse_structs(
-    table: &serde_json::Value,
-) -> Result<(Vec<StructDef>, HashMap<String, u32>, Others), SpecError> {
+/// A parsed struct table: the record classes, their index by name, and
+/// the enums and `NewType`s.
+type Table = (Vec<StructDef>, HashMap<String, u32>, Others);
+
+fn parse_structs(table: &serde_json::Value) -> Result<Table, SpecError> {
     let mut structs = Vec::new();
     let mut by_name = HashMap::new();
     let mut others = Others::default();
@@ -800,11 +802,9 @@ impl Builder {
                 Ty::Raw => {}
                 Ty::Literal(ls) => {
                     for l in ls {
+                        lit_ints |= matches!(l, Lit::Int(_));
                         match l {
-                            Lit::Int(i) => match {
-                                lit_ints = true;
-                                i64::try_from(*i)
-                            } {
+                            Lit::Int(i) => match i64::try_from(*i) {
                                 Ok(i) if !ints.contains(&i) => ints.push(i),
                                 Ok(_) => {}
                                 Err(_) => big_literal = true,
