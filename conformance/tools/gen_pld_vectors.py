@@ -21,7 +21,9 @@ that JSON readers with a default recursion limit can read the file.
 
 import argparse
 import base64
+import dataclasses
 import datetime
+import enum
 import decimal
 import json
 import math
@@ -53,6 +55,10 @@ def build(spec, structs):
                "Annotated": typing.Annotated,
                "datetime": datetime, "uuid": uuid, "decimal": decimal, "msgspec": msgspec})
     for name, d in structs.items():
+        kind = d.get("kind", "struct")
+        if kind != "struct":
+            ns[name] = build_other(name, d, ns)
+            continue
         fields = []
         for f in d["fields"]:
             if len(f) == 3:
@@ -65,6 +71,54 @@ def build(spec, structs):
         kw = {k: v for k, v in d.items() if k != "fields"}
         ns[name] = msgspec.defstruct(name, fields, module="pld", **kw)
     return eval(spec, dict(ns))  # noqa: S307 - our own spec strings
+
+
+def field_type(t, ns):
+    """A field's type: evaluated when it can be (earlier entries), else the
+    string, resolved later in module `pld`."""
+    try:
+        return eval(t, dict(ns))  # noqa: S307 - our own spec strings
+    except NameError:
+        return t
+
+
+def build_other(name, d, ns):
+    """An enum, NewType, TypedDict, dataclass or NamedTuple of the table."""
+    kind = d["kind"]
+    if kind == "enum":
+        base = {"IntEnum": enum.IntEnum, "StrEnum": getattr(enum, "StrEnum", enum.Enum)}.get(
+            d.get("base"), enum.Enum)
+        cls = base(name, d["members"], module="pld")
+    elif kind == "newtype":
+        cls = typing.NewType(name, field_type(d["type"], ns))
+    elif kind == "typeddict":
+        cls = typing.TypedDict(name, {f[0]: field_type(f[1], ns) for f in d["fields"]},
+                               total=d.get("total", True))
+    elif kind == "dataclass":
+        fields = [(f[0], field_type(f[1], ns)) if len(f) == 2 else
+                  (f[0], field_type(f[1], ns), dataclasses.field(default=f[2]))
+                  for f in d["fields"]]
+        cls = dataclasses.make_dataclass(name, fields, frozen=d.get("frozen", False))
+    elif kind == "namedtuple":
+        env = dict(ns)
+        body = []
+        for i, f in enumerate(d["fields"]):
+            env[f"_t{i}"] = field_type(f[1], ns)
+            if len(f) == 3:
+                env[f"_d{i}"] = f[2]
+                body.append(f"    {f[0]}: _t{i} = _d{i}\n")
+            else:
+                body.append(f"    {f[0]}: _t{i}\n")
+        src = f"class {name}(typing.NamedTuple):\n" + ("".join(body) or "    pass\n")
+        exec(src, env)  # noqa: S102 - our own table
+        cls = env[name]
+    else:
+        raise SystemExit(f"unknown kind {kind!r}")
+    try:
+        cls.__module__ = "pld"
+    except (AttributeError, TypeError):
+        pass
+    return cls
 
 
 def build_checked(spec, structs):
@@ -531,6 +585,53 @@ def type_cases():
     for slug, (spec, payloads) in meta_specs.items():
         for i, payload in enumerate(payloads):
             out.append(case(f"types-meta-{slug}-{i}", g, spec, payload, age if spec == "Age" else None))
+    # Enums, NewTypes and the standard library's records.
+    g = "types-records"
+    table = {
+        "Color": {"kind": "enum", "members": {"RED": "red", "GREEN": "green"}},
+        "Level": {"kind": "enum", "base": "IntEnum", "members": {"LOW": 1, "HIGH": 2}},
+        "Sign": {"kind": "enum", "members": {"NEG": -1, "POS": 1}},
+        "UserId": {"kind": "newtype", "type": "int"},
+        "Name": {"kind": "newtype", "type": "typing.Annotated[str, msgspec.Meta(max_length=3)]"},
+        "Movie": {"kind": "typeddict", "fields": [["title", "str"], ["year", "typing.NotRequired[int]"]]},
+        "Loose": {"kind": "typeddict", "fields": [["a", "int"], ["b", "typing.Required[str]"]], "total": False},
+        "Pos": {"kind": "dataclass", "fields": [["x", "int"], ["y", "int", 0]]},
+        "FrozenPos": {"kind": "dataclass", "fields": [["x", "int"]], "frozen": True},
+        "Pair": {"kind": "namedtuple", "fields": [["a", "int"], ["b", "str", "x"]]},
+        "Both": {"kind": "namedtuple", "fields": [["a", "int"], ["b", "Color"]]},
+        "Empty": {"kind": "namedtuple", "fields": []},
+        "Holder": {"fields": [["color", "Color"], ["uid", "UserId"], ["pos", "Pos | None", None]]},
+    }
+    record_specs = {
+        "color": ("Color", [P("red"), P("RED"), P(1), P(None)]),
+        "color-optional": ("Color | None", [P(None), P("blue")]),
+        "level": ("Level", [P(1), P(3), P("a"), P(2**64 - 1), P(-1)]),
+        "sign": ("Sign", [P(-1), P(0)]),
+        "color-level": ("Color | Level", [P("green"), P(2), P(5), P(1.5)]),
+        "list-color": ("list[Color]", [P(["red", "x"])]),
+        "set-color": ("set[Color]", [P(["red", "red"])]),
+        "userid": ("UserId", [P(1), P("a")]),
+        "name": ("Name", [P("abcd"), P("ab")]),
+        "list-name": ("list[Name] | None", [P(["abcd"])]),
+        "movie": ("Movie", [P({"title": "x"}), P({"year": 1}), P({"title": "x", "year": "y"}), P({"title": "x", "z": 1}), P([])]),
+        "loose": ("Loose", [P({}), P({"a": 1}), P({"b": "x"})]),
+        "pos": ("Pos", [P({"x": 1}), P({}), P({"x": 1, "y": "a"}), P({"x": 1, "q": 2}), P([1])]),
+        "pos-optional": ("Pos | None", [P(None), P({"y": 1})]),
+        "set-pos": ("set[Pos]", [P([{"x": 1}])]),
+        "set-frozenpos": ("set[FrozenPos]", [P([{"x": 1}])]),
+        "set-movie": ("set[Movie]", [P([{"title": "a"}])]),
+        "pair": ("Pair", [P([1]), P([1, "y"]), P([]), P([1, "y", 3]), P([1, 2]), P({"a": 1})]),
+        "both": ("Both", [P([1]), P([1, "red", 2]), P([1, "blue"])]),
+        "empty": ("Empty", [P([]), P([1])]),
+        "set-pair": ("set[Pair]", [P([[1, "a"]])]),
+        "dict-pair-key": ("dict[Pair, int]", [b"\x81\x92\x01\xa1a\x01"]),
+        "holder": ("Holder", [P({"color": "red", "uid": 1}), P({"color": "red", "uid": "x"}), P({"color": "red", "uid": 1, "pos": {"x": "a"}})]),
+        "pair-or-int": ("Pair | int", [P(1), P([1]), P("a")]),
+        "movie-or-none": ("Movie | None | int", [P({"title": "t"}), P("a")]),
+    }
+    for slug, (spec, payloads) in record_specs.items():
+        for i, payload in enumerate(payloads):
+            out.append(case(f"types-records-{slug}-{i}", g, spec, payload, table))
     out.append(case("types-keys-frozen-struct-key", g, "dict[FPt, int]",
                     b"\x81\x81\xa1x\x01\x01", {"FPt": {"fields": [["x", "int"]], "frozen": True}}))
     return out
@@ -619,6 +720,30 @@ def invalid_specs():
               "int, msgspec.Meta(lt=1, le=2)", "str, msgspec.Meta(pattern='a', ge=1)",
               "int, msgspec.Meta(bogus=1)", "set[int] | None, msgspec.Meta(min_length=1)",
           ])],
+        *[invalid(f"types-invalid-records-{i}", "types-invalid-records", t, tbl) for i, (t, tbl) in enumerate([
+            ("Color | str", {"Color": {"kind": "enum", "members": {"A": "a"}}}),
+            ("Color | Literal['a']", {"Color": {"kind": "enum", "members": {"A": "a"}}}),
+            ("Level | int", {"Level": {"kind": "enum", "members": {"A": 1}}}),
+            ("Level | Literal[3]", {"Level": {"kind": "enum", "members": {"A": 1}}}),
+            ("Mixed", {"Mixed": {"kind": "enum", "members": {"A": 1, "B": "b"}}}),
+            ("Fl", {"Fl": {"kind": "enum", "members": {"A": 1.5}}}),
+            ("Nothing", {"Nothing": {"kind": "enum", "members": {}}}),
+            ("A | B", {"A": {"kind": "enum", "members": {"X": "x"}}, "B": {"kind": "enum", "members": {"Y": "y"}}}),
+            ("A | B", {"A": {"kind": "enum", "members": {"X": 1}}, "B": {"kind": "enum", "members": {"Y": 2}}}),
+            ("Big", {"Big": {"kind": "enum", "members": {"X": 2**63}}}),
+            ("T | dict", {"T": {"kind": "typeddict", "fields": [["a", "int"]]}}),
+            ("D | T", {"T": {"kind": "typeddict", "fields": [["a", "int"]]}, "D": {"kind": "dataclass", "fields": [["a", "int"]]}}),
+            ("D | P", {"D": {"kind": "dataclass", "fields": [["a", "int"]]}, "P": {"fields": [["x", "int"]]}}),
+            ("T | U", {"T": {"kind": "typeddict", "fields": [["a", "int"]]}, "U": {"kind": "typeddict", "fields": [["b", "int"]]}}),
+            ("D | E", {"D": {"kind": "dataclass", "fields": [["a", "int"]]}, "E": {"kind": "dataclass", "fields": [["b", "int"]]}}),
+            ("N | list[int]", {"N": {"kind": "namedtuple", "fields": [["a", "int"]]}}),
+            ("N | M", {"N": {"kind": "namedtuple", "fields": [["a", "int"]]}, "M": {"kind": "namedtuple", "fields": [["b", "int"]]}}),
+            ("N | Pa", {"N": {"kind": "namedtuple", "fields": [["a", "int"]]}, **pa}),
+            ("D", {"D": {"kind": "dataclass", "fields": [["a", "int", 1], ["b", "int"]]}}),
+            ("D", {"D": {"kind": "dataclass", "fields": [["a", "list", []]]}}),
+            ("N", {"N": {"kind": "namedtuple", "fields": [["a", "int", 1], ["b", "int"]]}}),
+            ("U | str", {"U": {"kind": "newtype", "type": "bytes"}}),
+        ])],
     ]
 
 

@@ -17,7 +17,7 @@ mod scalar;
 
 use std::borrow::Cow;
 
-use super::compile::{ArrayKind, Compiled, NodeId, ObjKind, Sel, StructDef, BYTEARRAY, EXT};
+use super::compile::{ArrayKind, Compiled, NodeId, ObjKind, Record, Sel, StructDef, BYTEARRAY, EXT};
 use crate::error::{DecodeError, ErrorKind, PathSegment};
 use crate::msgpack::{any_fast, check_any, Hash, Int, Kind, Reader, Unhashable};
 
@@ -241,10 +241,17 @@ fn unhashable_leaf(n: &super::compile::Node) -> bool {
     n.flags & (BYTEARRAY | EXT) != 0
 }
 
-/// A struct instance is hashable when its class is frozen (its fields are
-/// not looked at: a frozen struct holding a list is taken as hashable).
+/// A struct or dataclass instance is hashable when its class is frozen, a
+/// TypedDict never (it is a dict), a NamedTuple always (a tuple). Fields
+/// are not looked at: a frozen struct or a NamedTuple holding a list is
+/// taken as hashable.
 fn struct_hash(c: &Compiled, sid: u32) -> Hash {
-    (!c.structs[sid as usize].frozen).then_some(Unhashable::Struct(sid))
+    let s = &c.structs[sid as usize];
+    match s.record {
+        Record::TypedDict => Some(Unhashable::Dict),
+        Record::NamedTuple => None,
+        Record::Struct | Record::Dataclass => (!s.frozen).then_some(Unhashable::Struct(sid)),
+    }
 }
 
 /// Python's name for an unhashable value's type.
@@ -632,6 +639,17 @@ impl<'a, 'c> Validator<'a, 'c> {
         let s = &self.c.structs[sid as usize];
         let tagged = usize::from(s.tag.is_some());
         let nrequired = tagged + s.nrequired;
+        if s.record == Record::NamedTuple && !(nrequired..=s.fields.len()).contains(&len) {
+            let n = s.fields.len();
+            let want = if nrequired == n {
+                n.to_string()
+            } else {
+                format!("{nrequired} to {n}")
+            };
+            return Err(DecodeError::new(ErrorKind::Other(format!(
+                "Expected `array` of length {want}, got {len}"
+            ))));
+        }
         if len < nrequired {
             return Err(DecodeError::new(ErrorKind::ArrayLength {
                 bound: "at least ",
