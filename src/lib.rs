@@ -99,7 +99,7 @@
 //!
 //! | to add | edit |
 //! |---|---|
-//! | a message | its name in the `msg_types!` list (which writes `MsgType`, `ALL` and `as_str`), its tag in the hand-tuned matcher `from_word` (a test checks it against `ALL`) and its entry in the `message!` table, all in `src/msg/mod.rs` (fields, wire keys, defaults, docs); the `Msg` enum and its matches in the same file (the compiler lists them); its examples in `src/msg/schema.rs`; its rules in `src/dialog/machine.rs`; then `shuttle schema` and `spec/PROTOCOL.md` |
+//! | a message | its line in the `messages!` list (which writes `MsgType` and its tag matcher, the `Msg` enum, its matches, its `From` impls and the decode dispatch) and its struct in the `message!` table (fields, wire keys, defaults, docs), both in `src/msg/mod.rs`; its examples in `src/msg/schema.rs`; its rules in `src/dialog/machine.rs`; then `shuttle schema` and `spec/PROTOCOL.md` |
 //! | a payload-spec construct | the grammar in `src/pld_spec/parse.rs`, its node in `src/pld_spec/compile.rs`, its check in `src/pld_spec/validate.rs` (the general walker; a fast path only with a benchmark), its sampler in `src/pld_spec/sample.rs`; vectors decided by msgspec through `conformance/tools/gen_pld_vectors.py` |
 //! | a kind of conformance case | `CaseBody` in `conformance/src/case.rs` (its kind is also the feature it needs), the request in `conformance/src/protocol.rs`, its check in `conformance/src/runner.rs`, the built-in testee `conformance/src/testee/builtin.rs`, the Python testee `conformance/testees/python/testee.py`, then `shuttle schema` |
 //! | a testee feature | its name in the testee's hello (`FEATURES` in `conformance/src/testee/builtin.rs` and in the Python testee) and the cases that need it (`CaseFile.features`) |
