@@ -6,7 +6,7 @@ use super::{
     undecodable_reason, Accepted, CloseReport, Code, Config, End, Excuse, Meaning, OpenDialog,
     Quirk, Role, Rpc, Truncated, Violation, Warning,
 };
-use crate::{DecodeError, Functype, Msg, Start, Uid};
+use crate::{DecodeError, Functype, Msg, MsgType, Start, Uid};
 
 /// What the machine knows about one end of the channel.
 #[derive(Clone, Debug, Default)]
@@ -655,6 +655,31 @@ fn check_error_fields(
     Ok(())
 }
 
+/// Where a step's violation is reported: the frame and its dialog.
+#[derive(Clone, Copy)]
+struct At<'c> {
+    frame: usize,
+    cid: &'c str,
+}
+
+impl At<'_> {
+    fn err<T>(self, code: Code, reason: impl Into<String>) -> Result<T, Violation> {
+        Err(violation(self.frame, Some(self.cid), code, reason))
+    }
+
+    /// `what` has no place in a dialog of kind `ft`.
+    fn kind<T>(self, ft: Functype, what: &str) -> Result<T, Violation> {
+        self.err(
+            Code::KindMismatch,
+            format!("{what} in an {} dialog", ft.as_str()),
+        )
+    }
+}
+
+/// A frame from the callee of dialog `d`: the dialog's new flags, what the
+/// frame means and its quirks, or the rule it breaks. The callee must still
+/// be able to reply; its first reply is `StartAck` or `Error`, and the
+/// endpoint kind acknowledged there decides the rest.
 fn callee_step(
     frame: usize,
     cid: &str,
@@ -663,164 +688,216 @@ fn callee_step(
     overrun: bool,
     exited: bool,
 ) -> Result<Step, Violation> {
-    let v = |code, reason: String| Err(violation(frame, Some(cid), code, reason));
-    let t = msg.msg_type();
+    let at = At { frame, cid };
+    callee_may_reply(at, &d.f, msg.msg_type(), exited)?;
     let mut f = d.f;
     let mut quirks = Vec::new();
+    let meaning = match f.functype {
+        None => callee_first_reply(at, &d.rpc, &mut f, msg)?,
+        Some(_) if matches!(msg, Msg::StartAck(_)) => {
+            return at.err(Code::DuplicateStartAck, "a second StartAck")
+        }
+        Some(Functype::AsyncFunc) => asyncfunc_reply(at, d.is_cancel_rpc(), &mut f, msg, overrun)?,
+        Some(Functype::AsyncGen) => asyncgen_reply(at, &mut f, &mut quirks, msg, overrun)?,
+        Some(Functype::Context) => context_reply(at, &mut f, &mut quirks, msg, overrun)?,
+    };
+    Ok((f, meaning, quirks))
+}
+
+/// The callee may send `t` at all: it has not ended the dialog, the dialog
+/// was not opened after its actor stopped reading, and its actor has not
+/// acknowledged `self.cancel`.
+fn callee_may_reply(at: At<'_>, f: &Flags, t: MsgType, exited: bool) -> Result<(), Violation> {
     if f.ended {
-        return v(
+        return at.err(
             Code::AfterEnd,
             format!("{t} from the callee after it ended the dialog"),
         );
     }
     if f.unread {
-        return v(
+        return at.err(
             Code::ReplyToUnread,
             format!("{t} answers a Start sent after the callee's actor was cancelled"),
         );
     }
     if exited {
-        return v(
+        return at.err(
             Code::AfterActorCancel,
             format!("{t} from the callee after it acknowledged self.cancel"),
         );
     }
-    let Some(ft) = f.functype else {
-        return match msg {
-            Msg::StartAck(a) => {
-                if !matches!(d.rpc, Rpc::App { .. }) && a.functype != Functype::AsyncFunc {
-                    return v(
-                        Code::FunctypeMismatch,
-                        format!(
-                            "runtime RPC acknowledged as {}, not asyncfunc",
-                            a.functype.as_str()
-                        ),
-                    );
-                }
-                f.functype = Some(a.functype);
-                Ok((f, Meaning::Ack(a.functype), quirks))
-            }
-            Msg::Error(_) => {
-                f.ended = true;
-                Ok((f, Meaning::Error, quirks))
-            }
-            _ => v(
-                Code::ExpectedStartAck,
-                format!("{t} as the callee's first reply; it must be StartAck or Error"),
-            ),
-        };
-    };
-    let kind = |what: &str| {
-        Err(violation(
-            frame,
-            Some(cid),
-            Code::KindMismatch,
-            format!("{what} in an {} dialog", ft.as_str()),
-        ))
-    };
-    if let Msg::StartAck(_) = msg {
-        return v(Code::DuplicateStartAck, "a second StartAck".into());
-    }
-    let meaning = match ft {
-        Functype::AsyncFunc => match msg {
-            Msg::Return(_) if d.is_cancel_rpc() => {
-                return kind("Return for a cancel RPC (answers CancelAck)")
-            }
-            Msg::Return(_) => {
-                f.ended = true;
-                Meaning::Return
-            }
-            Msg::CancelAck(_) if d.is_cancel_rpc() => {
-                f.ended = true;
-                Meaning::CancelAck
-            }
-            Msg::CancelAck(_) => return kind("CancelAck outside the cancel RPCs"),
-            Msg::Error(_) if overrun => return kind("StreamOverrun"),
-            Msg::Error(_) => {
-                f.ended = true;
-                Meaning::Error
-            }
-            _ => return kind(t.as_str()),
-        },
-        Functype::AsyncGen => match msg {
-            Msg::Yield(_) => {
-                if f.callee_stopped {
-                    // The generator's Stop ended the dialog.
-                    return v(Code::AfterEnd, "callee Yield after its own Stop".into());
-                }
-                if f.caller_stopped {
-                    quirks.push(Quirk::YieldAfterPeerStop);
-                }
-                f.callee_yielded = true;
-                Meaning::Yield
-            }
-            Msg::Stop(_) => {
-                f.callee_stopped = true;
-                f.ended = true;
-                Meaning::Stop { ends_dialog: true }
-            }
-            Msg::Error(_) if overrun => return kind("StreamOverrun from the callee"),
-            Msg::Error(_) => {
-                f.ended = true;
-                Meaning::Error
-            }
-            _ => return kind(t.as_str()),
-        },
-        Functype::Context => match msg {
-            Msg::Started(_) => {
-                if f.started {
-                    return v(Code::DuplicateStarted, "a second Started".into());
-                }
-                f.started = true;
-                Meaning::Started
-            }
-            Msg::Yield(_) => {
-                if !f.started {
-                    return v(Code::BeforeStarted, "callee Yield before Started".into());
-                }
-                if f.callee_stopped {
-                    quirks.push(Quirk::YieldAfterStop);
-                } else if f.caller_stopped {
-                    quirks.push(Quirk::YieldAfterPeerStop);
-                }
-                f.callee_yielded = true;
-                Meaning::Yield
-            }
-            Msg::Stop(_) => {
-                if !f.started {
-                    return v(Code::BeforeStarted, "callee Stop before Started".into());
-                }
-                if f.callee_stopped {
-                    quirks.push(Quirk::DuplicateStop);
-                }
-                f.callee_stopped = true;
-                Meaning::Stop { ends_dialog: false }
-            }
-            Msg::Return(_) => {
-                if !f.started {
-                    quirks.push(Quirk::ReturnWithoutStarted);
-                } else if f.callee_yielded && !f.callee_stopped && !f.caller_stopped {
-                    quirks.push(Quirk::ReturnDuringStream);
-                }
-                f.ended = true;
-                Meaning::Return
-            }
-            Msg::Error(_) if overrun => {
-                if !f.started {
-                    return v(Code::BeforeStarted, "StreamOverrun before Started".into());
-                }
-                Meaning::Overrun
-            }
-            Msg::Error(_) => {
-                f.ended = true;
-                Meaning::Error
-            }
-            _ => return kind(t.as_str()),
-        },
-    };
-    Ok((f, meaning, quirks))
+    Ok(())
 }
 
+/// The callee's first reply: `StartAck` (a runtime RPC only as
+/// `asyncfunc`) or an `Error` that ends the dialog.
+fn callee_first_reply(
+    at: At<'_>,
+    rpc: &Rpc,
+    f: &mut Flags,
+    msg: &Msg<'_>,
+) -> Result<Meaning, Violation> {
+    match msg {
+        Msg::StartAck(a) => {
+            if !matches!(rpc, Rpc::App { .. }) && a.functype != Functype::AsyncFunc {
+                return at.err(
+                    Code::FunctypeMismatch,
+                    format!(
+                        "runtime RPC acknowledged as {}, not asyncfunc",
+                        a.functype.as_str()
+                    ),
+                );
+            }
+            f.functype = Some(a.functype);
+            Ok(Meaning::Ack(a.functype))
+        }
+        Msg::Error(_) => {
+            f.ended = true;
+            Ok(Meaning::Error)
+        }
+        _ => at.err(
+            Code::ExpectedStartAck,
+            format!(
+                "{} as the callee's first reply; it must be StartAck or Error",
+                msg.msg_type()
+            ),
+        ),
+    }
+}
+
+/// An `asyncfunc` callee ends the dialog with one `Return` (`CancelAck`
+/// for the cancel RPCs) or `Error`.
+fn asyncfunc_reply(
+    at: At<'_>,
+    cancel_rpc: bool,
+    f: &mut Flags,
+    msg: &Msg<'_>,
+    overrun: bool,
+) -> Result<Meaning, Violation> {
+    let ft = Functype::AsyncFunc;
+    Ok(match msg {
+        Msg::Return(_) if cancel_rpc => {
+            return at.kind(ft, "Return for a cancel RPC (answers CancelAck)")
+        }
+        Msg::Return(_) => {
+            f.ended = true;
+            Meaning::Return
+        }
+        Msg::CancelAck(_) if cancel_rpc => {
+            f.ended = true;
+            Meaning::CancelAck
+        }
+        Msg::CancelAck(_) => return at.kind(ft, "CancelAck outside the cancel RPCs"),
+        Msg::Error(_) if overrun => return at.kind(ft, "StreamOverrun"),
+        Msg::Error(_) => {
+            f.ended = true;
+            Meaning::Error
+        }
+        _ => return at.kind(ft, msg.msg_type().as_str()),
+    })
+}
+
+/// An `asyncgen` callee yields until its `Stop` or an `Error` ends the
+/// dialog.
+fn asyncgen_reply(
+    at: At<'_>,
+    f: &mut Flags,
+    quirks: &mut Vec<Quirk>,
+    msg: &Msg<'_>,
+    overrun: bool,
+) -> Result<Meaning, Violation> {
+    let ft = Functype::AsyncGen;
+    Ok(match msg {
+        Msg::Yield(_) => {
+            if f.callee_stopped {
+                // The generator's Stop ended the dialog.
+                return at.err(Code::AfterEnd, "callee Yield after its own Stop");
+            }
+            if f.caller_stopped {
+                quirks.push(Quirk::YieldAfterPeerStop);
+            }
+            f.callee_yielded = true;
+            Meaning::Yield
+        }
+        Msg::Stop(_) => {
+            f.callee_stopped = true;
+            f.ended = true;
+            Meaning::Stop { ends_dialog: true }
+        }
+        Msg::Error(_) if overrun => return at.kind(ft, "StreamOverrun from the callee"),
+        Msg::Error(_) => {
+            f.ended = true;
+            Meaning::Error
+        }
+        _ => return at.kind(ft, msg.msg_type().as_str()),
+    })
+}
+
+/// A `context` callee sends `Started` once, then may stream (`Yield`,
+/// `Stop`, `StreamOverrun`) until `Return` or `Error` ends the dialog.
+fn context_reply(
+    at: At<'_>,
+    f: &mut Flags,
+    quirks: &mut Vec<Quirk>,
+    msg: &Msg<'_>,
+    overrun: bool,
+) -> Result<Meaning, Violation> {
+    Ok(match msg {
+        Msg::Started(_) => {
+            if f.started {
+                return at.err(Code::DuplicateStarted, "a second Started");
+            }
+            f.started = true;
+            Meaning::Started
+        }
+        Msg::Yield(_) => {
+            if !f.started {
+                return at.err(Code::BeforeStarted, "callee Yield before Started");
+            }
+            if f.callee_stopped {
+                quirks.push(Quirk::YieldAfterStop);
+            } else if f.caller_stopped {
+                quirks.push(Quirk::YieldAfterPeerStop);
+            }
+            f.callee_yielded = true;
+            Meaning::Yield
+        }
+        Msg::Stop(_) => {
+            if !f.started {
+                return at.err(Code::BeforeStarted, "callee Stop before Started");
+            }
+            if f.callee_stopped {
+                quirks.push(Quirk::DuplicateStop);
+            }
+            f.callee_stopped = true;
+            Meaning::Stop { ends_dialog: false }
+        }
+        Msg::Return(_) => {
+            if !f.started {
+                quirks.push(Quirk::ReturnWithoutStarted);
+            } else if f.callee_yielded && !f.callee_stopped && !f.caller_stopped {
+                quirks.push(Quirk::ReturnDuringStream);
+            }
+            f.ended = true;
+            Meaning::Return
+        }
+        Msg::Error(_) if overrun => {
+            if !f.started {
+                return at.err(Code::BeforeStarted, "StreamOverrun before Started");
+            }
+            Meaning::Overrun
+        }
+        Msg::Error(_) => {
+            f.ended = true;
+            Meaning::Error
+        }
+        _ => return at.kind(Functype::Context, msg.msg_type().as_str()),
+    })
+}
+
+/// A frame from the caller of dialog `d`, after its `StartAck`: `Yield`
+/// (context only), `Stop` and `StreamOverrun`, each legal only in the
+/// kinds that stream.
 fn caller_step(
     frame: usize,
     cid: &str,
@@ -828,31 +905,23 @@ fn caller_step(
     msg: &Msg<'_>,
     overrun: bool,
 ) -> Result<Step, Violation> {
-    let v = |code, reason: String| Err(violation(frame, Some(cid), code, reason));
+    let at = At { frame, cid };
     let t = msg.msg_type();
     let mut f = d.f;
     let mut quirks = Vec::new();
     let Some(ft) = f.functype else {
-        return v(
+        return at.err(
             Code::CallerBeforeAck,
             format!("caller {t} before the callee's StartAck"),
         );
     };
-    let kind = |what: &str| {
-        Err(violation(
-            frame,
-            Some(cid),
-            Code::KindMismatch,
-            format!("{what} in an {} dialog", ft.as_str()),
-        ))
-    };
     let meaning = match msg {
         Msg::Yield(_) => {
             if ft != Functype::Context {
-                return kind("caller Yield");
+                return at.kind(ft, "caller Yield");
             }
             if !f.started {
-                return v(Code::BeforeStarted, "caller Yield before Started".into());
+                return at.err(Code::BeforeStarted, "caller Yield before Started");
             }
             if f.ended {
                 quirks.push(Quirk::StreamAfterEnd);
@@ -865,10 +934,10 @@ fn caller_step(
         }
         Msg::Stop(_) => {
             if ft == Functype::AsyncFunc {
-                return kind("caller Stop");
+                return at.kind(ft, "caller Stop");
             }
             if ft == Functype::Context && !f.started {
-                return v(Code::BeforeStarted, "caller Stop before Started".into());
+                return at.err(Code::BeforeStarted, "caller Stop before Started");
             }
             if f.ended {
                 quirks.push(Quirk::StopAfterEnd);
@@ -880,10 +949,10 @@ fn caller_step(
         }
         Msg::Error(_) if overrun => {
             if ft == Functype::AsyncFunc {
-                return kind("StreamOverrun");
+                return at.kind(ft, "StreamOverrun");
             }
             if ft == Functype::Context && !f.started {
-                return v(Code::BeforeStarted, "StreamOverrun before Started".into());
+                return at.err(Code::BeforeStarted, "StreamOverrun before Started");
             }
             if f.ended {
                 quirks.push(Quirk::StreamAfterEnd);
@@ -891,7 +960,7 @@ fn caller_step(
             Meaning::Overrun
         }
         // Callee-only messages were rejected by the caller of this function.
-        _ => return v(Code::WrongDirection, format!("{t} from the caller")),
+        _ => return at.err(Code::WrongDirection, format!("{t} from the caller")),
     };
     Ok((f, meaning, quirks))
 }

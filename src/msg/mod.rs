@@ -22,11 +22,42 @@ pub(crate) mod schema;
 pub(crate) use field::WireField;
 pub use field::{AnyMap, StrMap};
 
-/// Writes the tag enum from the one list of the ten messages: the enum,
-/// [`MsgType::ALL`] and [`MsgType::as_str`] cannot disagree. (The tag
-/// matcher `from_word` is tuned by hand; a test checks it against `ALL`.)
-macro_rules! msg_types {
-    ($($name:ident),* $(,)?) => {
+/// Writes everything that goes message by message from the one list of the
+/// ten messages (the invocation below): the tag enum [`MsgType`] with
+/// [`MsgType::ALL`], [`MsgType::as_str`], the tag matcher and
+/// [`MsgType::is_payload`]; the [`Msg`] enum with its matches and `From`
+/// impls; and the decode dispatch. None of these can leave a message out.
+///
+/// Each message is listed with its kind:
+///
+/// - `envelope`: a `message!` struct, held as `Msg::Name(Name<'a>)`;
+/// - `payload`: a `payload_message!` struct (`cid` and `pld`), generic over
+///   its payload and limited by payload specs, held as
+///   `Msg::Name(Name<'a, P>)`;
+/// - `boxed`: a `message!` struct held as `Msg::Name(Box<Name<'a>>)`, for a
+///   large and rare message that would make every `Msg` larger to move.
+///
+/// [`Msg::cid`] reads each message's field named `cid` (see `message!`).
+macro_rules! messages {
+    // Each message with the type `Msg` holds it as, by its kind (written
+    // out before the enum: a derive cannot see through a macro in a type).
+    (@typed [$($done:tt)*] $(#[doc = $doc:literal])* $name:ident: envelope $(, $($rest:tt)*)?) => {
+        messages!(@typed [$($done)* [$(#[doc = $doc])* $name: envelope ($name<'a>)]] $($($rest)*)?);
+    };
+    (@typed [$($done:tt)*] $(#[doc = $doc:literal])* $name:ident: payload $(, $($rest:tt)*)?) => {
+        messages!(@typed [$($done)* [$(#[doc = $doc])* $name: payload ($name<'a, P>)]] $($($rest)*)?);
+    };
+    (@typed [$($done:tt)*] $(#[doc = $doc:literal])* $name:ident: boxed $(, $($rest:tt)*)?) => {
+        messages!(@typed [$($done)* [$(#[doc = $doc])* $name: boxed (Box<$name<'a>>)]] $($($rest)*)?);
+    };
+    (@typed [$($done:tt)*]) => {
+        messages!(@emit $($done)*);
+    };
+
+    (@emit $([
+        $(#[doc = $doc:literal])*
+        $name:ident: $kind:ident ($held:ty)
+    ])*) => {
         /// The tag of a message: the value of its `msg_type` key.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
@@ -34,6 +65,15 @@ macro_rules! msg_types {
             $(
                 #[doc = concat!("[`", stringify!($name), "`]")]
                 $name,
+            )*
+        }
+
+        /// Each tag's length and first eight bytes as a word, the key of
+        /// the tag matcher.
+        #[allow(non_upper_case_globals)]
+        mod tag_keys {
+            $(
+                pub(super) const $name: (usize, u64) = super::tag_key(stringify!($name));
             )*
         }
 
@@ -47,11 +87,210 @@ macro_rules! msg_types {
                     $(MsgType::$name => stringify!($name),)*
                 }
             }
+
+            /// True for the three messages whose `pld` is limited by a payload spec.
+            pub const fn is_payload(self) -> bool {
+                match self {
+                    $(MsgType::$name => messages!(@is_payload $kind),)*
+                }
+            }
+
+            /// The tag of `len` (1 to 9) bytes given as its first eight bytes
+            /// (little-endian, zero past the end) and its last byte: one word
+            /// compare per candidate, the last byte only for nine-byte tags.
+            #[inline(always)]
+            fn from_word(len: usize, word: u64, last: u8) -> Option<MsgType> {
+                Some(match (len, word) {
+                    $(
+                        tag_keys::$name if tag_tail_is(stringify!($name), last) => MsgType::$name,
+                    )*
+                    _ => return None,
+                })
+            }
         }
+
+        /// Any one of the ten messages, generic over the payload of `Started`,
+        /// `Yield` and `Return` (raw bytes by default). `Error` is boxed so that
+        /// the enum stays small to move.
+        #[derive(Clone, Debug, PartialEq)]
+        #[allow(missing_docs)]
+        #[non_exhaustive]
+        pub enum Msg<'a, P = Raw<'a>> {
+            $(
+                $(#[doc = $doc])*
+                $name($held),
+            )*
+        }
+
+        impl<'a> Msg<'a> {
+            /// Decodes the payload of a `Started`, `Yield` or `Return` with `f`,
+            /// leaving every other message as it is. This is the static payload
+            /// limiter: `msg.try_map_pld(|raw| raw.decode::<Point>())`.
+            pub fn try_map_pld<Q, E>(
+                self,
+                f: impl FnOnce(Raw<'a>) -> Result<Q, E>,
+            ) -> Result<Msg<'a, Q>, E> {
+                Ok(match self {
+                    $(Msg::$name(m) => Msg::$name(messages!(@try_map $kind m, f)),)*
+                })
+            }
+        }
+
+        impl Msg<'_> {
+            /// The message rendered as JSON, as described by the union schema
+            /// `spec/schema/Msg.schema.json`: wire keys, the tag `msg_type` first,
+            /// every field in wire order, payloads with the msgpack-to-JSON mapping
+            /// of [`crate::json`] (`spec/PROTOCOL.md#json-rendering`).
+            pub fn to_json(&self) -> serde_json::Value {
+                match self {
+                    $(Msg::$name(m) => m.to_json(),)*
+                }
+            }
+        }
+
+        impl<'a, P> Msg<'a, P> {
+            /// The message's tag.
+            pub fn msg_type(&self) -> MsgType {
+                match self {
+                    $(Msg::$name(_) => MsgType::$name,)*
+                }
+            }
+
+            /// The dialog the message belongs to (`None` for `Aid`, `SpawnSpec` and
+            /// runtime-level `Error`s).
+            pub fn cid(&self) -> Option<&str> {
+                match self {
+                    $(Msg::$name(m) => m.dialog_cid(),)*
+                }
+            }
+
+            /// The `cid` and payload of a payload message; `None` for the others.
+            fn payload_parts(&self) -> Option<(&str, &P)> {
+                match self {
+                    $(Msg::$name(m) => messages!(@payload_parts $kind m),)*
+                }
+            }
+        }
+
+        impl<P: EncodePld> Msg<'_, P> {
+            /// Appends the message's msgpack encoding to `out`, byte for byte as
+            /// msgspec writes it. Fails only if a typed payload cannot be encoded.
+            pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+                match self {
+                    $(Msg::$name(m) => messages!(@encode $kind m, out),)*
+                }
+            }
+        }
+
+        $(messages!(@from $kind $name);)*
+
+        /// Decodes one message from the reader, which must then be at its end.
+        fn decode_msg<'a>(r: &mut Reader<'a>) -> Result<Msg<'a>, DecodeError> {
+            let (tag, n) = read_tag(r, &MsgType::ALL)?;
+            // Each arm builds the `Msg` as its last step, straight into the
+            // returned value: a message built in a local and then returned is
+            // copied (`Start` is 168 bytes).
+            match tag {
+                $(MsgType::$name => messages!(@decode $kind $name, tag, r, n),)*
+            }
+        }
+    };
+
+    (@is_payload payload) => { true };
+    (@is_payload $other:ident) => { false };
+
+    (@try_map payload $m:ident, $f:ident) => { $m.try_map($f)? };
+    (@try_map $other:ident $m:ident, $f:ident) => { $m };
+
+    (@payload_parts payload $m:ident) => { Some((&$m.cid, &$m.pld)) };
+    (@payload_parts $other:ident $m:ident) => {{
+        let _ = $m;
+        None
+    }};
+
+    (@encode payload $m:ident, $out:ident) => { $m.encode($out) };
+    (@encode $other:ident $m:ident, $out:ident) => {{
+        $m.encode($out);
+        Ok(())
+    }};
+
+    (@from envelope $name:ident) => {
+        impl<'a> From<$name<'a>> for Msg<'a> {
+            fn from(m: $name<'a>) -> Self {
+                Msg::$name(m)
+            }
+        }
+    };
+    (@from payload $name:ident) => {
+        impl<'a, P> From<$name<'a, P>> for Msg<'a, P> {
+            fn from(m: $name<'a, P>) -> Self {
+                Msg::$name(m)
+            }
+        }
+    };
+    (@from boxed $name:ident) => {
+        impl<'a> From<$name<'a>> for Msg<'a> {
+            fn from(m: $name<'a>) -> Self {
+                Msg::$name(Box::new(m))
+            }
+        }
+    };
+
+    (@decode envelope $name:ident, $tag:ident, $r:ident, $n:ident) => {
+        done($tag, $name::decode_fields($r, $n), $r).map(Msg::$name)
+    };
+    (@decode payload $name:ident, $tag:ident, $r:ident, $n:ident) => {
+        done($tag, <$name<'a>>::decode_fields($r, $n, false), $r).map(Msg::$name)
+    };
+    (@decode boxed $name:ident, $tag:ident, $r:ident, $n:ident) => {
+        done($tag, $name::decode_fields($r, $n), $r).map(|m| Msg::$name(Box::new(m)))
+    };
+
+    ($($list:tt)*) => {
+        messages!(@typed [] $($list)*);
     };
 }
 
-msg_types!(Aid, SpawnSpec, Start, StartAck, Started, Yield, Stop, Return, CancelAck, Error);
+// The ten messages, in the protocol's order (`MsgType::ALL`). Adding one:
+// its line here, its struct below (`message!` or `payload_message!`).
+messages! {
+    Aid: envelope,
+    SpawnSpec: envelope,
+    Start: envelope,
+    StartAck: envelope,
+    Started: payload,
+    Yield: payload,
+    Stop: envelope,
+    Return: payload,
+    CancelAck: envelope,
+    /// Boxed: by far the largest message, and a rare one.
+    Error: boxed,
+}
+
+/// A tag's key for [`MsgType::from_word`]: its length and its first eight
+/// bytes as a little-endian word. The matcher reads at most nine bytes.
+const fn tag_key(tag: &str) -> (usize, u64) {
+    let b = tag.as_bytes();
+    assert!(
+        !b.is_empty() && b.len() <= 9,
+        "a tag of more than nine bytes needs a longer key in MsgType::from_word"
+    );
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < b.len() && i < 8 {
+        w |= (b[i] as u64) << (8 * i);
+        i += 1;
+    }
+    (b.len(), w)
+}
+
+/// Whether `last` is the ninth byte of `tag`, which its key leaves out
+/// (always true for tags of eight bytes or fewer).
+#[inline(always)]
+const fn tag_tail_is(tag: &str, last: u8) -> bool {
+    let b = tag.as_bytes();
+    b.len() <= 8 || b[b.len() - 1] == last
+}
 
 impl MsgType {
     /// The tag named by `s` (case-sensitive), if any.
@@ -64,51 +303,6 @@ impl MsgType {
         let head = s.len().min(8);
         w[..head].copy_from_slice(&s[..head]);
         MsgType::from_word(s.len(), u64::from_le_bytes(w), last)
-    }
-
-    /// The tag of `len` (1 to 9) bytes given as its first eight bytes
-    /// (little-endian, zero past the end) and its last byte: one word
-    /// compare per candidate.
-    #[inline(always)]
-    fn from_word(len: usize, word: u64, last: u8) -> Option<MsgType> {
-        const fn word_of(s: &str) -> u64 {
-            let b = s.as_bytes();
-            let mut w = 0u64;
-            let mut i = 0;
-            while i < b.len() && i < 8 {
-                w |= (b[i] as u64) << (8 * i);
-                i += 1;
-            }
-            w
-        }
-        const AID: u64 = word_of("Aid");
-        const SPAWNSPEC: u64 = word_of("SpawnSpec");
-        const START: u64 = word_of("Start");
-        const STARTACK: u64 = word_of("StartAck");
-        const STARTED: u64 = word_of("Started");
-        const YIELD: u64 = word_of("Yield");
-        const STOP: u64 = word_of("Stop");
-        const RETURN: u64 = word_of("Return");
-        const CANCELACK: u64 = word_of("CancelAck");
-        const ERROR: u64 = word_of("Error");
-        Some(match (len, word) {
-            (3, AID) => MsgType::Aid,
-            (9, SPAWNSPEC) if last == b'c' => MsgType::SpawnSpec,
-            (5, START) => MsgType::Start,
-            (8, STARTACK) => MsgType::StartAck,
-            (7, STARTED) => MsgType::Started,
-            (5, YIELD) => MsgType::Yield,
-            (4, STOP) => MsgType::Stop,
-            (6, RETURN) => MsgType::Return,
-            (9, CANCELACK) if last == b'k' => MsgType::CancelAck,
-            (5, ERROR) => MsgType::Error,
-            _ => return None,
-        })
-    }
-
-    /// True for the three messages whose `pld` is limited by a payload spec.
-    pub const fn is_payload(self) -> bool {
-        matches!(self, MsgType::Started | MsgType::Yield | MsgType::Return)
     }
 }
 
@@ -200,11 +394,29 @@ pub enum AddrPort<'a> {
     Str(Cow<'a, str>),
 }
 
+/// The types a message's `cid` field may have.
+trait CidField {
+    fn as_cid(&self) -> Option<&str>;
+}
+
+impl CidField for Cow<'_, str> {
+    fn as_cid(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl CidField for Option<Cow<'_, str>> {
+    fn as_cid(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
 /// Defines an envelope message whose fields all implement `WireField`.
 ///
 /// Each field names its wire key, optionally the default a decoder fills in
 /// when the key is missing, and optionally the type whose JSON Schema
-/// describes it when its Rust type alone would not.
+/// describes it when its Rust type alone would not. A field named `cid`
+/// (a `str`, or `str | None`) is the message's dialog, for [`Msg::cid`].
 macro_rules! message {
     (
         $(#[doc = $doc:literal])*
@@ -276,6 +488,14 @@ macro_rules! message {
                 out
             }
 
+            /// The dialog: the field named `cid` if the message has one
+            /// (read by [`Msg::cid`]).
+            #[allow(unreachable_code)]
+            fn dialog_cid(&self) -> Option<&str> {
+                $( message!(@if_cid $field { return CidField::as_cid(&self.$field); }); )*
+                None
+            }
+
             /// The message rendered as JSON: wire keys, the tag first, every
             /// field in wire order (`spec/PROTOCOL.md#json-rendering`).
             pub fn to_json(&self) -> serde_json::Value {
@@ -305,6 +525,8 @@ macro_rules! message {
             }
         }
     };
+    (@if_cid cid $set:block) => { $set };
+    (@if_cid $other:ident $set:block) => {};
     (@schema $g:ident, $fty:ty) => { $g.subschema_for::<$fty>() };
     (@schema $g:ident, $fty:ty, $sty:ty) => { $g.subschema_for::<$sty>() };
     (@default $fty:ty) => { None };
@@ -581,6 +803,11 @@ macro_rules! payload_message {
                 $name { cid: cid.into(), pld }
             }
 
+            /// The dialog, for [`Msg::cid`].
+            fn dialog_cid(&self) -> Option<&str> {
+                Some(&self.cid)
+            }
+
             /// The same message with its payload mapped.
             pub fn map<Q>(self, f: impl FnOnce(P) -> Q) -> $name<'a, Q> {
                 $name { cid: self.cid, pld: f(self.pld) }
@@ -704,26 +931,6 @@ impl<'a> WireField<'a> for BadMsg<'a> {
     }
 }
 
-/// Any one of the ten messages, generic over the payload of `Started`,
-/// `Yield` and `Return` (raw bytes by default). `Error` is boxed so that
-/// the enum stays small to move.
-#[derive(Clone, Debug, PartialEq)]
-#[allow(missing_docs)]
-#[non_exhaustive]
-pub enum Msg<'a, P = Raw<'a>> {
-    Aid(Aid<'a>),
-    SpawnSpec(SpawnSpec<'a>),
-    Start(Start<'a>),
-    StartAck(StartAck<'a>),
-    Started(Started<'a, P>),
-    Yield(Yield<'a, P>),
-    Stop(Stop<'a>),
-    Return(Return<'a, P>),
-    CancelAck(CancelAck<'a>),
-    /// Boxed: by far the largest message, and a rare one.
-    Error(Box<Error<'a>>),
-}
-
 impl<'a> Msg<'a> {
     /// Decodes one frame body (exactly one msgpack map, nothing after it).
     /// Payloads are borrowed from `body` as [`Raw`] bytes.
@@ -732,103 +939,9 @@ impl<'a> Msg<'a> {
         // moved (`Start` is 168 bytes, and every move is a copy).
         decode_msg(&mut Reader::new(body))
     }
-
-    /// Decodes the payload of a `Started`, `Yield` or `Return` with `f`,
-    /// leaving every other message as it is. This is the static payload
-    /// limiter: `msg.try_map_pld(|raw| raw.decode::<Point>())`.
-    pub fn try_map_pld<Q, E>(
-        self,
-        f: impl FnOnce(Raw<'a>) -> Result<Q, E>,
-    ) -> Result<Msg<'a, Q>, E> {
-        Ok(match self {
-            Msg::Aid(m) => Msg::Aid(m),
-            Msg::SpawnSpec(m) => Msg::SpawnSpec(m),
-            Msg::Start(m) => Msg::Start(m),
-            Msg::StartAck(m) => Msg::StartAck(m),
-            Msg::Started(m) => Msg::Started(m.try_map(f)?),
-            Msg::Yield(m) => Msg::Yield(m.try_map(f)?),
-            Msg::Stop(m) => Msg::Stop(m),
-            Msg::Return(m) => Msg::Return(m.try_map(f)?),
-            Msg::CancelAck(m) => Msg::CancelAck(m),
-            Msg::Error(m) => Msg::Error(m),
-        })
-    }
-}
-
-impl Msg<'_> {
-    /// The message rendered as JSON, as described by the union schema
-    /// `spec/schema/Msg.schema.json`: wire keys, the tag `msg_type` first,
-    /// every field in wire order, payloads with the msgpack-to-JSON mapping
-    /// of [`crate::json`] (`spec/PROTOCOL.md#json-rendering`).
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Msg::Aid(m) => m.to_json(),
-            Msg::SpawnSpec(m) => m.to_json(),
-            Msg::Start(m) => m.to_json(),
-            Msg::StartAck(m) => m.to_json(),
-            Msg::Started(m) => m.to_json(),
-            Msg::Yield(m) => m.to_json(),
-            Msg::Stop(m) => m.to_json(),
-            Msg::Return(m) => m.to_json(),
-            Msg::CancelAck(m) => m.to_json(),
-            Msg::Error(m) => m.to_json(),
-        }
-    }
-}
-
-impl<'a, P> Msg<'a, P> {
-    /// The message's tag.
-    pub fn msg_type(&self) -> MsgType {
-        match self {
-            Msg::Aid(_) => MsgType::Aid,
-            Msg::SpawnSpec(_) => MsgType::SpawnSpec,
-            Msg::Start(_) => MsgType::Start,
-            Msg::StartAck(_) => MsgType::StartAck,
-            Msg::Started(_) => MsgType::Started,
-            Msg::Yield(_) => MsgType::Yield,
-            Msg::Stop(_) => MsgType::Stop,
-            Msg::Return(_) => MsgType::Return,
-            Msg::CancelAck(_) => MsgType::CancelAck,
-            Msg::Error(_) => MsgType::Error,
-        }
-    }
-
-    /// The dialog the message belongs to (`None` for `Aid`, `SpawnSpec` and
-    /// runtime-level `Error`s).
-    pub fn cid(&self) -> Option<&str> {
-        match self {
-            Msg::Aid(_) | Msg::SpawnSpec(_) => None,
-            Msg::Start(m) => Some(&m.cid),
-            Msg::StartAck(m) => Some(&m.cid),
-            Msg::Started(m) => Some(&m.cid),
-            Msg::Yield(m) => Some(&m.cid),
-            Msg::Stop(m) => Some(&m.cid),
-            Msg::Return(m) => Some(&m.cid),
-            Msg::CancelAck(m) => Some(&m.cid),
-            Msg::Error(m) => m.cid.as_deref(),
-        }
-    }
 }
 
 impl<P: EncodePld> Msg<'_, P> {
-    /// Appends the message's msgpack encoding to `out`, byte for byte as
-    /// msgspec writes it. Fails only if a typed payload cannot be encoded.
-    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        match self {
-            Msg::Aid(m) => m.encode(out),
-            Msg::SpawnSpec(m) => m.encode(out),
-            Msg::Start(m) => m.encode(out),
-            Msg::StartAck(m) => m.encode(out),
-            Msg::Started(m) => return m.encode(out),
-            Msg::Yield(m) => return m.encode(out),
-            Msg::Stop(m) => m.encode(out),
-            Msg::Return(m) => return m.encode(out),
-            Msg::CancelAck(m) => m.encode(out),
-            Msg::Error(m) => m.encode(out),
-        }
-        Ok(())
-    }
-
     /// The message's encoding in a new buffer.
     pub fn to_vec(&self) -> Result<Vec<u8>, EncodeError> {
         let mut out = Vec::new();
@@ -836,53 +949,6 @@ impl<P: EncodePld> Msg<'_, P> {
         Ok(out)
     }
 }
-
-macro_rules! from_variant {
-    ($($name:ident),*) => {$(
-        impl<'a> From<$name<'a>> for Msg<'a> {
-            fn from(m: $name<'a>) -> Self { Msg::$name(m) }
-        }
-    )*};
-}
-from_variant!(Aid, SpawnSpec, Start, StartAck, Stop, CancelAck);
-
-impl<'a> From<Error<'a>> for Msg<'a> {
-    fn from(m: Error<'a>) -> Self {
-        Msg::Error(Box::new(m))
-    }
-}
-
-macro_rules! from_payload_variant {
-    ($($name:ident),*) => {$(
-        impl<'a, P> From<$name<'a, P>> for Msg<'a, P> {
-            fn from(m: $name<'a, P>) -> Self { Msg::$name(m) }
-        }
-    )*};
-}
-from_payload_variant!(Started, Yield, Return);
-
-/// Decodes one message from the reader, which must then be at its end.
-fn decode_msg<'a>(r: &mut Reader<'a>) -> Result<Msg<'a>, DecodeError> {
-    let (tag, n) = read_tag(r, &MsgType::ALL)?;
-    // Each arm builds the `Msg` as its last step, straight into the
-    // returned value: a message built in a local and then returned is
-    // copied (`Start` is 168 bytes).
-    match tag {
-        MsgType::Aid => done(tag, Aid::decode_fields(r, n), r).map(Msg::Aid),
-        MsgType::SpawnSpec => done(tag, SpawnSpec::decode_fields(r, n), r).map(Msg::SpawnSpec),
-        MsgType::Start => done(tag, Start::decode_fields(r, n), r).map(Msg::Start),
-        MsgType::StartAck => done(tag, StartAck::decode_fields(r, n), r).map(Msg::StartAck),
-        MsgType::Started => {
-            done(tag, <Started<'a>>::decode_fields(r, n, false), r).map(Msg::Started)
-        }
-        MsgType::Yield => done(tag, <Yield<'a>>::decode_fields(r, n, false), r).map(Msg::Yield),
-        MsgType::Stop => done(tag, Stop::decode_fields(r, n), r).map(Msg::Stop),
-        MsgType::Return => done(tag, <Return<'a>>::decode_fields(r, n, false), r).map(Msg::Return),
-        MsgType::CancelAck => done(tag, CancelAck::decode_fields(r, n), r).map(Msg::CancelAck),
-        MsgType::Error => done(tag, Error::decode_fields(r, n), r).map(|e| Msg::Error(Box::new(e))),
-    }
-}
-
 /// A decoded message must end the input; an error names the message.
 #[inline(always)]
 fn done<T>(
@@ -1085,17 +1151,12 @@ impl<'a> Msg<'a> {
     /// (empty for the messages without a payload, which go whole into
     /// `head`). Used by [`crate::frame::write_frame_vectored`].
     pub fn encode_split<'s>(&'s self, head: &mut Vec<u8>) -> &'s [u8] {
-        let (tag, cid, pld) = match self {
-            Msg::Started(m) => (MsgType::Started, &m.cid, &m.pld),
-            Msg::Yield(m) => (MsgType::Yield, &m.cid, &m.pld),
-            Msg::Return(m) => (MsgType::Return, &m.cid, &m.pld),
-            _ => {
-                // Raw payloads and envelope fields cannot fail to encode.
-                let _ = self.encode(head);
-                return &[];
-            }
+        let Some((cid, pld)) = self.payload_parts() else {
+            // Envelope fields cannot fail to encode.
+            let _ = self.encode(head);
+            return &[];
         };
-        write_payload_head(head, tag, cid);
+        write_payload_head(head, self.msg_type(), cid);
         pld.as_bytes()
     }
 }
