@@ -16,9 +16,13 @@
 //! # Fidelity
 //!
 //! Verdicts, error types and texts are msgspec 0.22's, checked against the
-//! shared pld-vectors, the team's `extra-pld-vectors.json` and seeded
-//! differential fuzzing (`conformance/tools/fuzz_pld_vectors.py`). Known
-//! limits: the exact nesting depth at which Python raises `RecursionError`
+//! shared pld-vectors, the team's `extra-pld-vectors.json`, the str-form
+//! corpus `str-forms.json` and seeded differential fuzzing
+//! (`conformance/tools/fuzz_pld_vectors.py`). Known limits: `Meta(pattern=...)`
+//! runs on the `regex` crate (Python-only syntax such as look-around is
+//! refused when the spec is parsed); the hash of a frozen struct, a
+//! dataclass or a `NamedTuple` does not look at its fields (one holding a
+//! list is taken as hashable in a set); the exact nesting depth at which Python raises `RecursionError`
 //! depends on the Python stack ([`DEFAULT_MAX_DEPTH`] is its value for a
 //! top-level call); when one union breaks several struct rules at once,
 //! msgspec reports the first it meets while walking a `set` (ordered by
@@ -198,12 +202,42 @@ impl fmt::Debug for PldSpec {
 }
 
 impl PldSpec {
-    /// Parses `spec` (grammar of pld-vectors/1 §3: `int | None`,
-    /// `list[Point]`, `tuple[int, ...]`, `Literal['a', 1]`, ..., and the
-    /// bare `list`, `dict` and `tuple` Python allows, which mean
-    /// `list[Any]`, `dict[Any, Any]` and `tuple[Any, ...]`) with the
-    /// struct table `structs` (`{"Point": {"fields": [["x", "int"]], "tag":
-    /// true, ...}}`, or `{}`/`null`), and refuses what msgspec refuses.
+    /// Parses `spec`, a type in Python's own spelling, with the struct
+    /// table `structs`, and refuses what msgspec refuses.
+    ///
+    /// The spec: `Any`, `None`, `bool`, `int`, `float`, `str`, `bytes`,
+    /// `bytearray`, `memoryview`, `datetime.datetime`, `datetime.date`,
+    /// `datetime.time`, `datetime.timedelta`, `uuid.UUID`,
+    /// `decimal.Decimal`, `msgspec.msgpack.Ext`, `msgspec.Raw`;
+    /// `list[T]`, `set[T]`, `frozenset[T]`, `tuple[T, ...]`, `tuple[A, B]`,
+    /// `dict[K, V]` (bare `list`, `set`, `dict`, ... hold `Any`);
+    /// `Literal['a', 1]`; unions with `|`, `Optional[T]`, `Union[...]`;
+    /// `typing.Annotated[T, msgspec.Meta(ge=0, max_length=3, pattern='^a',
+    /// tz=True, ...)]` anywhere a type stands; and the names of the table.
+    ///
+    /// The table (`{}` or `null` for none) maps a name to a `msgspec.Struct`
+    /// (`{"fields": [["x", "int"], ["y", "int", 0]], "tag": true,
+    /// "array_like": false, "forbid_unknown_fields": false, "frozen": false,
+    /// "rename": "camel", "tag_field": "kind"}`), or, with `"kind"`, to an
+    /// `enum.Enum` (`{"kind": "enum", "members": {"RED": "red"}}`), a
+    /// `typing.NewType` (`{"kind": "newtype", "type": "int"}`), a
+    /// `typing.TypedDict` (`{"kind": "typeddict", "fields": [["a",
+    /// "typing.NotRequired[int]"]], "total": true}`), a dataclass (`"kind":
+    /// "dataclass"`, fields as a struct's, `"frozen"`) or a
+    /// `typing.NamedTuple` (`"kind": "namedtuple"`, fields as a struct's).
+    ///
+    /// ```
+    /// use shuttle::pld_spec::PldSpec;
+    /// let spec = PldSpec::parse(
+    ///     "set[typing.Annotated[int, msgspec.Meta(ge=0)]] | Color",
+    ///     &serde_json::json!({"Color": {"kind": "enum", "members": {"RED": "red"}}}),
+    /// ).unwrap();
+    /// assert!(spec.validate(&[0x92, 0x01, 0x02]).is_ok());
+    /// let err = spec.validate(&[0x91, 0xff]).unwrap_err();
+    /// assert_eq!(err.msgspec_text(), "Expected `int` >= 0 - at `$[0]`");
+    /// let err = spec.validate(&[0xa4, b'b', b'l', b'u', b'e']).unwrap_err();
+    /// assert_eq!(err.msgspec_text(), "Invalid enum value 'blue'");
+    /// ```
     pub fn parse(spec: &str, structs: &serde_json::Value) -> Result<PldSpec, SpecError> {
         let c = compile::compile(spec, structs)?;
         Ok(PldSpec {
