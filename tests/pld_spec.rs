@@ -10,7 +10,10 @@ fn vector_file(name: &str) -> VectorFile {
 }
 
 fn assert_all_agree(name: &str) {
-    let file = vector_file(name);
+    assert_file_agrees(name, vector_file(name));
+}
+
+fn assert_file_agrees(name: &str, file: VectorFile) {
     let report = run(&file);
     let bad: Vec<String> = report
         .disagreements()
@@ -53,6 +56,18 @@ fn shared_vectors_all_agree() {
 #[test]
 fn extra_vectors_all_agree() {
     assert_all_agree("extra-pld-vectors.json");
+}
+
+/// Any vector file, e.g. a differential fuzzing round
+/// (`python3 conformance/tools/fuzz_pld_vectors.py SEED COUNT OUT.json`):
+/// `SHUTTLE_PLD_VECTORS=OUT.json cargo test --test shuttle -- --ignored
+/// vectors_from_env`.
+#[test]
+#[ignore = "needs SHUTTLE_PLD_VECTORS, a vector file to check"]
+fn vectors_from_env() {
+    let path = std::env::var("SHUTTLE_PLD_VECTORS").expect("SHUTTLE_PLD_VECTORS names a vector file");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_file_agrees(&path, VectorFile::from_json(&text).unwrap());
 }
 
 /// The committed extra vectors are exactly what msgspec decides today

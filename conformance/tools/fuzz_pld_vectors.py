@@ -12,8 +12,13 @@ gen_pld_vectors.py; run the file through the Rust runner
 Usage: fuzz_pld_vectors.py SEED COUNT OUT.json
 Deterministic for a given seed. Not part of the committed fixtures.
 """
+import dataclasses
+import datetime
+import decimal
+import enum
 import json
 import pathlib
+import uuid
 import random
 import struct
 import sys
@@ -75,12 +80,62 @@ def rand_any(depth=0, key=False):
     n = rnd.randrange(3)
     return w_map(n) + b''.join(rand_any(depth + 1, True) + rand_any(depth + 1) for _ in range(n))
 
+# Str forms near the edges of what each parser accepts.
+FORMS = {
+    datetime.datetime: ["2024-02-29T23:59:59.9999995Z", "2023-02-29T00:00:00", "2024-01-01 00:00:00+23:59",
+                        "2024-01-01T00:00:00+24:00", "9999-12-31T23:59:59.9999999Z", "2024-01-01t00:00:00z",
+                        "2024-01-01T00:00", "0000-01-01T00:00:00", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00-0130"],
+    datetime.date: ["2024-02-29", "2023-02-29", "2024-1-01", "0001-01-01", "2024-12-31 ", "٢٠٢٤-01-01"],
+    datetime.time: ["23:59:59.9999995", "24:00:00", "00:00:00z", "12:30:00+05:30", "12:30", "12:30:00.", "12:30:60"],
+    datetime.timedelta: ["P1D", "-PT1.5S", "P1Y", "PT1M", "P1W", "P", "PT", "+P1DT2H3M4.5S", "P999999999D", "P1000000000D", "PT0.0000001S"],
+    uuid.UUID: ["12345678-1234-5678-1234-567812345678", "12345678123456781234567812345678", "12345678-1234-5678-1234-56781234567g",
+                "1234567-81234-5678-1234-567812345678", "", "urn:uuid:12345678-1234-5678-1234-567812345678"],
+    decimal.Decimal: ["1.5", "-0", "1e999999999999999999", "NaN123", "-sNaN", "inf", "Infinity", " 1 ", "1_000", "1__0", "_1", "", "1e", "١٢٣", "0x10"],
+}
+
+
 def gen(t, depth=0):
     """A value mostly conforming to t."""
     if rnd.random() < 0.06:
         return rand_any(depth)
     origin = typing.get_origin(t)
     args = typing.get_args(t)
+    if origin is typing.Annotated:
+        return gen_constrained(args[0], [m for m in args[1:] if isinstance(m, msgspec.Meta)], depth)
+    if hasattr(t, "__supertype__"):  # NewType
+        return gen(t.__supertype__, depth)
+    if t in FORMS:
+        if rnd.random() < 0.2 and t is datetime.datetime:
+            return rnd.choice([b'\xd6\xff\x00\x00\x00\x01', b'\xd7\xff' + struct.pack('>Q', (999_999_999 << 34) | 5),
+                               b'\xc7\x0c\xff' + struct.pack('>Iq', 0, 253402300800), b'\xd5\xff\x00\x00'])
+        if rnd.random() < 0.2 and t is uuid.UUID:
+            return rnd.choice([b'\xc4\x10' + bytes(16), b'\xc4\x0f' + bytes(15)])
+        if rnd.random() < 0.2 and t is decimal.Decimal:
+            return rnd.choice([w_int(7), b'\xcb' + struct.pack('>d', 0.1), b'\xcb' + struct.pack('>d', float('nan'))])
+        return w_str(rnd.choice(FORMS[t]))
+    if t in (bytearray, memoryview): return rnd.choice([b'\xc4\x02ab', b'\xc4\x00'])
+    if t is msgspec.msgpack.Ext: return rnd.choice([b'\xd4\x01\x00', b'\xd6\xff\x00\x00\x00\x01', b'\xc7\x00\x05'])
+    if t is msgspec.Raw: return rand_any(depth)
+    if isinstance(t, enum.EnumMeta):
+        vals = [m.value for m in t] + [rnd.choice([0, 99, "nope", "RED"])]
+        v = rnd.choice(vals)
+        return w_int(v) if isinstance(v, int) else w_str(v)
+    if origin in (set, frozenset):
+        n = rnd.randrange(4 if depth < 4 else 1)
+        return w_arr(n) + b''.join(gen(args[0] if args else Any, depth + 1) for _ in range(n))
+    if typing.is_typeddict(t) or dataclasses.is_dataclass(t):
+        hints = typing.get_type_hints(t)
+        names = [n for n in hints if rnd.random() < 0.85]
+        if rnd.random() < 0.1: names.append("zz")
+        out = w_map(len(names))
+        for n in names:
+            out += w_str(n) + gen(hints.get(n, Any), depth + 1)
+        return out
+    if isinstance(t, type) and issubclass(t, tuple) and hasattr(t, "_fields"):
+        hints = typing.get_type_hints(t)
+        n = len(t._fields) - rnd.choice([0, 0, 0, 1, 2]) + (1 if rnd.random() < 0.1 else 0)
+        n = max(n, 0)
+        return w_arr(n) + b''.join(gen(hints.get(f, Any), depth + 1) for f in (t._fields * 2)[:n])
     if t is Any: return rand_any(depth)
     if t is None or t is type(None): return b'\xc0'
     if t is bool: return rnd.choice([b'\xc2', b'\xc3'])
@@ -136,6 +191,22 @@ def gen(t, depth=0):
         return out
     return rand_any(depth)
 
+def gen_constrained(t, metas, depth):
+    """A value for `Annotated[t, *metas]`, often at a bound."""
+    m = {k: getattr(meta, k) for meta in metas for k in ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length") if getattr(meta, k) is not None}
+    if t in (int, float) and m and rnd.random() < 0.8:
+        edges = [v + d for v in m.values() for d in (-1, 0, 1)]
+        v = rnd.choice(edges)
+        if t is float and rnd.random() < 0.5:
+            return b'\xcb' + struct.pack('>d', float(v) + rnd.choice([0.0, 0.5, -0.5, 1e-9]))
+        return w_int(int(v))
+    if t in (str, bytes) and ("min_length" in m or "max_length" in m) and rnd.random() < 0.8:
+        n = max(0, rnd.choice([m.get("min_length", 0), m.get("max_length", 3)]) + rnd.choice([-1, 0, 1]))
+        text = rnd.choice(["a", "é", "日"]) * n
+        return w_str(text) if t is str else b'\xc4' + bytes([n]) + b'x' * n
+    return gen(t, depth)
+
+
 STRUCTS = {
     "Point": {"fields": [["x", "int"], ["y", "int"]]},
     "Cat": {"fields": [["name", "str"]], "tag": True},
@@ -150,6 +221,13 @@ STRUCTS = {
     "Strict": {"fields": [["a", "int"], ["b", "str | None", None]], "forbid_unknown_fields": True},
     "Renamed": {"fields": [["user_id", "int"], ["is_admin", "bool", False]], "rename": "camel"},
     "Holder": {"fields": [["value", "Any"], ["pets", "list[Cat | Dog]", []]]},
+    "FPoint": {"fields": [["x", "int"], ["y", "int"]], "frozen": True},
+    "Color": {"kind": "enum", "members": {"RED": "red", "GREEN": "green"}},
+    "Level": {"kind": "enum", "members": {"LOW": 1, "HIGH": 2}},
+    "UserId": {"kind": "newtype", "type": "int"},
+    "Movie": {"kind": "typeddict", "fields": [["title", "str"], ["year", "typing.NotRequired[int]"]]},
+    "Pos": {"kind": "dataclass", "fields": [["x", "int"], ["y", "int", 0]]},
+    "Pair": {"kind": "namedtuple", "fields": [["a", "int"], ["b", "str", "x"]]},
 }
 SPECS = ["int", "float", "str", "bytes", "bool", "None", "Any", "int | None", "Literal['a', 'b', 1]",
          "Literal['x'] | int | None", "list[int]", "list[Any]", "tuple[int, str, bool]",
@@ -163,7 +241,20 @@ SPECS = ["int", "float", "str", "bytes", "bool", "None", "Any", "int | None", "L
          "tuple[Point, Cat | Dog, Any]", "list[V1 | V2 | None]", "dict[bytes, tuple[int, ...]]",
          "dict[None, int]", "dict[bool, str]", "float | None | bool",
          "tuple[tuple[int, str], ...]", "list[Strict | None]", "dict[str, Node | None]",
-         "Cat | Dog | None", "CatArr | DogArr", "list[Renamed] | None", "tuple[Any, ...]"]
+         "Cat | Dog | None", "CatArr | DogArr", "list[Renamed] | None", "tuple[Any, ...]",
+         # The types beyond the first grammar.
+         "set[int]", "frozenset[str | None]", "set", "set[Any]", "set[tuple[int, Any]]", "set[FPoint]",
+         "set[Point]", "dict[Any, int]", "dict[tuple[Any, ...], str]", "bytearray", "memoryview | None",
+         "datetime.datetime", "datetime.date | None", "datetime.time", "datetime.timedelta", "uuid.UUID",
+         "decimal.Decimal", "decimal.Decimal | int", "msgspec.msgpack.Ext | None", "msgspec.Raw",
+         "list[msgspec.Raw | None]", "datetime.datetime | msgspec.msgpack.Ext",
+         "typing.Annotated[int, msgspec.Meta(ge=0, le=255)]", "typing.Annotated[int, msgspec.Meta(gt=-5, multiple_of=3)] | None",
+         "typing.Annotated[float, msgspec.Meta(gt=0.5, lt=2)]", "typing.Annotated[float, msgspec.Meta(multiple_of=0.25)]",
+         "typing.Annotated[str, msgspec.Meta(min_length=1, max_length=3)]", "typing.Annotated[str, msgspec.Meta(pattern='^[a-z]+$')]",
+         "typing.Annotated[bytes, msgspec.Meta(max_length=2)]", "typing.Annotated[list[int], msgspec.Meta(min_length=1, max_length=2)]",
+         "typing.Annotated[dict[str, int], msgspec.Meta(max_length=1)]", "typing.Annotated[datetime.datetime, msgspec.Meta(tz=True)]",
+         "typing.Annotated[datetime.time, msgspec.Meta(tz=False)]", "Color", "Level | None", "list[Color | None]",
+         "set[Level]", "UserId", "Movie", "Pos | None", "Pair", "set[Pair]", "dict[Pair, Color]", "Movie | list[int]"]
 
 cases = []
 for i in range(int(sys.argv[2])):
