@@ -336,13 +336,20 @@ fn python_utf8_error(bytes: &[u8], e: std::str::Utf8Error) -> String {
                 )
             }
         }
-        Some(_) => {
+        Some(len) => {
             let reason = if (0xc2..=0xf4).contains(&byte) {
                 "invalid continuation byte"
             } else {
                 "invalid start byte"
             };
-            format!("'utf-8' codec can't decode byte 0x{byte:02x} in position {pos}: {reason}")
+            // CPython, like Rust, reports the maximal invalid subpart: a
+            // lead byte with the valid continuations that followed it.
+            if len > 1 {
+                let end = pos + len - 1;
+                format!("'utf-8' codec can't decode bytes in position {pos}-{end}: {reason}")
+            } else {
+                format!("'utf-8' codec can't decode byte 0x{byte:02x} in position {pos}: {reason}")
+            }
         }
     }
 }
