@@ -65,7 +65,8 @@ fn extra_vectors_all_agree() {
 #[test]
 #[ignore = "needs SHUTTLE_PLD_VECTORS, a vector file to check"]
 fn vectors_from_env() {
-    let path = std::env::var("SHUTTLE_PLD_VECTORS").expect("SHUTTLE_PLD_VECTORS names a vector file");
+    let path =
+        std::env::var("SHUTTLE_PLD_VECTORS").expect("SHUTTLE_PLD_VECTORS names a vector file");
     let text = std::fs::read_to_string(&path).unwrap();
     assert_file_agrees(&path, VectorFile::from_json(&text).unwrap());
 }

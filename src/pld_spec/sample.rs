@@ -2,8 +2,8 @@
 //! with random, often non-minimal, encodings.
 
 use super::compile::{
-    ArrayKind, Compiled, NodeId, ObjKind, Sel, TagVal, BOOL, BYTEARRAY, BYTES, DATE, DATETIME,
-    DECIMAL, EXT, FLOAT, INT, MEMORYVIEW, NONE, STR, TIME, TIMEDELTA, UUID,
+    ArrayKind, Compiled, NodeId, ObjKind, Record, Sel, TagVal, BOOL, BYTEARRAY, BYTES, DATE,
+    DATETIME, DECIMAL, EXT, FLOAT, INT, MEMORYVIEW, NONE, STR, TIME, TIMEDELTA, UUID,
 };
 use crate::msgpack::write;
 
@@ -179,10 +179,15 @@ impl Sampler<'_, '_> {
             }
         }
         let scalars = alts.len();
-        let hashable_array = !matches!(
-            n.array,
-            ArrayKind::List(_) | ArrayKind::Structs(_) | ArrayKind::Set { frozen: false, .. }
-        );
+        let hashable_array = match &n.array {
+            ArrayKind::List(_) | ArrayKind::Set { frozen: false, .. } => false,
+            // A NamedTuple is a tuple; a struct instance is not hashable.
+            ArrayKind::Structs(Sel::One(sid)) => {
+                c.structs[*sid as usize].record == Record::NamedTuple
+            }
+            ArrayKind::Structs(_) => false,
+            _ => true,
+        };
         if !matches!(n.array, ArrayKind::No) && (!in_key || hashable_array) {
             alts.push(8);
         }

@@ -17,7 +17,9 @@ mod scalar;
 
 use std::borrow::Cow;
 
-use super::compile::{ArrayKind, Compiled, NodeId, ObjKind, Record, Sel, StructDef, BYTEARRAY, EXT};
+use super::compile::{
+    ArrayKind, Compiled, NodeId, ObjKind, Record, Sel, StructDef, BYTEARRAY, EXT,
+};
 use crate::error::{DecodeError, ErrorKind, PathSegment};
 use crate::msgpack::{any_fast, check_any, Hash, Int, Kind, Reader, Unhashable};
 
