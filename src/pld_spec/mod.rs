@@ -358,7 +358,7 @@ impl PldSpec {
     /// `$defs` key; `required` fields stay required, the others get a
     /// `None` default).
     pub fn from_schema(schema: &serde_json::Value) -> Result<PldSpec, SpecError> {
-        let (spec, structs) = json_schema::from_json_schema(schema)?;
+        let (spec, structs) = json_schema::from_json_schema(schema, json_schema::Origin::Any)?;
         PldSpec::parse(&spec, &structs)
     }
 }

@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+use super::json_schema::Origin;
 use super::{PldSpec, SpecError};
 use crate::error::{DecodeError, ErrorKind};
 use crate::Raw;
@@ -73,7 +74,8 @@ pub fn spec_of<T: JsonSchema>() -> Result<PldSpec, SpecError> {
     let schema = schemars::schema_for!(T);
     let value = serde_json::to_value(&schema)
         .map_err(|e| SpecError::syntax(format!("schema of {}: {e}", std::any::type_name::<T>())))?;
-    PldSpec::from_schema(&value)
+    let (spec, structs) = super::json_schema::from_json_schema(&value, Origin::Rust)?;
+    PldSpec::parse(&spec, &structs)
 }
 
 /// Decodes a payload into `T`, reporting a mismatch as msgspec would
