@@ -776,6 +776,29 @@ mod typed_bounds {
         assert_eq!(spec.decode(&raw).unwrap().x.len(), 2);
     }
 
+    /// A Rust type's string `format` stays `str` (its crate's forms are not
+    /// msgspec's); the same schema given to `from_schema` means msgspec's
+    /// type.
+    #[test]
+    fn rust_string_formats_stay_str() {
+        #[derive(Debug, Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct Stamp {
+            #[schemars(extend("format" = "date-time"))]
+            x: String,
+        }
+        let typed = spec_of::<Stamp>().unwrap();
+        let any =
+            PldSpec::from_schema(&serde_json::to_value(schemars::schema_for!(Stamp)).unwrap())
+                .unwrap();
+        let raw = Raw::encode(&json!({"x": "not a date"})).unwrap();
+        assert!(typed.validate(raw.as_bytes()).is_ok());
+        assert_eq!(
+            any.validate(raw.as_bytes()).unwrap_err().msgspec_text(),
+            "Invalid RFC3339 encoded datetime - at `$.x`"
+        );
+    }
+
     /// Specs with constraints survive the trip through their JSON Schema.
     #[test]
     fn constrained_specs_round_trip_through_json_schema() {

@@ -280,9 +280,11 @@ pub(crate) enum Origin {
     /// Any JSON Schema (`PldSpec::from_schema`): every `format` msgspec's
     /// own schemas write is read as msgspec's type.
     Any,
-    /// The `schemars` schema of a Rust type (`TypedSpec`): `duration` stays
-    /// `str`, since the types that write it (jiff's `Span`) take forms
-    /// `datetime.timedelta` refuses (years, months, "1h 30m").
+    /// The `schemars` schema of a Rust type (`TypedSpec`): string
+    /// `format`s stay `str`. The crates that write them take forms msgspec
+    /// refuses (jiff's `Span` as `duration`: years, months, "1h 30m";
+    /// chrono's leap second `23:59:60`; braced or `urn:uuid:` UUIDs), so
+    /// msgspec's types would refuse payloads the Rust type reads.
     Rust,
 }
 
@@ -519,12 +521,15 @@ impl<'s> Cx<'s> {
     /// A `"type": "string"` schema: one of msgspec's str-encoded types when
     /// its `format` names one, else `str` with its length and pattern.
     fn string(&self, o: &Map<String, Value>) -> String {
-        let format = o.get("format").and_then(Value::as_str);
+        let format = o
+            .get("format")
+            .and_then(Value::as_str)
+            .filter(|_| self.origin == Origin::Any);
         match format {
             Some("date-time") => return "datetime.datetime".into(),
             Some("date") => return "datetime.date".into(),
             Some("time") => return "datetime.time".into(),
-            Some("duration") if self.origin == Origin::Any => return "datetime.timedelta".into(),
+            Some("duration") => return "datetime.timedelta".into(),
             Some("uuid") => return "uuid.UUID".into(),
             Some("decimal") => return "decimal.Decimal".into(),
             _ => {}

@@ -23,13 +23,7 @@
 //!   sizes: ``Expected `str` of length <= 3``,
 //!   ``Expected `array` of length >= 1``;
 //! * `#[schemars(regex(..))]`: ``Expected `str` matching regex '...'``;
-//! * `HashSet`/`BTreeSet` of hashable items (`uniqueItems`) as `set[T]`;
-//! * types whose schema says `format: date-time`, `date`, `time`, `uuid`
-//!   or `decimal` (e.g. chrono's `DateTime` and `NaiveDate`, uuid's `Uuid`)
-//!   are read as `datetime.datetime`, `datetime.date`, `datetime.time`,
-//!   `uuid.UUID` and `decimal.Decimal`, so by msgspec's rules: stricter than
-//!   those crates for a few forms (a leap second `23:59:60`, a braced or
-//!   `urn:uuid:` UUID).
+//! * `HashSet`/`BTreeSet` of hashable items (`uniqueItems`) as `set[T]`.
 //!
 //! What still gets serde's wording (the payload passes the derived spec
 //! and serde refuses it):
@@ -38,9 +32,14 @@
 //!   cannot express;
 //! * integer bounds outside int64 (msgspec's `Meta` takes no others), i.e.
 //!   a `maximum` between `2**63` and `2**64 - 2` from a custom `range`;
-//! * strings of other formats (`ipv4`, `ip`, chrono's `partial-date-time`
-//!   and `partial-time`, jiff's `duration`, whose `Span` takes forms
-//!   `datetime.timedelta` refuses), and strings a `Deserialize` parses;
+//! * strings with a `format` (chrono's `DateTime` and `NaiveDate`, uuid's
+//!   `Uuid`, jiff's `Span`, `Ipv4Addr`, ...) stay `str`, not msgspec's
+//!   `datetime`/`uuid.UUID`/... (as `PldSpec::from_schema` reads them):
+//!   those crates take forms msgspec refuses (a leap second `23:59:60`, a
+//!   braced or `urn:uuid:` UUID, a `Span` in years or as "1h 30m"), so the
+//!   spec would refuse payloads the Rust type reads; their parse errors
+//!   are the crates' own, and so are those of any string a `Deserialize`
+//!   parses;
 //! * patterns the regex engine cannot run (look-around, back-references)
 //!   or that no Python string literal in a spec can hold (both quote
 //!   kinds); serde does not check these either;
