@@ -608,3 +608,300 @@ mod dialogs {
         );
     }
 }
+
+/// Static limiting speaks msgspec's words for what serde would refuse
+/// anyway: integer ranges, lengths, patterns. The expected texts are
+/// msgspec 0.22.0's, for a struct whose field `x` has the equivalent
+/// `typing.Annotated[..., msgspec.Meta(...)]` type (noted per row).
+mod typed_bounds {
+    use schemars::JsonSchema;
+    use serde::de::DeserializeOwned;
+    use serde::Deserialize;
+    use serde_json::json;
+    use shuttle::pld_spec::{spec_of, PldSpec, TypedSpec};
+    use shuttle::Raw;
+    use std::collections::HashSet;
+    use std::num::{NonZeroU32, NonZeroU8};
+
+    macro_rules! field {
+        ($($name:ident: $ty:ty),* $(,)?) => {$(
+            #[derive(Debug, Deserialize, JsonSchema)]
+            #[allow(dead_code)]
+            struct $name { x: $ty }
+        )*};
+    }
+    field!(
+        U8: u8, U16: u16, U32: u32, U64: u64, Usize: usize, I8: i8, I16: i16, I32: i32,
+        I64: i64, Nz32: NonZeroU32, Nz8: NonZeroU8, OptU8: Option<u8>, Char: char,
+        Arr3: [u8; 3], SetU8: HashSet<u8>, VecI8: Vec<i8>, F64: f64,
+    );
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct Len {
+        #[schemars(length(min = 1, max = 3))]
+        x: String,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct VecLen {
+        #[schemars(length(min = 1, max = 3))]
+        x: Vec<u32>,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct Range {
+        #[schemars(range(min = 1, max = 10))]
+        x: u32,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct Digits {
+        #[schemars(regex(pattern = r"^\d+$"))]
+        x: String,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct FloatRange {
+        #[schemars(range(min = 0.5, max = 2))]
+        x: f64,
+    }
+
+    /// Decodes `{"x": x}` as `T`: `Ok` or msgspec's text of the error.
+    fn check<T: DeserializeOwned + JsonSchema>(x: serde_json::Value) -> Result<(), String> {
+        let spec = TypedSpec::<T>::new().unwrap();
+        let raw = Raw::encode(&json!({ "x": x })).unwrap();
+        spec.decode(&raw).map(drop).map_err(|e| e.msgspec_text())
+    }
+
+    type Row = (
+        &'static str,
+        fn(serde_json::Value) -> Result<(), String>,
+        serde_json::Value,
+        &'static str,
+    );
+
+    #[test]
+    fn out_of_range_payloads_get_msgspecs_text() {
+        let ok = "ok";
+        #[rustfmt::skip]
+        let table: Vec<Row> = vec![
+            // Meta(ge=0, le=255)
+            ("u8", check::<U8>, json!(-1), "Expected `int` >= 0 - at `$.x`"),
+            ("u8", check::<U8>, json!(256), "Expected `int` <= 255 - at `$.x`"),
+            ("u8", check::<U8>, json!(300), "Expected `int` <= 255 - at `$.x`"),
+            ("u8", check::<U8>, json!(0), ok),
+            ("u8", check::<U8>, json!(255), ok),
+            // Meta(ge=0, le=65535)
+            ("u16", check::<U16>, json!(-1), "Expected `int` >= 0 - at `$.x`"),
+            ("u16", check::<U16>, json!(65536), "Expected `int` <= 65535 - at `$.x`"),
+            // Meta(ge=0, le=4294967295)
+            ("u32", check::<U32>, json!(-1), "Expected `int` >= 0 - at `$.x`"),
+            ("u32", check::<U32>, json!(4294967296u64), "Expected `int` <= 4294967295 - at `$.x`"),
+            ("u32", check::<U32>, json!(4294967295u64), ok),
+            // Meta(ge=0)
+            ("u64", check::<U64>, json!(-1), "Expected `int` >= 0 - at `$.x`"),
+            ("u64", check::<U64>, json!(u64::MAX), ok),
+            ("usize", check::<Usize>, json!(-5), "Expected `int` >= 0 - at `$.x`"),
+            // Meta(ge=-128, le=127)
+            ("i8", check::<I8>, json!(-129), "Expected `int` >= -128 - at `$.x`"),
+            ("i8", check::<I8>, json!(128), "Expected `int` <= 127 - at `$.x`"),
+            ("i8", check::<I8>, json!(-128), ok),
+            // Meta(ge=-32768, le=32767)
+            ("i16", check::<I16>, json!(40000), "Expected `int` <= 32767 - at `$.x`"),
+            // Meta(ge=-2147483648, le=2147483647)
+            ("i32", check::<I32>, json!(2147483648u64), "Expected `int` <= 2147483647 - at `$.x`"),
+            ("i32", check::<I32>, json!(-2147483649i64), "Expected `int` >= -2147483648 - at `$.x`"),
+            ("i32", check::<I32>, json!(2147483647), ok),
+            // Meta(le=9223372036854775807)
+            ("i64", check::<I64>, json!(9223372036854775808u64), "Expected `int` <= 9223372036854775807 - at `$.x`"),
+            ("i64", check::<I64>, json!(u64::MAX), "Expected `int` <= 9223372036854775807 - at `$.x`"),
+            ("i64", check::<I64>, json!(i64::MIN), ok),
+            // Meta(ge=1, le=4294967295), Meta(ge=1, le=255)
+            ("NonZeroU32", check::<Nz32>, json!(0), "Expected `int` >= 1 - at `$.x`"),
+            ("NonZeroU32", check::<Nz32>, json!(1), ok),
+            ("NonZeroU8", check::<Nz8>, json!(0), "Expected `int` >= 1 - at `$.x`"),
+            ("NonZeroU8", check::<Nz8>, json!(256), "Expected `int` <= 255 - at `$.x`"),
+            // Optional[Annotated[int, Meta(ge=0, le=255)]]
+            ("Option<u8>", check::<OptU8>, json!(300), "Expected `int` <= 255 - at `$.x`"),
+            ("Option<u8>", check::<OptU8>, json!(null), ok),
+            // Annotated[str, Meta(min_length=1, max_length=1)]
+            ("char", check::<Char>, json!("ab"), "Expected `str` of length <= 1 - at `$.x`"),
+            ("char", check::<Char>, json!(""), "Expected `str` of length >= 1 - at `$.x`"),
+            ("char", check::<Char>, json!("é"), ok),
+            // Annotated[list[Annotated[int, Meta(ge=0, le=255)]], Meta(min_length=3, max_length=3)]
+            ("[u8; 3]", check::<Arr3>, json!([1, 2]), "Expected `array` of length >= 3 - at `$.x`"),
+            ("[u8; 3]", check::<Arr3>, json!([1, 2, 3, 4]), "Expected `array` of length <= 3 - at `$.x`"),
+            ("[u8; 3]", check::<Arr3>, json!([1, 2, 256]), "Expected `int` <= 255 - at `$.x[2]`"),
+            ("[u8; 3]", check::<Arr3>, json!([1, 2, 3]), ok),
+            // set[Annotated[int, Meta(ge=0, le=255)]]
+            ("HashSet<u8>", check::<SetU8>, json!([1, 1, 256]), "Expected `int` <= 255 - at `$.x[2]`"),
+            ("HashSet<u8>", check::<SetU8>, json!([1, "a"]), "Expected `int`, got `str` - at `$.x[1]`"),
+            ("HashSet<u8>", check::<SetU8>, json!([1, 1, 2]), ok),
+            // list[Annotated[int, Meta(ge=-128, le=127)]]
+            ("Vec<i8>", check::<VecI8>, json!([1, -200]), "Expected `int` >= -128 - at `$.x[1]`"),
+            // Annotated[str, Meta(min_length=1, max_length=3)]
+            ("length(1..=3) String", check::<Len>, json!(""), "Expected `str` of length >= 1 - at `$.x`"),
+            ("length(1..=3) String", check::<Len>, json!("abcd"), "Expected `str` of length <= 3 - at `$.x`"),
+            ("length(1..=3) String", check::<Len>, json!("abc"), ok),
+            // Annotated[list[Annotated[int, Meta(ge=0, le=4294967295)]], Meta(min_length=1, max_length=3)]
+            ("length(1..=3) Vec<u32>", check::<VecLen>, json!([]), "Expected `array` of length >= 1 - at `$.x`"),
+            ("length(1..=3) Vec<u32>", check::<VecLen>, json!([1, 2, 3, 4]), "Expected `array` of length <= 3 - at `$.x`"),
+            ("length(1..=3) Vec<u32>", check::<VecLen>, json!([1]), ok),
+            // Annotated[int, Meta(ge=1, le=10)]
+            ("range(1..=10) u32", check::<Range>, json!(0), "Expected `int` >= 1 - at `$.x`"),
+            ("range(1..=10) u32", check::<Range>, json!(11), "Expected `int` <= 10 - at `$.x`"),
+            // Annotated[str, Meta(pattern=r'^\d+$')]
+            ("regex String", check::<Digits>, json!("12a"), r"Expected `str` matching regex '^\\d+$' - at `$.x`"),
+            ("regex String", check::<Digits>, json!("12"), ok),
+            // Annotated[float, Meta(ge=0.5, le=2)]
+            ("range(0.5..=2) f64", check::<FloatRange>, json!(0.25), "Expected `float` >= 0.5 - at `$.x`"),
+            ("range(0.5..=2) f64", check::<FloatRange>, json!(3.0), "Expected `float` <= 2.0 - at `$.x`"),
+            ("range(0.5..=2) f64", check::<FloatRange>, json!(1), ok),
+            ("f64", check::<F64>, json!(1e300), ok),
+        ];
+        let mut wrong = Vec::new();
+        for (ty, f, x, want) in table {
+            let got = f(x.clone());
+            let got = got.as_ref().map_or_else(String::as_str, |()| "ok");
+            if got != want {
+                wrong.push(format!("{ty} {x}: got {got:?}, want {want:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// The spec strings derived for common integer fields.
+    #[test]
+    fn derived_specs_spell_the_bounds() {
+        let field = |spec: PldSpec| spec.json_schema()["$defs"].to_string();
+        let spec = spec_of::<U8>().unwrap();
+        assert!(field(spec).contains(r#""maximum":255"#));
+        // HashSet of non-hashable items stays a list.
+        #[derive(Debug, Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct SetOfVec {
+            x: HashSet<Vec<u8>>,
+        }
+        let spec = TypedSpec::<SetOfVec>::new().unwrap();
+        let raw = Raw::encode(&json!({"x": [[1], [2]]})).unwrap();
+        assert_eq!(spec.decode(&raw).unwrap().x.len(), 2);
+    }
+
+    /// A Rust type's string `format` stays `str` (its crate's forms are not
+    /// msgspec's); the same schema given to `from_schema` means msgspec's
+    /// type.
+    #[test]
+    fn rust_string_formats_stay_str() {
+        #[derive(Debug, Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct Stamp {
+            #[schemars(extend("format" = "date-time"))]
+            x: String,
+        }
+        let typed = spec_of::<Stamp>().unwrap();
+        let any =
+            PldSpec::from_schema(&serde_json::to_value(schemars::schema_for!(Stamp)).unwrap())
+                .unwrap();
+        let raw = Raw::encode(&json!({"x": "not a date"})).unwrap();
+        assert!(typed.validate(raw.as_bytes()).is_ok());
+        assert_eq!(
+            any.validate(raw.as_bytes()).unwrap_err().msgspec_text(),
+            "Invalid RFC3339 encoded datetime - at `$.x`"
+        );
+    }
+
+    /// Specs with constraints survive the trip through their JSON Schema.
+    #[test]
+    fn constrained_specs_round_trip_through_json_schema() {
+        for (spec, payloads) in [
+            (
+                "typing.Annotated[int, msgspec.Meta(ge=0, le=255)]",
+                vec![json!(-1), json!(256), json!(7), json!("a")],
+            ),
+            (
+                "typing.Annotated[int, msgspec.Meta(gt=0, lt=10, multiple_of=3)]",
+                vec![json!(0), json!(10), json!(4), json!(9)],
+            ),
+            (
+                "typing.Annotated[float, msgspec.Meta(gt=0.5, le=2)]",
+                vec![json!(0.5), json!(2.5), json!(1)],
+            ),
+            (
+                "typing.Annotated[str, msgspec.Meta(min_length=1, max_length=3, pattern='^a')]",
+                vec![json!(""), json!("abcd"), json!("ba"), json!("ab")],
+            ),
+            (
+                "typing.Annotated[list[int], msgspec.Meta(min_length=1)]",
+                vec![json!([]), json!([1])],
+            ),
+            (
+                "typing.Annotated[dict[str, int], msgspec.Meta(max_length=1)]",
+                vec![json!({"a": 1, "b": 2}), json!({})],
+            ),
+            (
+                "set[int] | None",
+                vec![json!([1, 1]), json!(["a"]), json!(null)],
+            ),
+            (
+                "datetime.datetime",
+                vec![json!("2020-01-01T00:00:00Z"), json!("x")],
+            ),
+            (
+                "datetime.date | None",
+                vec![json!("2020-01-01"), json!("x"), json!(null)],
+            ),
+            (
+                "uuid.UUID",
+                vec![json!("1a2bf3ad-8761-47b4-9962-b7eeff41ab6a"), json!("x")],
+            ),
+            ("datetime.timedelta", vec![json!("PT1H"), json!("P1Y")]),
+            ("decimal.Decimal", vec![json!("1.5"), json!("x")]),
+        ] {
+            let spec = PldSpec::parse(spec, &json!({})).unwrap();
+            let back = PldSpec::from_schema(&spec.json_schema()).unwrap();
+            for p in payloads {
+                let r = Raw::encode(&p).unwrap();
+                assert_eq!(
+                    back.validate(r.as_bytes()).map_err(|e| e.msgspec_text()),
+                    spec.validate(r.as_bytes()).map_err(|e| e.msgspec_text()),
+                    "{spec:?} {p}"
+                );
+            }
+        }
+    }
+
+    /// Nonsense constraints in a user's schema never panic: they are
+    /// refused or left out.
+    #[test]
+    fn hostile_constraints_do_not_panic() {
+        for s in [
+            json!({"type": "integer", "minimum": 1e300, "maximum": -1e300}),
+            json!({"type": "integer", "minimum": "x", "exclusiveMaximum": true}),
+            json!({"type": "integer", "exclusiveMinimum": 9223372036854775807u64}),
+            json!({"type": "integer", "maximum": 18446744073709551615u64, "multipleOf": -3}),
+            json!({"type": "integer", "multipleOf": 0.5, "format": "int32"}),
+            json!({"type": "number", "minimum": 1, "exclusiveMinimum": 1, "multipleOf": 0}),
+            json!({"type": "number", "maximum": 1e308, "exclusiveMaximum": -1e308}),
+            json!({"type": "string", "minLength": -1, "maxLength": 1e20, "pattern": "("}),
+            json!({"type": "string", "pattern": "a'b\"c"}),
+            json!({"type": "string", "pattern": "\\"}),
+            json!({"type": "string", "pattern": "(?=a)"}),
+            json!({"type": "string", "format": "date-time", "minLength": 3}),
+            json!({"type": "array", "items": {"type": "array"}, "uniqueItems": true, "minItems": 2}),
+            json!({"type": "array", "items": {"$ref": "#/$defs/X"}, "uniqueItems": true, "$defs": {"X": {"$ref": "#/$defs/X"}}}),
+            json!({"type": "object", "minProperties": 18446744073709551615u64}),
+        ] {
+            let _ = PldSpec::from_schema(&s);
+        }
+        // A pattern the engine cannot run is left out, not refused.
+        let spec = PldSpec::from_schema(&json!({"type": "string", "pattern": "(?=a)"})).unwrap();
+        assert!(spec
+            .validate(Raw::encode(&json!("b")).unwrap().as_bytes())
+            .is_ok());
+    }
+}

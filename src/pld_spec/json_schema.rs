@@ -274,13 +274,31 @@ fn constrain(alt: &mut Value, cs: &Constraints) {
     }
 }
 
+/// Where a JSON Schema comes from, for the `format`s whose reading differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Any JSON Schema (`PldSpec::from_schema`): every `format` msgspec's
+    /// own schemas write is read as msgspec's type.
+    Any,
+    /// The `schemars` schema of a Rust type (`TypedSpec`): string
+    /// `format`s stay `str`. The crates that write them take forms msgspec
+    /// refuses (jiff's `Span` as `duration`: years, months, "1h 30m";
+    /// chrono's leap second `23:59:60`; braced or `urn:uuid:` UUIDs), so
+    /// msgspec's types would refuse payloads the Rust type reads.
+    Rust,
+}
+
 /// Converts a JSON Schema into a spec string and a struct table.
-pub(crate) fn from_json_schema(schema: &Value) -> Result<(String, Value), SpecError> {
+pub(crate) fn from_json_schema(
+    schema: &Value,
+    origin: Origin,
+) -> Result<(String, Value), SpecError> {
     let mut cx = Cx {
         root: schema,
         structs: Map::new(),
         anon: 0,
         depth: 0,
+        origin,
     };
     let spec = cx.conv(schema, None)?;
     Ok((spec, Value::Object(cx.structs)))
@@ -291,6 +309,7 @@ struct Cx<'s> {
     structs: Map<String, Value>,
     anon: usize,
     depth: usize,
+    origin: Origin,
 }
 
 fn bad(why: impl std::fmt::Display) -> SpecError {
@@ -443,9 +462,9 @@ impl<'s> Cx<'s> {
             parts.push(match t {
                 "null" => "None".to_string(),
                 "boolean" => "bool".into(),
-                "integer" => "int".into(),
-                "number" => "float".into(),
-                "string" => "str".into(),
+                "integer" => annotated("int", int_meta(o)),
+                "number" => annotated("float", float_meta(o)),
+                "string" => self.string(o),
                 "array" => {
                     if let Some(Value::Array(prefix)) = o.get("prefixItems") {
                         let items: Vec<String> = prefix
@@ -462,7 +481,12 @@ impl<'s> Cx<'s> {
                             Some(i) => self.conv(i, None)?,
                             None => "Any".into(),
                         };
-                        format!("list[{item}]")
+                        // A Rust set: msgspec's set needs hashable items,
+                        // a list of anything else stays a list.
+                        let unique = o.get("uniqueItems") == Some(&Value::Bool(true))
+                            && o.get("items").is_some_and(|i| self.hashable(i, 0));
+                        let kind = if unique { "set" } else { "list" };
+                        annotated(&format!("{kind}[{item}]"), length_meta(o, "Items"))
                     }
                 }
                 "object" => {
@@ -485,13 +509,81 @@ impl<'s> Cx<'s> {
                             Some(ap) if ap.is_object() => self.conv(ap, None)?,
                             _ => "Any".into(),
                         };
-                        format!("dict[str, {v}]")
+                        annotated(&format!("dict[str, {v}]"), length_meta(o, "Properties"))
                     }
                 }
                 other => return Err(bad(format!("type {other:?}"))),
             });
         }
         Ok(join(parts))
+    }
+
+    /// A `"type": "string"` schema: one of msgspec's str-encoded types when
+    /// its `format` names one, else `str` with its length and pattern.
+    fn string(&self, o: &Map<String, Value>) -> String {
+        let format = o
+            .get("format")
+            .and_then(Value::as_str)
+            .filter(|_| self.origin == Origin::Any);
+        match format {
+            Some("date-time") => return "datetime.datetime".into(),
+            Some("date") => return "datetime.date".into(),
+            Some("time") => return "datetime.time".into(),
+            Some("duration") => return "datetime.timedelta".into(),
+            Some("uuid") => return "uuid.UUID".into(),
+            Some("decimal") => return "decimal.Decimal".into(),
+            _ => {}
+        }
+        let mut meta = length_meta(o, "Length");
+        if let Some(p) = o.get("pattern").and_then(Value::as_str).and_then(raw_str) {
+            meta.push(format!("pattern={p}"));
+        }
+        annotated("str", meta)
+    }
+
+    /// Whether the items a schema describes are hashable in Python, so
+    /// that msgspec can read them into a `set` (scalars, their unions and
+    /// tuples of them; not lists, dicts or structs, which are not frozen).
+    fn hashable(&self, s: &Value, depth: usize) -> bool {
+        let Some(o) = s.as_object() else {
+            return false;
+        };
+        if depth > 16 {
+            return false;
+        }
+        if let Some(Value::String(r)) = o.get("$ref") {
+            let target = r
+                .strip_prefix("#/$defs/")
+                .or_else(|| r.strip_prefix("#/definitions/"))
+                .and_then(|key| {
+                    self.root
+                        .get("$defs")
+                        .or_else(|| self.root.get("definitions"))
+                        .and_then(|d| d.get(key))
+                });
+            return target.is_some_and(|t| !is_struct(t) && self.hashable(t, depth + 1));
+        }
+        if o.contains_key("const") || o.contains_key("enum") {
+            return true;
+        }
+        for key in ["anyOf", "oneOf", "allOf"] {
+            if let Some(Value::Array(alts)) = o.get(key) {
+                return alts.iter().all(|a| self.hashable(a, depth + 1));
+            }
+        }
+        let types: Vec<&str> = match o.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => return false,
+        };
+        types.iter().all(|t| match *t {
+            "null" | "boolean" | "integer" | "number" | "string" => true,
+            "array" => match o.get("prefixItems") {
+                Some(Value::Array(items)) => items.iter().all(|i| self.hashable(i, depth + 1)),
+                _ => false,
+            },
+            _ => false,
+        })
     }
 
     /// A struct table entry from an object schema with `properties`.
@@ -541,6 +633,213 @@ impl<'s> Cx<'s> {
         let _ = rename;
         Ok(Value::Object(def))
     }
+}
+
+/// `typing.Annotated[base, msgspec.Meta(...)]`, or `base` alone.
+fn annotated(base: &str, meta: Vec<String>) -> String {
+    if meta.is_empty() {
+        base.to_string()
+    } else {
+        format!(
+            "typing.Annotated[{base}, msgspec.Meta({})]",
+            meta.join(", ")
+        )
+    }
+}
+
+/// A JSON number as an integer, rounded towards the allowed side (`up`
+/// for a lower bound), saturating far outside the msgpack range.
+fn int_bound(v: &Value, up: bool) -> Option<i128> {
+    let n = v.as_number()?;
+    if let Some(i) = n.as_i64() {
+        return Some(i.into());
+    }
+    if let Some(u) = n.as_u64() {
+        return Some(u.into());
+    }
+    let x = n.as_f64()?;
+    let r = if up { x.ceil() } else { x.floor() };
+    // `as` saturates: i128's range holds every msgpack integer.
+    Some(r as i128)
+}
+
+/// Integer bounds implied by the `format`s `schemars` and OpenAPI write
+/// (for `i32`, `u32`, `isize`, `usize` and the 64-bit types: `schemars`
+/// writes `minimum`/`maximum` only for 8- and 16-bit integers).
+fn format_bounds(format: Option<&str>) -> (Option<i128>, Option<i128>) {
+    match format {
+        Some("int8") => (Some(i8::MIN.into()), Some(i8::MAX.into())),
+        Some("int16") => (Some(i16::MIN.into()), Some(i16::MAX.into())),
+        Some("int32") => (Some(i32::MIN.into()), Some(i32::MAX.into())),
+        Some("int64") => (Some(i64::MIN.into()), Some(i64::MAX.into())),
+        Some("int") => (Some(isize::MIN as i128), Some(isize::MAX as i128)),
+        Some("uint8") => (Some(0), Some(u8::MAX.into())),
+        Some("uint16") => (Some(0), Some(u16::MAX.into())),
+        Some("uint32") => (Some(0), Some(u32::MAX.into())),
+        Some("uint64") | Some("uint128") => (Some(0), None),
+        Some("uint") => (Some(0), Some(usize::MAX as i128)),
+        _ => (None, None),
+    }
+}
+
+/// The `msgspec.Meta` arguments of an integer schema: its bounds (JSON
+/// Schema's, its `format`'s, the tightest of them) as `ge`/`le`, and an
+/// integral `multipleOf`. Bounds msgpack's integers (int64 and uint64) can
+/// never reach are left out; so are bounds msgspec cannot express, those
+/// outside int64 (a `maximum` between 2**63 and 2**64 - 2).
+fn int_meta(o: &Map<String, Value>) -> Vec<String> {
+    let (mut lo, mut hi) = format_bounds(o.get("format").and_then(Value::as_str));
+    let tighten = |b: &mut Option<i128>, v: Option<i128>, lower: bool| {
+        if let Some(v) = v {
+            *b = Some(match *b {
+                Some(old) if lower => old.max(v),
+                Some(old) => old.min(v),
+                None => v,
+            });
+        }
+    };
+    // Draft 4 spells an exclusive bound as a flag on `minimum`/`maximum`.
+    let flag = |k: &str| o.get(k) == Some(&Value::Bool(true));
+    let min = o.get("minimum").and_then(|v| int_bound(v, true));
+    let max = o.get("maximum").and_then(|v| int_bound(v, false));
+    let excl = |k: &str, up: bool| {
+        let v = o.get(k)?;
+        let r = int_bound(v, up)?;
+        // An integral bound excludes itself; a fractional one is rounded.
+        let integral = v.as_f64().is_some_and(|x| x.fract() == 0.0);
+        Some(match (integral, up) {
+            (true, true) => r.saturating_add(1),
+            (true, false) => r.saturating_sub(1),
+            _ => r,
+        })
+    };
+    let (min, max) = (
+        if flag("exclusiveMinimum") {
+            min.map(|m| m.saturating_add(1))
+        } else {
+            min
+        },
+        if flag("exclusiveMaximum") {
+            max.map(|m| m.saturating_sub(1))
+        } else {
+            max
+        },
+    );
+    tighten(&mut lo, min, true);
+    tighten(&mut lo, excl("exclusiveMinimum", true), true);
+    tighten(&mut hi, max, false);
+    tighten(&mut hi, excl("exclusiveMaximum", false), false);
+    let (i64_min, i64_max) = (i128::from(i64::MIN), i128::from(i64::MAX));
+    let mut meta = Vec::new();
+    if let Some(lo) = lo.filter(|l| (i64_min + 1..=i64_max).contains(l)) {
+        meta.push(format!("ge={lo}"));
+    }
+    if let Some(hi) = hi.filter(|h| (i64_min..=i64_max).contains(h)) {
+        meta.push(format!("le={hi}"));
+    }
+    if let Some(m) = o.get("multipleOf").and_then(Value::as_number) {
+        if let Some(m) = m.as_i64().filter(|m| *m > 1) {
+            meta.push(format!("multiple_of={m}"));
+        }
+    }
+    meta
+}
+
+/// A finite JSON number as Python source (an int or a float literal).
+fn py_num(v: &Value) -> Option<String> {
+    let n = v.as_number()?;
+    if n.is_i64() || n.is_u64() {
+        return Some(n.to_string());
+    }
+    n.as_f64()
+        .filter(|x| x.is_finite())
+        .map(crate::python::float_repr)
+}
+
+/// The `msgspec.Meta` arguments of a number schema: its bounds (the
+/// tighter when both an inclusive and an exclusive one are given) and a
+/// positive `multipleOf`.
+fn float_meta(o: &Map<String, Value>) -> Vec<String> {
+    let num = |k: &str| o.get(k).filter(|v| v.as_f64().is_some());
+    let flag = |k: &str| o.get(k) == Some(&Value::Bool(true));
+    let mut meta = Vec::new();
+    for (incl, excl, lower) in [
+        ("minimum", "exclusiveMinimum", true),
+        ("maximum", "exclusiveMaximum", false),
+    ] {
+        let (i, x) = (num(incl), num(excl));
+        let strict = match (i, x) {
+            (Some(_), None) => flag(excl),
+            (None, Some(_)) => true,
+            (Some(i), Some(x)) => {
+                let (i, x) = (i.as_f64().unwrap_or(0.0), x.as_f64().unwrap_or(0.0));
+                if lower {
+                    x >= i
+                } else {
+                    x <= i
+                }
+            }
+            (None, None) => continue,
+        };
+        let v = if strict && x.is_some() { x } else { i };
+        let Some(v) = v.and_then(py_num) else {
+            continue;
+        };
+        let name = match (lower, strict) {
+            (true, false) => "ge",
+            (true, true) => "gt",
+            (false, false) => "le",
+            (false, true) => "lt",
+        };
+        meta.push(format!("{name}={v}"));
+    }
+    if let Some(m) = o
+        .get("multipleOf")
+        .filter(|m| m.as_f64().is_some_and(|m| m > 0.0))
+    {
+        if let Some(m) = py_num(m) {
+            meta.push(format!("multiple_of={m}"));
+        }
+    }
+    meta
+}
+
+/// `min_length`/`max_length` from `min{what}`/`max{what}` (`Length`,
+/// `Items`, `Properties`), when they are integers msgspec takes.
+fn length_meta(o: &Map<String, Value>, what: &str) -> Vec<String> {
+    let mut meta = Vec::new();
+    for (key, arg) in [("min", "min_length"), ("max", "max_length")] {
+        let n = o
+            .get(&format!("{key}{what}"))
+            .and_then(Value::as_u64)
+            .filter(|n| i64::try_from(*n).is_ok());
+        // A minimum of 0 is no constraint.
+        if let Some(n) = n.filter(|n| key == "max" || *n > 0) {
+            meta.push(format!("{arg}={n}"));
+        }
+    }
+    meta
+}
+
+/// A `pattern` as a Python raw string literal, when it can be one and the
+/// regex engine takes it (else it is left out: validation is then looser,
+/// never stricter, than the schema).
+fn raw_str(p: &str) -> Option<String> {
+    let q = if !p.contains('\'') {
+        '\''
+    } else if !p.contains('"') {
+        '"'
+    } else {
+        return None;
+    };
+    // A raw string cannot end in an odd backslash, nor hold a quote
+    // escaped with one (the backslash would stay in the pattern).
+    let trailing = p.len() - p.trim_end_matches('\\').len();
+    if trailing % 2 == 1 {
+        return None;
+    }
+    super::regex::compile(p).ok()?;
+    Some(format!("r{q}{p}{q}"))
 }
 
 fn is_struct(s: &Value) -> bool {

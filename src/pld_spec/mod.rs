@@ -390,9 +390,16 @@ impl PldSpec {
     /// `schemars::schema_for!(T)` for the Rust payload type `T` (objects
     /// with `properties` become structs named after their `title` or
     /// `$defs` key; `required` fields stay required, the others get a
-    /// `None` default).
+    /// `None` default). Validation keywords become `msgspec.Meta`
+    /// constraints: integer and number bounds (integer ones within int64,
+    /// including those implied by `format: int32`, `uint8`, ...) and
+    /// `multipleOf`, string, array and object lengths, `pattern` (left out
+    /// when the regex engine cannot run it); `uniqueItems` of hashable items
+    /// makes a `set`, and the string `format`s msgspec's schemas write
+    /// (`date-time`, `date`, `time`, `duration`, `uuid`, `decimal`) make
+    /// their types.
     pub fn from_schema(schema: &serde_json::Value) -> Result<PldSpec, SpecError> {
-        let (spec, structs) = json_schema::from_json_schema(schema)?;
+        let (spec, structs) = json_schema::from_json_schema(schema, json_schema::Origin::Any)?;
         PldSpec::parse(&spec, &structs)
     }
 }

@@ -357,6 +357,22 @@ fn tokenize(spec: &str) -> Result<Vec<Tok>, SpecError> {
                 };
                 out.push(Tok::Int(n));
             }
+            // A raw string, `r'...'`, as Python reads it: backslashes stay
+            // (a pattern's `\d`), and one keeps the quote after it from
+            // ending the literal.
+            b'r' | b'R' if matches!(b.get(i + 1), Some(b'\'' | b'"')) => {
+                let q = b[i + 1];
+                let start = i + 2;
+                let mut j = start;
+                while j < b.len() && b[j] != q {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= b.len() {
+                    return Err(syntax(spec, "unterminated string literal"));
+                }
+                out.push(Tok::Str(spec[start..j].to_string()));
+                i = j + 1;
+            }
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let start = i;
                 while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.')
