@@ -17,11 +17,24 @@ fn specs() -> &'static [PldSpec] {
             "Dog": {"fields": [["name", "str"], ["good", "bool", true]], "tag": true},
             "Arr": {"fields": [["a", "int"], ["b", "list[str]"]], "array_like": true, "forbid_unknown_fields": true},
             "Node": {"fields": [["value", "int"], ["children", "list[Node]", []]]},
+            "Color": {"kind": "enum", "members": {"RED": "red", "GREEN": "green"}},
+            "Movie": {"kind": "typeddict", "fields": [["title", "str"], ["year", "typing.NotRequired[int]"]]},
+            "Pair": {"kind": "namedtuple", "fields": [["a", "int"], ["b", "str", "x"]]},
         });
         [
             "Any", "int", "float", "str", "bytes", "None", "bool", "PldMsg | None", "Point | None",
             "Cat | Dog", "list[int | None]", "dict[str, list[float]]", "tuple[int, ...]",
             "tuple[int, str]", "Literal['a', 'b', 3]", "Arr", "Node", "dict[int, Point]",
+            // The types beyond the first grammar.
+            "set[Any]", "frozenset[tuple[int, Any]]", "dict[tuple[Any, ...], int]",
+            "datetime.datetime | None", "datetime.time", "datetime.timedelta", "uuid.UUID",
+            "decimal.Decimal", "bytearray", "msgspec.msgpack.Ext | str", "msgspec.Raw",
+            "typing.Annotated[int, msgspec.Meta(ge=0, le=255)]",
+            "typing.Annotated[float, msgspec.Meta(gt=0, multiple_of=0.5)]",
+            "typing.Annotated[str, msgspec.Meta(min_length=1, max_length=4, pattern='^[a-z]')]",
+            "typing.Annotated[list[int], msgspec.Meta(max_length=3)]",
+            "typing.Annotated[datetime.datetime, msgspec.Meta(tz=True)]",
+            "Color | None", "Movie", "Pair", "set[Pair]",
         ]
         .iter()
         .map(|s| PldSpec::parse(s, &structs).expect("the fuzz specs are valid"))
