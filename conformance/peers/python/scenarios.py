@@ -33,6 +33,9 @@ what is on the wire):
     typed_pld_bad_started   a Started breaking the spec, caught by the receiver
     typed_pld_bad_yield     a Yield breaking the spec, caught by the receiver
     typed_pld_started_send_side_check  a Started breaking the spec, caught by the sender
+    typed_pld_types         a context whose spec holds a datetime, a UUID, a set,
+                            a Decimal and a constrained int; a Yield breaking the
+                            constraint is caught by the receiver
 
     payload_ext_types       msgpack extensions and the types msgspec maps to them, echoed
     discovery_external_registrar  a root using a registrar in another process
@@ -59,6 +62,7 @@ import decimal
 import enum
 import os
 import signal
+import typing
 import uuid
 import sys
 
@@ -291,6 +295,37 @@ async def streamer(ctx: tractor.Context):
         await stream.send(PldMsg('first'))
         await stream.send(42)
         await trio.sleep_forever()
+
+
+class Reading(msgspec.Struct):
+    at: datetime.datetime
+    sensor: uuid.UUID
+    tags: set[str]
+    level: typing.Annotated[int, msgspec.Meta(ge=0, le=10)]
+    price: decimal.Decimal
+    note: typing.Annotated[str, msgspec.Meta(max_length=8)] = ''
+
+
+READINGS = [
+    Reading(datetime.datetime(2024, 2, 29, 23, 59, 59, 500000, tzinfo=datetime.timezone.utc),
+            uuid.UUID('12345678-1234-5678-1234-567812345678'), {'a', 'b'}, 0,
+            decimal.Decimal('1.50')),
+    Reading(datetime.datetime(1999, 12, 31, 23, 59, 59, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30))),
+            uuid.UUID(int=0), set(), 10, decimal.Decimal('-0.001'), 'ok'),
+]
+
+
+@tractor.context(pld_spec=Reading | None)
+async def readings(ctx: tractor.Context):
+    await ctx.started(READINGS[0])
+    async with ctx.open_stream() as stream:
+        async for r in stream:
+            if r is None:
+                # Sending is not checked: a level out of range goes over
+                # the wire, and the caller's spec rejects it.
+                await stream.send({**msgspec.to_builtins(READINGS[0]), 'level': 11})
+                await trio.sleep_forever()
+            await stream.send(r)
 
 
 @tractor.context
@@ -689,6 +724,25 @@ async def typed_pld_started_send_side_check():
         await p.cancel_actor()
 
 
+async def typed_pld_types():
+    async with root_nursery() as n:
+        p = await n.start_actor('readings', enable_modules=[__name__])
+        try:
+            async with p.open_context(readings) as (ctx, first):
+                assert first == READINGS[0], first
+                async with ctx.open_stream() as stream:
+                    for r in READINGS:
+                        await stream.send(r)
+                        assert await stream.receive() == r
+                    await stream.send(None)
+                    await stream.receive()
+        except tractor.MsgTypeError as e:
+            assert 'Expected `int` <= 10' in str(e), e
+        else:
+            raise AssertionError('no MsgTypeError')
+        await p.cancel_actor()
+
+
 class Color(enum.Enum):
     BLUE = 'blue'
 
@@ -807,7 +861,7 @@ SCENARIOS = {
         cancel_actor_midstream, payload_bytes_1mib, stream_overrun,
         discovery_find_actor, payload_scalars, payload_containers,
         typed_pld_valid, typed_pld_bad_started, typed_pld_bad_yield,
-        typed_pld_started_send_side_check, payload_ext_types,
+        typed_pld_started_send_side_check, typed_pld_types, payload_ext_types,
         discovery_external_registrar, _registrar, payload_namespace_path,
     )
 }
