@@ -89,11 +89,13 @@ impl Validator<'_, '_> {
 
     /// Validates a whole payload whose spec's only container is a flat
     /// struct.
+    #[inline]
     pub(crate) fn flat_root(&mut self, id: NodeId, sid: u32) -> R {
         self.flat_value(id, sid, 0)
     }
 
     /// Validates a whole payload whose spec is a leaf node.
+    #[inline]
     pub(crate) fn leaf_root(&mut self, id: NodeId) -> R {
         self.leaf(id)
     }
