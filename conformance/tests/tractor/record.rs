@@ -326,7 +326,7 @@ fn every_committed_scenario_is_played() {
             n += 1;
         }
     }
-    assert_eq!(n, 29);
+    assert_eq!(n, 30);
 }
 
 #[test]
