@@ -21,18 +21,12 @@ that JSON readers with a default recursion limit can read the file.
 
 import argparse
 import base64
-import dataclasses
 import datetime
-import enum
-import decimal
 import json
 import math
 import pathlib
 import struct
 import sys
-import types
-import typing
-import uuid
 
 import msgspec
 
@@ -43,82 +37,10 @@ MSGSPEC_VERSION = "0.22.0"
 P = msgspec.msgpack.encode
 
 # --------------------------------------------------------------------------
-# Spec building: a fresh module `pld` per case, structs via defstruct.
+# Spec building: a fresh module `pld` per case (the testee's builder).
 
-
-def build(spec, structs):
-    """Return the Python type for `spec` with the struct table `structs`."""
-    mod = types.ModuleType("pld")
-    sys.modules["pld"] = mod
-    ns = mod.__dict__
-    ns.update({"Any": typing.Any, "Literal": typing.Literal, "typing": typing,
-               "Annotated": typing.Annotated,
-               "datetime": datetime, "uuid": uuid, "decimal": decimal, "msgspec": msgspec})
-    for name, d in structs.items():
-        kind = d.get("kind", "struct")
-        if kind != "struct":
-            ns[name] = build_other(name, d, ns)
-            continue
-        fields = []
-        for f in d["fields"]:
-            if len(f) == 3:
-                default = f[2]
-                if default == [] or default == {}:
-                    default = msgspec.field(default_factory=type(default))
-                fields.append((f[0], f[1], default))
-            else:
-                fields.append((f[0], f[1]))
-        kw = {k: v for k, v in d.items() if k != "fields"}
-        ns[name] = msgspec.defstruct(name, fields, module="pld", **kw)
-    return eval(spec, dict(ns))  # noqa: S307 - our own spec strings
-
-
-def field_type(t, ns):
-    """A field's type: evaluated when it can be (earlier entries), else the
-    string, resolved later in module `pld`."""
-    try:
-        return eval(t, dict(ns))  # noqa: S307 - our own spec strings
-    except NameError:
-        return t
-
-
-def build_other(name, d, ns):
-    """An enum, NewType, TypedDict, dataclass or NamedTuple of the table."""
-    kind = d["kind"]
-    if kind == "enum":
-        base = {"IntEnum": enum.IntEnum, "StrEnum": getattr(enum, "StrEnum", enum.Enum)}.get(
-            d.get("base"), enum.Enum)
-        cls = base(name, d["members"], module="pld")
-    elif kind == "newtype":
-        cls = typing.NewType(name, field_type(d["type"], ns))
-    elif kind == "typeddict":
-        cls = typing.TypedDict(name, {f[0]: field_type(f[1], ns) for f in d["fields"]},
-                               total=d.get("total", True))
-    elif kind == "dataclass":
-        fields = [(f[0], field_type(f[1], ns)) if len(f) == 2 else
-                  (f[0], field_type(f[1], ns), dataclasses.field(default=f[2]))
-                  for f in d["fields"]]
-        cls = dataclasses.make_dataclass(name, fields, frozen=d.get("frozen", False))
-    elif kind == "namedtuple":
-        env = dict(ns)
-        body = []
-        for i, f in enumerate(d["fields"]):
-            env[f"_t{i}"] = field_type(f[1], ns)
-            if len(f) == 3:
-                env[f"_d{i}"] = f[2]
-                body.append(f"    {f[0]}: _t{i} = _d{i}\n")
-            else:
-                body.append(f"    {f[0]}: _t{i}\n")
-        src = f"class {name}(typing.NamedTuple):\n" + ("".join(body) or "    pass\n")
-        exec(src, env)  # noqa: S102 - our own table
-        cls = env[name]
-    else:
-        raise SystemExit(f"unknown kind {kind!r}")
-    try:
-        cls.__module__ = "pld"
-    except (AttributeError, TypeError):
-        pass
-    return cls
+sys.path.insert(0, str(ROOT / "conformance" / "testees" / "python"))
+from pld_types import build  # noqa: E402
 
 
 def build_checked(spec, structs):

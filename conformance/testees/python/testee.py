@@ -10,19 +10,14 @@ cross-check of the suite against msgspec itself.
 """
 from __future__ import annotations
 
-import dataclasses
-import datetime
-import decimal
-import enum
 import struct
 import sys
-import types
-import typing
-import uuid
 from typing import Any, Literal, Union
 
 import msgspec
 from msgspec import Raw, Struct
+
+import pld_types
 
 NAME = "python-msgspec"
 FEATURES = ["decode", "encode", "payload", "legacy-dict"]
@@ -122,65 +117,9 @@ ENCODER = msgspec.msgpack.Encoder()
 # --- payload specs ---------------------------------------------------------
 
 def build_spec(spec: str, structs: dict) -> Any:
-    """The type a pld-vectors/1 spec names, its table's entries defined in a
-    module `pld` (structs, and with `kind` enums, NewTypes, TypedDicts,
-    dataclasses and NamedTuples)."""
-    mod = types.ModuleType("pld")
-    ns = mod.__dict__
-    ns.update({"Any": Any, "Literal": Literal, "Annotated": typing.Annotated, "typing": typing,
-               "datetime": datetime, "uuid": uuid, "decimal": decimal, "msgspec": msgspec})
-    sys.modules["pld"] = mod
-
-    def field_type(t):
-        try:
-            return eval(t, dict(ns))
-        except NameError:  # a later entry: resolved in module `pld`
-            return t
-
-    for name, sdef in structs.items():
-        kind = sdef.get("kind", "struct")
-        if kind == "enum":
-            base = {"IntEnum": enum.IntEnum, "StrEnum": getattr(enum, "StrEnum", enum.Enum)}.get(
-                sdef.get("base"), enum.Enum)
-            cls = base(name, sdef["members"], module="pld")
-        elif kind == "newtype":
-            cls = typing.NewType(name, field_type(sdef["type"]))
-        elif kind == "typeddict":
-            cls = typing.TypedDict(name, {f[0]: field_type(f[1]) for f in sdef["fields"]},
-                                   total=sdef.get("total", True))
-        elif kind == "dataclass":
-            cls = dataclasses.make_dataclass(
-                name, [(f[0], field_type(f[1])) if len(f) == 2 else
-                       (f[0], field_type(f[1]), dataclasses.field(default=f[2])) for f in sdef["fields"]],
-                frozen=sdef.get("frozen", False))
-        elif kind == "namedtuple":
-            env = dict(ns)
-            body = []
-            for i, f in enumerate(sdef["fields"]):
-                env[f"_t{i}"] = field_type(f[1])
-                if len(f) == 3:
-                    env[f"_d{i}"] = f[2]
-                    body.append(f"    {f[0]}: _t{i} = _d{i}\n")
-                else:
-                    body.append(f"    {f[0]}: _t{i}\n")
-            exec(f"class {name}(typing.NamedTuple):\n" + ("".join(body) or "    pass\n"), env)
-            cls = env[name]
-        else:
-            fields = []
-            for f in sdef["fields"]:
-                if len(f) == 3:
-                    fields.append((f[0], f[1], f[2]))
-                else:
-                    fields.append((f[0], f[1]))
-            opts = {k: sdef[k] for k in ("tag", "tag_field", "array_like", "forbid_unknown_fields",
-                                         "omit_defaults", "rename", "frozen") if k in sdef}
-            cls = msgspec.defstruct(name, fields, module="pld", **opts)
-        try:
-            cls.__module__ = "pld"
-        except (AttributeError, TypeError):
-            pass
-        setattr(mod, name, cls)
-    return eval(spec, dict(ns))
+    """The type a pld-vectors/1 spec names, its table defined in a module
+    `pld` (`pld_types.py`, beside this file)."""
+    return pld_types.build(spec, structs)
 
 
 # --- the protocol ---------------------------------------------------------
