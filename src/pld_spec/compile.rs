@@ -99,6 +99,22 @@ pub(crate) struct Constraints {
 }
 
 impl Constraints {
+    /// No constraint is set.
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.numeric()
+            && self.str_min.is_none()
+            && self.str_max.is_none()
+            && self.str_regex.is_none()
+            && self.bytes_min.is_none()
+            && self.bytes_max.is_none()
+            && self.array_min.is_none()
+            && self.array_max.is_none()
+            && self.map_min.is_none()
+            && self.map_max.is_none()
+            && self.tz.is_none()
+    }
+
+    /// A bound or multiple on ints or floats is set.
     pub(crate) fn numeric(&self) -> bool {
         self.int_min.is_some()
             || self.int_max.is_some()
@@ -913,18 +929,7 @@ impl Builder {
                 apply_meta(&mut constr, meta, kind_of(m), shown)?;
             }
         }
-        let has_constr = constr.numeric()
-            || constr.str_min.is_some()
-            || constr.str_max.is_some()
-            || constr.str_regex.is_some()
-            || constr.bytes_min.is_some()
-            || constr.bytes_max.is_some()
-            || constr.array_min.is_some()
-            || constr.array_max.is_some()
-            || constr.map_min.is_some()
-            || constr.map_max.is_some()
-            || constr.tz.is_some();
-        if has_constr {
+        if !constr.is_empty() {
             n.constr = Some(Box::new(constr));
         }
         if structs.len() > 1 {

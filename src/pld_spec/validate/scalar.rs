@@ -99,19 +99,19 @@ impl Validator<'_, '_> {
                         None => Ok(()),
                     };
                     let parsed = if n.flags & DATETIME != 0 {
-                        let t = forms::datetime(s).map_err(other)?;
+                        let t = forms::datetime(s).map_err(violated)?;
                         return tz(t, "datetime").map(|()| None);
                     } else if n.flags & DATE != 0 {
                         forms::date(s)
                     } else if n.flags & TIME != 0 {
-                        let t = forms::time(s).map_err(other)?;
+                        let t = forms::time(s).map_err(violated)?;
                         return tz(t, "time").map(|()| None);
                     } else if n.flags & TIMEDELTA != 0 {
                         if let Err(e) = forms::duration(s) {
                             if let Some(text) = forms::duration_overflow_message(s) {
                                 return Err(DecodeError::new(ErrorKind::Overflow(text)));
                             }
-                            return Err(other(e));
+                            return Err(violated(e));
                         }
                         Ok(())
                     } else if n.flags & UUID != 0 {
@@ -119,7 +119,7 @@ impl Validator<'_, '_> {
                     } else {
                         forms::decimal(utf8(s)?)
                     };
-                    parsed.map_err(other)?;
+                    parsed.map_err(violated)?;
                 } else {
                     return bad(Kind::Str);
                 }
@@ -245,14 +245,10 @@ impl Validator<'_, '_> {
     }
 }
 
-/// A parser's error as a `ValidationError` (the path is added on the way
-/// out).
-fn other(text: &'static str) -> DecodeError {
-    DecodeError::new(ErrorKind::Other(text.to_string()))
-}
-
-fn violated(text: String) -> DecodeError {
-    DecodeError::new(ErrorKind::Other(text))
+/// A `ValidationError` with this text (a parser's or a constraint's; the
+/// path is added on the way out).
+fn violated(text: impl Into<String>) -> DecodeError {
+    DecodeError::new(ErrorKind::Other(text.into()))
 }
 
 /// msgspec's `ms_decode_constr_int` / `ms_decode_constr_uint`.
