@@ -467,6 +467,13 @@ def type_cases():
         for spec in ("dict[Any, int]", "dict[tuple[Any, ...], int]", "dict[tuple[list[int] | int, ...], int]"):
             slug = slugify(spec)
             out.append(case(f"types-keys-{slug}-tuple-of-{n}", g, spec, b"\x81" + key + b"\x01"))
+    # A timestamp in its ext16 form among a long tuple's items is a
+    # datetime, hashable.
+    stamp16 = b"\xc8\x00\x04\xff\x00\x00\x00\x01"
+    out.append(case("types-keys-long-tuple-timestamp16", g, "dict[tuple[Any, ...], int]",
+                    b"\x81\xdc\x00\x11" + stamp16 + b"\x01" * 16 + b"\x01"))
+    out.append(case("types-keys-long-tuple-ext16", g, "dict[tuple[Any, ...], int]",
+                    b"\x81\xdc\x00\x11\xc8\x00\x01\x05x" + b"\x01" * 16 + b"\x01"))
     out.append(case("types-keys-bytearray-key", g, "dict[bytearray, int]", b"\x81\xc4\x01x\x01"))
     out.append(case("types-keys-ext-key", g, "dict[msgspec.msgpack.Ext, int]", b"\x81\xd4\x01\x00\x01"))
     # msgspec.Meta constraints.

@@ -180,6 +180,22 @@ impl Unhashable {
 /// Whether a value is hashable: `None`, or what makes it not.
 pub(crate) type Hash = Option<Unhashable>;
 
+/// What makes the next value of `r` unhashable when it is read outside a
+/// key, where an array is a list and a map a dict whatever they hold: its
+/// header says it (the value itself is not checked; `r` does not move).
+pub(crate) fn hash_outside_key(r: &Reader<'_>) -> Hash {
+    match r.peek_byte().ok()? {
+        0x90..=0x9f | 0xdc | 0xdd => Some(Unhashable::List),
+        0x80..=0x8f | 0xde | 0xdf => Some(Unhashable::Dict),
+        // A timestamp is a datetime; any other ext an `Ext`.
+        0xd4..=0xd8 | 0xc7..=0xc9 => match r.clone().ext() {
+            Ok(Some((-1, _))) => None,
+            _ => Some(Unhashable::Ext),
+        },
+        _ => None,
+    }
+}
+
 /// One open container of [`check`].
 #[derive(Debug)]
 struct Open {

@@ -25,7 +25,8 @@ mod value;
 pub mod write;
 
 pub(crate) use any::{
-    any_fast, any_str_map, any_value, check as check_any, Hash, Unhashable, MAX_DEPTH,
+    any_fast, any_str_map, any_value, check as check_any, hash_outside_key, Hash, Unhashable,
+    MAX_DEPTH,
 };
 pub use headers::{headers, Header, Headers};
 pub(crate) use reader::Reader;

@@ -285,6 +285,7 @@ pub(crate) enum Origin {
     /// refuses (jiff's `Span` as `duration`: years, months, "1h 30m";
     /// chrono's leap second `23:59:60`; braced or `urn:uuid:` UUIDs), so
     /// msgspec's types would refuse payloads the Rust type reads.
+    #[cfg_attr(not(feature = "schema"), allow(dead_code))]
     Rust,
 }
 

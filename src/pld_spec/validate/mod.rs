@@ -21,7 +21,7 @@ use super::compile::{
     ArrayKind, Compiled, NodeId, ObjKind, Record, Sel, StructDef, BYTEARRAY, EXT,
 };
 use crate::error::{DecodeError, ErrorKind, PathSegment};
-use crate::msgpack::{any_fast, check_any, Hash, Int, Kind, Reader, Unhashable};
+use crate::msgpack::{any_fast, check_any, hash_outside_key, Hash, Int, Kind, Reader, Unhashable};
 
 thread_local! {
     /// A container stack kept between validations on this thread, so that
@@ -758,29 +758,11 @@ impl<'a, 'c> Validator<'a, 'c> {
     #[inline]
     fn start_any(&mut self, in_key: bool, depth: usize) -> R<Started> {
         if !in_key && !self.reference {
-            // Outside a key an array is a list and a map a dict, whatever
-            // they hold: what makes the value unhashable is in its first
-            // byte (asked when it is an item of a long tuple in a key).
-            let hash = match self.r.peek_byte()? {
-                0x90..=0x9f | 0xdc | 0xdd => Some(Unhashable::List),
-                0x80..=0x8f | 0xde | 0xdf => Some(Unhashable::Dict),
-                _ => None,
-            };
-            let b = self.r.buf();
-            let ext_start = self.r.pos();
+            // Outside a key its header says what makes the value
+            // unhashable (asked of an item of a long tuple in a key).
+            let hash = hash_outside_key(&self.r);
             if any_fast::<false>(&mut self.r, depth, self.max_depth) {
-                let timestamp =
-                    matches!(b.get(ext_start..ext_start + 2), Some([0xd4..=0xd8, 0xff]))
-                        || matches!(
-                            b.get(ext_start..ext_start + 3),
-                            Some([0xc7..=0xc9, _, 0xff])
-                        );
-                let ext = matches!(b.get(ext_start), Some(0xd4..=0xd8 | 0xc7..=0xc9));
-                return Ok(Started::Done(if ext && !timestamp {
-                    Some(Unhashable::Ext)
-                } else {
-                    hash
-                }));
+                return Ok(Started::Done(hash));
             }
         }
         check_any(&mut self.r, in_key, depth, self.max_depth).map(Started::Done)
